@@ -1,0 +1,31 @@
+# mlhub: `make run` starts the server on the embedded defaults; `make test` builds and runs every suite.
+BUILD ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: all bootstrap configure build run test bench clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+configure: bootstrap
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/src/mlhub server --host $(HOST) --port $(PORT)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	bench/run.sh $(BUILD)/src/mlhub
+
+clean:
+	rm -rf $(BUILD)

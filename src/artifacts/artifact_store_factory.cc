@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "artifacts/artifact_store_factory.h"
+
+#include <cctype>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace mlhub::artifacts {
+namespace {
+
+std::string Lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// The scheme of `uri` when it looks like "<scheme>:/..." with a scheme of two or more characters
+// (so that a drive letter is not a scheme), else "".
+std::string_view SchemeOf(std::string_view uri) {
+  const size_t colon = uri.find(':');
+  if (colon == std::string_view::npos || colon < 2 || colon + 1 >= uri.size() ||
+      uri[colon + 1] != '/' || !std::isalpha(static_cast<unsigned char>(uri[0]))) {
+    return {};
+  }
+  for (size_t i = 1; i < colon; ++i) {
+    const auto c = static_cast<unsigned char>(uri[i]);
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') {
+      return {};
+    }
+  }
+  return uri.substr(0, colon);
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+// "file:///x", "file://localhost/x" and "file:/x" → "/x", with %XX escapes decoded once.
+StatusOr<std::string> LocalPathFromFileUri(std::string_view uri) {
+  const Status invalid = InvalidArgumentError("invalid file URI '" + std::string(uri) +
+                                              "' (expected file:///absolute/path)");
+  std::string_view rest = uri.substr(uri.find(':') + 1);
+  if (rest.substr(0, 2) == "//") {
+    rest.remove_prefix(2);
+    const size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) {
+      return invalid;
+    }
+    const std::string host = Lowercase(rest.substr(0, slash));
+    if (!host.empty() && host != "localhost") {
+      return invalid;
+    }
+    rest.remove_prefix(slash);
+  }
+  if (rest.empty() || rest.front() != '/' || rest.find_first_of("?#") != std::string_view::npos) {
+    return invalid;
+  }
+  std::string path;
+  path.reserve(rest.size());
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] != '%') {
+      path.push_back(rest[i]);
+      continue;
+    }
+    if (i + 2 >= rest.size() || HexValue(rest[i + 1]) < 0 || HexValue(rest[i + 2]) < 0) {
+      return invalid;
+    }
+    const char c = static_cast<char>(HexValue(rest[i + 1]) * 16 + HexValue(rest[i + 2]));
+    if (c == '\0') {
+      return invalid;
+    }
+    path.push_back(c);
+    i += 2;
+  }
+  return path;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ArtifactStore>> CreateArtifactStore(
+    std::string_view destination, const ArtifactStoreFactoryOptions& options) {
+  if (destination.empty()) {
+    return InvalidArgumentError("artifact destination must not be empty");
+  }
+  const std::string scheme = Lowercase(SchemeOf(destination));
+  std::string local_path;
+  if (scheme.empty()) {
+    if (destination.find('\0') != std::string_view::npos) {
+      return InvalidArgumentError("artifact destination contains a NUL character");
+    }
+    local_path = std::string(destination);
+  } else if (scheme == "file") {
+    ASSIGN_OR_RETURN(local_path, LocalPathFromFileUri(destination));
+  } else if (scheme == "s3") {
+    return UnimplementedError("s3:// artifact destinations are not supported in this build yet");
+  } else {
+    return UnimplementedError(scheme + ": artifact destinations are not supported ('" +
+                              std::string(destination) + "')");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<LocalArtifactStore> store,
+                   LocalArtifactStore::Create(local_path, options.local));
+  return std::unique_ptr<ArtifactStore>(std::move(store));
+}
+
+}  // namespace mlhub::artifacts

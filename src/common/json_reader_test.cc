@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "common/json_reader.h"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+namespace mlhub::json {
+namespace {
+
+Object Root(std::string_view text) {
+  auto doc = ParseJson(text);
+  EXPECT_TRUE(doc.ok()) << doc.status().ToString();
+  return doc->get_object().value();
+}
+
+TEST(JsonReaderTest, Int64AcceptsNumbersAndNumericStrings) {
+  auto root = Root(R"({"a": 12, "b": "34", "c": "x", "d": 1.5, "e": true})");
+  EXPECT_EQ(*AsInt64(*Find(root, "a"), "a"), 12);
+  EXPECT_EQ(*AsInt64(*Find(root, "b"), "b"), 34);
+  EXPECT_EQ(AsInt64(*Find(root, "c"), "c").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(AsInt64(*Find(root, "d"), "d").ok());
+  EXPECT_FALSE(AsInt64(*Find(root, "e"), "e").ok());
+}
+
+TEST(JsonReaderTest, DoubleAcceptsSpecialStringsButNotBools) {
+  auto root = Root(R"({"n": "NaN", "p": "Infinity", "m": "-Infinity", "s": "2.5", "b": false})");
+  EXPECT_TRUE(std::isnan(*AsDouble(*Find(root, "n"), "n")));
+  EXPECT_EQ(*AsDouble(*Find(root, "p"), "p"), INFINITY);
+  EXPECT_EQ(*AsDouble(*Find(root, "m"), "m"), -INFINITY);
+  EXPECT_EQ(*AsDouble(*Find(root, "s"), "s"), 2.5);
+  auto bad = AsDouble(*Find(root, "b"), "value");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'value'"), std::string::npos);
+}
+
+TEST(JsonReaderTest, NullCountsAsAbsent) {
+  auto root = Root(R"({"a": null})");
+  EXPECT_FALSE(Find(root, "a").has_value());
+  EXPECT_FALSE(Find(root, "zz").has_value());
+}
+
+TEST(JsonReaderTest, MalformedIsInvalidArgument) {
+  EXPECT_EQ(ParseJson("{\"a\": ").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseJson("").status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace mlhub::json

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "common/json_writer.h"
+
+#include <cmath>
+#include <limits>
+
+#include <gtest/gtest.h>
+
+namespace mlhub {
+namespace {
+
+TEST(JsonWriterTest, PlacesCommasAndNests) {
+  std::string out;
+  JsonWriter w(&out);
+  w.StartObject().Field("a", int64_t{1}).Key("b").StartArray().Int(2).String("x").EndArray();
+  w.Key("c").StartObject().EndObject().Field("d", true).EndObject();
+  EXPECT_EQ(out, R"({"a":1,"b":[2,"x"],"c":{},"d":true})");
+}
+
+TEST(JsonWriterTest, EscapesStrings) {
+  std::string out;
+  AppendJsonString(&out, "q\"b\\n\n\x01");
+  EXPECT_EQ(out, R"("q\"b\\n\n\u0001")");
+}
+
+TEST(JsonWriterTest, DoublesFollowProtobufJson) {
+  std::string out;
+  JsonWriter w(&out);
+  w.StartArray()
+      .Double(0.5)
+      .Double(std::numeric_limits<double>::quiet_NaN())
+      .Double(std::numeric_limits<double>::infinity())
+      .Double(-std::numeric_limits<double>::infinity())
+      .Double(1e300)
+      .EndArray();
+  EXPECT_EQ(out, R"([0.5,"NaN","Infinity","-Infinity",1e+300])");
+}
+
+TEST(JsonWriterTest, Int64ExtremesAreNumbers) {
+  std::string out;
+  JsonWriter(&out).Int(std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(out, "-9223372036854775808");
+}
+
+}  // namespace
+}  // namespace mlhub

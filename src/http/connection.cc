@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: Apache-2.0
+// The only translation unit that includes Beast (each one costs ~15 s and 750 MB to compile).
+#define BOOST_ASIO_NO_DEPRECATED
+#define BOOST_BEAST_USE_STD_STRING_VIEW
+
+#include "http/connection.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <variant>
+
+// Beast 1.74 trips -Wmaybe-uninitialized on boost::optional under sanitizers (false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#pragma GCC diagnostic pop
+
+#include "http/metrics.h"
+#include "http/response_head.h"
+
+namespace mlhub::http::internal {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Executor = asio::any_io_executor;
+using beast::error_code;
+
+constexpr size_t kChunkBytes = 256 * 1024;        // upload and download chunk size
+constexpr size_t kReadReserve = 64 * 1024;        // Beast reads at most 64 KiB per recv
+constexpr size_t kWriteSlice = 1024 * 1024;       // big string bodies go out in slices
+constexpr uint64_t kMaxDrainBytes = 1024 * 1024;  // read and dropped before closing
+constexpr int kTicksPerTimeout = 4;               // idle timer granularity
+
+inline auto Await(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+bool IsParseError(const error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
+Method ToMethod(bhttp::verb v) {
+  switch (v) {
+    case bhttp::verb::get:
+      return Method::kGet;
+    case bhttp::verb::head:
+      return Method::kHead;
+    case bhttp::verb::post:
+      return Method::kPost;
+    case bhttp::verb::put:
+      return Method::kPut;
+    case bhttp::verb::patch:
+      return Method::kPatch;
+    case bhttp::verb::delete_:
+      return Method::kDelete;
+    case bhttp::verb::options:
+      return Method::kOptions;
+    default:
+      return Method::kOther;
+  }
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+bool SafeAbort(BodySink* sink) {
+  try {
+    sink->Abort();
+  } catch (...) {
+  }
+  return true;
+}
+
+// One request/response exchange, kept in the connection coroutine's frame (stable address: Request
+// views point into it).
+struct Exchange {
+  Request request;
+  const Router::Route* route = nullptr;
+  unsigned version = 11;
+  bool keep_alive = false;
+  bool head = false;
+  std::string_view method_label = "OTHER";
+  std::chrono::steady_clock::time_point start{};
+};
+
+// True when the client waits for `100 Continue` before sending the body (never for HTTP/1.0).
+bool ExpectsContinue(const Exchange& x) {
+  auto expect = x.request.Header("expect");
+  return x.version >= 11 && expect && EqualsIgnoreCase(*expect, "100-continue");
+}
+
+// Calls Abort() if the sink was neither finished nor aborted (only when a coroutine frame dies
+// early).
+struct SinkHolder {
+  std::unique_ptr<BodySink> sink;
+  bool done = false;
+  ~SinkHolder() {
+    if (sink && !done) {
+      try {
+        sink->Abort();
+      } catch (...) {
+      }
+    }
+  }
+};
+
+class ConnectionImpl final : public Connection {
+ public:
+  ConnectionImpl(ConnectionOwner* owner, tcp::socket socket);
+
+  static asio::awaitable<void> Run(std::shared_ptr<ConnectionImpl> self);
+  Executor executor() override { return socket_.get_executor(); }
+  // These run on executor().
+  void Close() override;
+  void CloseIfIdle() override {
+    if (idle_) Close();
+  }
+
+ private:
+  void ArmTimer(std::shared_ptr<ConnectionImpl> self);
+  void OnTick(std::shared_ptr<ConnectionImpl> self, error_code ec);
+
+  // Runs `fn` on the blocking pool and resumes on this connection's executor with its result.
+  template <typename R, typename F>
+  asio::awaitable<R> OnPool(F fn);
+
+  asio::awaitable<bool> ServeOne();
+  asio::awaitable<bool> ServeUpload(bhttp::request_parser<bhttp::string_body>& parser, Exchange& x);
+  asio::awaitable<bool> Reply(Exchange& x, Response resp, bool body_consumed);
+  asio::awaitable<bool> SendStream(Exchange& x, Response& resp, bool& keep);
+  asio::awaitable<bool> WriteHeadAndBody(std::string_view body);
+  asio::awaitable<bool> WriteContinue();
+  asio::awaitable<void> CloseGracefully(bool drain);
+  Response CallHandler(const Handler& handler, Request& request);
+
+  ConnectionOwner* owner_;
+  const HttpServerConfig& config_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  beast::flat_buffer buf_;
+  std::string head_;            // response head scratch, reused
+  uint64_t progress_ = 0;       // bumped whenever bytes move or a pool call returns
+  uint64_t seen_progress_ = 0;  // progress_ at the last idle tick
+  int quiet_ticks_ = 0;
+  bool busy_ = false;       // a pool call is running: never idle
+  bool idle_ = false;       // waiting for the next request with nothing buffered
+  bool lingering_ = false;  // draining input before close
+  bool closed_ = false;
+};
+
+ConnectionImpl::ConnectionImpl(ConnectionOwner* owner, tcp::socket socket)
+    : owner_(owner),
+      config_(owner->config()),
+      socket_(std::move(socket)),
+      timer_(socket_.get_executor()) {}
+
+void ConnectionImpl::Close() {
+  if (closed_) return;
+  closed_ = true;
+  error_code ec;
+  socket_.close(ec);
+  timer_.cancel();
+}
+
+void ConnectionImpl::ArmTimer(std::shared_ptr<ConnectionImpl> self) {
+  if (config_.idle_timeout.count() <= 0) return;
+  timer_.expires_after(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(config_.idle_timeout) /
+      kTicksPerTimeout);
+  timer_.async_wait([self = std::move(self)](error_code ec) mutable {
+    ConnectionImpl* c = self.get();
+    c->OnTick(std::move(self), ec);
+  });
+}
+
+void ConnectionImpl::OnTick(std::shared_ptr<ConnectionImpl> self, error_code ec) {
+  if (ec || closed_) return;
+  if (busy_ || progress_ != seen_progress_) {
+    seen_progress_ = progress_;
+    quiet_ticks_ = 0;
+  } else if (lingering_ || ++quiet_ticks_ >= kTicksPerTimeout) {
+    Close();
+    return;
+  }
+  ArmTimer(std::move(self));
+}
+
+template <typename R, typename F>
+asio::awaitable<R> ConnectionImpl::OnPool(F fn) {
+  busy_ = true;
+  auto initiate = [this](auto handler, F f) {
+    auto work = asio::make_work_guard(owner_->ioc());  // Run() must not return meanwhile
+    asio::post(owner_->pool(), [handler = std::move(handler), f = std::move(f),
+                                work = std::move(work)]() mutable {
+      R result = f();
+      Executor ex = asio::get_associated_executor(handler);
+      asio::post(ex, [handler = std::move(handler), result = std::move(result)]() mutable {
+        std::move(handler)(std::move(result));
+      });
+    });
+  };
+  R result = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
+      std::move(initiate), asio::use_awaitable, std::move(fn));
+  busy_ = false;
+  ++progress_;
+  co_return result;
+}
+
+Response ConnectionImpl::CallHandler(const Handler& handler, Request& request) {
+  try {
+    return handler(request);
+  } catch (...) {
+    return Response::Text(500, "Internal Server Error");
+  }
+}
+
+// Note: g++ 12 miscompiles `while (co_await ...)` (the frame is resumed at a bogus state), so this
+// file never puts co_await in a loop or if condition.
+asio::awaitable<void> ConnectionImpl::Run(std::shared_ptr<ConnectionImpl> self) {
+  self->ArmTimer(self);
+  try {
+    for (;;) {
+      bool more = co_await self->ServeOne();
+      if (!more) break;
+    }
+  } catch (...) {
+    // Out of memory or similar: drop this connection, keep the server.
+  }
+  self->Close();
+  self->owner_->Remove(self.get());
+}
+
+asio::awaitable<bool> ConnectionImpl::ServeOne() {
+  if (owner_->stopping() || closed_) co_return false;
+  idle_ = buf_.size() == 0;
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(
+      std::min<size_t>(config_.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+  // Never boost::none (Boost 1.74 bug); per-route limits are checked after the header.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  error_code ec;
+  co_await bhttp::async_read_header(socket_, buf_, parser, Await(ec));
+  idle_ = false;
+  ++progress_;
+
+  Exchange x;
+  if (ec) {
+    if (ec == bhttp::error::header_limit) {
+      co_return co_await Reply(x, Response::Text(431, "Request Header Fields Too Large"), false);
+    }
+    if (IsParseError(ec)) co_return co_await Reply(x, Response::Text(400, "Bad Request"), false);
+    co_return false;
+  }
+  if (owner_->metrics() != nullptr) x.start = std::chrono::steady_clock::now();
+  auto& msg = parser.get();
+  Request& req = x.request;
+  req.method = ToMethod(msg.method());
+  x.method_label = MethodLabel(req.method);
+  x.version = msg.version();
+  x.keep_alive = msg.keep_alive();
+  x.head = req.method == Method::kHead;
+  req.target.assign(msg.target());
+  size_t qmark = req.target.find('?');
+  req.path.assign(req.target, 0, qmark);
+  req.headers.reserve(std::distance(msg.begin(), msg.end()));
+  for (const auto& field : msg) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  if (qmark != std::string::npos) {
+    auto query = QueryParams::Parse(std::string_view(req.target).substr(qmark + 1));
+    if (!query.ok()) {
+      co_return co_await Reply(x, Response::Text(400, query.status().message()), parser.is_done());
+    }
+    req.query = std::move(query).value();
+  }
+  x.route = owner_->router().Match(req.method, req.path, &req.path_suffix);
+  if (x.route != nullptr && x.route->upload) co_return co_await ServeUpload(parser, x);
+
+  // Buffered route: read the whole body.
+  if (auto length = parser.content_length(); length && *length > config_.max_body_bytes) {
+    co_return co_await Reply(x, Response::Text(413, "Request body too large"), false);
+  }
+  if (!parser.is_done()) {
+    if (ExpectsContinue(x)) {
+      bool sent = co_await WriteContinue();
+      if (!sent) co_return false;
+    }
+    parser.body_limit(config_.max_body_bytes);  // counts down chunked bodies
+    parser.eager(true);
+    while (!parser.is_done()) {
+      co_await bhttp::async_read_some(socket_, buf_, parser, Await(ec));
+      ++progress_;
+      if (ec == bhttp::error::body_limit) {
+        co_return co_await Reply(x, Response::Text(413, "Request body too large"), false);
+      }
+      if (IsParseError(ec)) co_return co_await Reply(x, Response::Text(400, "Bad Request"), false);
+      if (ec) co_return false;
+    }
+  }
+  req.body = std::move(parser.get().body());
+  const Handler& handler = x.route != nullptr ? x.route->handler : owner_->router().not_found();
+  Response resp =
+      co_await OnPool<Response>([this, &handler, &req] { return CallHandler(handler, req); });
+  co_return co_await Reply(x, std::move(resp), true);
+}
+
+asio::awaitable<bool> ConnectionImpl::ServeUpload(bhttp::request_parser<bhttp::string_body>& parser,
+                                                  Exchange& x) {
+  const Router::Route& route = *x.route;
+  if (auto length = parser.content_length(); length && *length > config_.max_upload_bytes) {
+    co_return co_await Reply(x, Response::Text(413, "Request body too large"), false);
+  }
+  using UploadResult = std::variant<Response, std::unique_ptr<BodySink>>;
+  UploadResult started = co_await OnPool<UploadResult>([&route, &x]() -> UploadResult {
+    try {
+      return route.upload(x.request);
+    } catch (...) {
+      return Response::Text(500, "Internal Server Error");
+    }
+  });
+  if (auto* rejected = std::get_if<Response>(&started)) {
+    co_return co_await Reply(x, std::move(*rejected), parser.is_done());
+  }
+  SinkHolder holder{std::move(std::get<std::unique_ptr<BodySink>>(started))};
+  if (!holder.sink) {
+    co_return co_await Reply(x, Response::Text(500, "Internal Server Error"), parser.is_done());
+  }
+  BodySink* sink = holder.sink.get();
+  if (!parser.is_done() && ExpectsContinue(x)) {
+    bool sent = co_await WriteContinue();
+    if (!sent) {
+      holder.done = true;
+      co_await OnPool<bool>([sink] { return SafeAbort(sink); });
+      co_return false;
+    }
+  }
+
+  bhttp::request_parser<bhttp::buffer_body> body_parser(std::move(parser));
+  body_parser.body_limit(config_.max_upload_bytes);  // counts down chunked bodies
+  body_parser.eager(true);
+  buf_.reserve(kReadReserve);  // Beast reads only into free capacity
+  std::unique_ptr<char[]> chunk(new char[kChunkBytes]);
+  size_t filled = 0;
+  error_code ec;
+  Status write_status;
+  while (!body_parser.is_done()) {
+    auto& body = body_parser.get().body();
+    body.data = chunk.get() + filled;
+    body.size = kChunkBytes - filled;
+    co_await bhttp::async_read_some(socket_, buf_, body_parser, Await(ec));
+    ++progress_;
+    filled = kChunkBytes - body_parser.get().body().size;
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) break;
+    if (filled == kChunkBytes || (body_parser.is_done() && filled > 0)) {
+      std::string_view piece(chunk.get(), filled);
+      write_status = co_await OnPool<Status>([sink, piece]() -> Status {
+        try {
+          return sink->Write(piece);
+        } catch (const std::exception& e) {
+          return InternalError(std::string("upload sink failed: ") + e.what());
+        } catch (...) {
+          return InternalError("upload sink failed");
+        }
+      });
+      filled = 0;
+      if (!write_status.ok()) break;
+    }
+  }
+  chunk.reset();
+  buf_.shrink_to_fit();
+  holder.done = true;
+  if (!write_status.ok()) {
+    Response error = co_await OnPool<Response>([sink, &route, &write_status]() -> Response {
+      SafeAbort(sink);
+      try {
+        if (route.upload_error) return route.upload_error(write_status);
+      } catch (...) {
+      }
+      return Response::Text(500, write_status.message());
+    });
+    co_return co_await Reply(x, std::move(error), false);
+  }
+  if (ec) {
+    co_await OnPool<bool>([sink] { return SafeAbort(sink); });
+    if (ec == bhttp::error::body_limit) {
+      co_return co_await Reply(x, Response::Text(413, "Request body too large"), false);
+    }
+    if (IsParseError(ec)) co_return co_await Reply(x, Response::Text(400, "Bad Request"), false);
+    co_return false;  // client gone, timed out or force-closed
+  }
+  Response done = co_await OnPool<Response>([sink]() -> Response {
+    try {
+      return sink->Finish();
+    } catch (...) {
+      return Response::Text(500, "Internal Server Error");
+    }
+  });
+  co_return co_await Reply(x, std::move(done), true);
+}
+
+asio::awaitable<bool> ConnectionImpl::WriteContinue() {
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  error_code ec;
+  co_await asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()), Await(ec));
+  ++progress_;
+  co_return !ec;
+}
+
+asio::awaitable<bool> ConnectionImpl::Reply(Exchange& x, Response resp, bool body_consumed) {
+  bool keep = x.keep_alive && body_consumed && !owner_->stopping() && !closed_;
+  const int status = resp.status;
+  bool ok;
+  if (resp.stream && !x.head && !HasNoBody(status)) {
+    ok = co_await SendStream(x, resp, keep);
+  } else {
+    head_.clear();
+    uint64_t length = resp.stream ? resp.content_length.value_or(0) : resp.body.size();
+    Framing framing = HasNoBody(status)                     ? Framing::kNone
+                      : resp.stream && !resp.content_length ? Framing::kChunked
+                                                            : Framing::kLength;
+    AppendResponseHead(&head_, resp, framing, length, keep, x.version);
+    bool send_body = !x.head && !resp.stream && framing == Framing::kLength;
+    ok = co_await WriteHeadAndBody(send_body ? std::string_view(resp.body) : std::string_view());
+  }
+  resp.stream.reset();
+  if (HttpMetrics* metrics = owner_->metrics()) {
+    double seconds =
+        x.start == std::chrono::steady_clock::time_point()
+            ? 0.0
+            : std::chrono::duration<double>(std::chrono::steady_clock::now() - x.start).count();
+    metrics->Record(
+        x.method_label,
+        x.route != nullptr ? std::string_view(x.route->pattern) : std::string_view("unmatched"),
+        status, seconds);
+  }
+  if (ok && keep) co_return true;
+  co_await CloseGracefully(ok && !body_consumed);
+  co_return false;
+}
+
+asio::awaitable<bool> ConnectionImpl::SendStream(Exchange& x, Response& resp, bool& keep) {
+  Framing framing = resp.content_length ? Framing::kLength : Framing::kChunked;
+  if (framing == Framing::kChunked && x.version < 11) {
+    framing = Framing::kNone;  // HTTP/1.0: the body ends when the connection closes
+    keep = false;
+  }
+  head_.clear();
+  AppendResponseHead(&head_, resp, framing, resp.content_length.value_or(0), keep, x.version);
+  bool head_sent = co_await WriteHeadAndBody({});
+  if (!head_sent) co_return false;
+
+  BodySource* source = resp.stream.get();
+  std::unique_ptr<char[]> chunk(new char[kChunkBytes]);
+  char* data = chunk.get();
+  uint64_t sent = 0;
+  error_code ec;
+  for (;;) {
+    StatusOr<size_t> n = co_await OnPool<StatusOr<size_t>>([source, data]() -> StatusOr<size_t> {
+      try {
+        return source->Read(data, kChunkBytes);
+      } catch (...) {
+        return InternalError("body source failed");
+      }
+    });
+    if (!n.ok() || closed_) co_return false;
+    if (*n == 0) break;
+    size_t len = std::min(*n, kChunkBytes);
+    if (resp.content_length && sent + len > *resp.content_length) co_return false;  // overrun
+    if (framing == Framing::kChunked) {
+      char size_line[24];
+      size_t size_len = FormatChunkSize(len, size_line);
+      std::array<asio::const_buffer, 3> bufs = {asio::buffer(size_line, size_len),
+                                                asio::buffer(data, len), asio::buffer("\r\n", 2)};
+      co_await asio::async_write(socket_, bufs, Await(ec));
+    } else {
+      co_await asio::async_write(socket_, asio::buffer(data, len), Await(ec));
+    }
+    ++progress_;
+    if (ec) co_return false;
+    sent += len;
+  }
+  if (resp.content_length && sent != *resp.content_length) co_return false;  // truncated
+  if (framing == Framing::kChunked) {
+    co_await asio::async_write(socket_, asio::buffer("0\r\n\r\n", 5), Await(ec));
+    ++progress_;
+    if (ec) co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> ConnectionImpl::WriteHeadAndBody(std::string_view body) {
+  error_code ec;
+  std::string_view first = body.substr(0, kWriteSlice);
+  std::array<asio::const_buffer, 2> bufs = {asio::buffer(head_),
+                                            asio::buffer(first.data(), first.size())};
+  co_await asio::async_write(socket_, bufs, Await(ec));
+  ++progress_;
+  body.remove_prefix(first.size());
+  while (!ec && !body.empty()) {
+    std::string_view slice = body.substr(0, kWriteSlice);
+    co_await asio::async_write(socket_, asio::buffer(slice.data(), slice.size()), Await(ec));
+    ++progress_;
+    body.remove_prefix(slice.size());
+  }
+  co_return !ec;
+}
+
+asio::awaitable<void> ConnectionImpl::CloseGracefully(bool drain) {
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  // Reading what the client still sends before closing avoids a reset that could destroy the
+  // response in flight. The idle timer closes a lingering connection after one quiet tick.
+  if (drain && !ec && !closed_ && !owner_->stopping()) {
+    lingering_ = true;
+    idle_ = true;  // Shutdown may close it at once
+    buf_.clear();
+    uint64_t total = 0;
+    while (total < kMaxDrainBytes) {
+      size_t n = co_await socket_.async_read_some(buf_.prepare(kReadReserve), Await(ec));
+      if (ec) break;
+      total += n;
+      ++progress_;
+    }
+  }
+  Close();
+}
+
+}  // namespace
+
+std::shared_ptr<Connection> Connection::Start(ConnectionOwner* owner, tcp::socket socket) {
+  auto conn = std::make_shared<ConnectionImpl>(owner, std::move(socket));
+  asio::co_spawn(
+      conn->executor(), [conn]() mutable { return ConnectionImpl::Run(std::move(conn)); },
+      asio::detached);
+  return conn;
+}
+
+}  // namespace mlhub::http::internal

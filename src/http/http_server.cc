@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+// HttpServer: listener, I/O threads, blocking pool and graceful drain. Asio only; the
+// per-connection HTTP work (Beast) is in connection.cc.
+#define BOOST_ASIO_NO_DEPRECATED
+
+#include "http/http_server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "http/connection.h"
+
+namespace mlhub::http {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Executor = asio::any_io_executor;
+using boost::system::error_code;
+using internal::Connection;
+
+inline auto Await(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+class ServerImpl final : public HttpServer, public internal::ConnectionOwner {
+ public:
+  ServerImpl(const HttpServerConfig& config, const Router& router, HttpMetrics* metrics)
+      : config_(config),
+        router_(router),
+        metrics_(metrics),
+        ioc_(std::max(1, config.io_threads)),
+        pool_(static_cast<size_t>(std::max(1, config.blocking_threads))),
+        strand_(asio::make_strand(ioc_)),
+        acceptor_(strand_),
+        grace_timer_(strand_) {}
+
+  ~ServerImpl() override {
+    pool_.join();
+    std::lock_guard<std::mutex> lock(mu_);
+    conns_.clear();
+  }
+
+  Status Listen();
+  uint16_t port() const override { return port_; }
+  void Run() override;
+  void Shutdown() override;
+
+  // internal::ConnectionOwner
+  const HttpServerConfig& config() const override { return config_; }
+  const Router& router() const override { return router_; }
+  HttpMetrics* metrics() const override { return metrics_; }
+  asio::thread_pool& pool() override { return pool_; }
+  asio::io_context& ioc() override { return ioc_; }
+  bool stopping() const override { return stopping_.load(std::memory_order_relaxed); }
+  void Remove(Connection* conn) override;
+
+ private:
+  asio::awaitable<void> Accept();
+  void BeginDrain();
+  std::vector<std::shared_ptr<Connection>> Snapshot();
+
+  const HttpServerConfig config_;
+  const Router& router_;
+  HttpMetrics* const metrics_;
+  asio::io_context ioc_;
+  asio::thread_pool pool_;
+  asio::strand<asio::io_context::executor_type> strand_;  // acceptor and grace timer
+  tcp::acceptor acceptor_;
+  asio::steady_timer grace_timer_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> conns_;  // GUARDED_BY(mu_)
+};
+
+Status ServerImpl::Listen() {
+  error_code ec;
+  tcp::endpoint endpoint;
+  auto address = asio::ip::make_address(config_.host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, config_.port);
+  } else {
+    tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(config_.host, std::to_string(config_.port), ec);
+    if (ec || results.empty()) {
+      return UnavailableError("cannot resolve " + config_.host + ": " + ec.message());
+    }
+    endpoint = results.begin()->endpoint();
+  }
+  auto fail = [&](const error_code& e) {
+    bool v6 = config_.host.find(':') != std::string::npos;
+    return UnavailableError("cannot listen on " + (v6 ? "[" + config_.host + "]" : config_.host) +
+                            ":" + std::to_string(config_.port) + ": " + e.message());
+  };
+  if (acceptor_.open(endpoint.protocol(), ec); ec) return fail(ec);
+  if (acceptor_.set_option(tcp::acceptor::reuse_address(true), ec); ec) return fail(ec);
+  if (acceptor_.bind(endpoint, ec); ec) return fail(ec);
+  if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) return fail(ec);
+  port_ = acceptor_.local_endpoint(ec).port();
+  if (ec) return fail(ec);
+  return OkStatus();
+}
+
+void ServerImpl::Run() {
+  asio::co_spawn(strand_, Accept(), asio::detached);
+  auto run = [this] {
+    for (;;) {
+      try {
+        ioc_.run();
+        return;
+      } catch (...) {
+        // A handler threw out of the event loop; keep serving.
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  try {
+    for (int i = 1; i < config_.io_threads; ++i) threads.emplace_back(run);
+  } catch (const std::system_error&) {
+    // Out of threads: serve with those we have.
+  }
+  run();
+  for (auto& t : threads) t.join();
+  pool_.join();
+}
+
+asio::awaitable<void> ServerImpl::Accept() {
+  for (;;) {
+    Executor executor =
+        config_.io_threads > 1 ? Executor(asio::make_strand(ioc_)) : Executor(ioc_.get_executor());
+    tcp::socket socket(executor);
+    error_code ec;
+    co_await acceptor_.async_accept(socket, Await(ec));
+    if (stopping() || ec == asio::error::operation_aborted) co_return;
+    if (ec) {  // e.g. out of file descriptors: back off instead of spinning
+      asio::steady_timer backoff(strand_, std::chrono::milliseconds(50));
+      co_await backoff.async_wait(Await(ec));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    // Registered under the lock before its coroutine can run Remove().
+    std::lock_guard<std::mutex> lock(mu_);
+    auto conn = Connection::Start(this, std::move(socket));
+    conns_.emplace(conn.get(), std::move(conn));
+  }
+}
+
+void ServerImpl::Shutdown() {
+  if (stopping_.exchange(true)) return;
+  asio::post(strand_, [this] { BeginDrain(); });
+}
+
+std::vector<std::shared_ptr<Connection>> ServerImpl::Snapshot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<Connection>> out;
+  out.reserve(conns_.size());
+  for (const auto& [ptr, conn] : conns_) out.push_back(conn);
+  return out;
+}
+
+void ServerImpl::BeginDrain() {
+  error_code ec;
+  acceptor_.close(ec);
+  auto conns = Snapshot();
+  if (conns.empty()) return;
+  for (auto& conn : conns) {
+    asio::post(conn->executor(), [conn] { conn->CloseIfIdle(); });
+  }
+  grace_timer_.expires_after(config_.shutdown_grace);
+  grace_timer_.async_wait([this](error_code ec) {
+    if (ec) return;
+    for (auto& conn : Snapshot()) asio::post(conn->executor(), [conn] { conn->Close(); });
+  });
+}
+
+void ServerImpl::Remove(Connection* conn) {
+  bool last;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    conns_.erase(conn);
+    last = conns_.empty();
+  }
+  if (last && stopping()) asio::post(strand_, [this] { grace_timer_.cancel(); });
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerConfig& config,
+                                                         const Router& router,
+                                                         HttpMetrics* metrics) {
+  try {
+    auto server = std::make_unique<ServerImpl>(config, router, metrics);
+    RETURN_IF_ERROR(server->Listen());
+    return std::unique_ptr<HttpServer>(std::move(server));
+  } catch (const std::exception& e) {
+    return InternalError(std::string("cannot start HTTP server: ") + e.what());
+  }
+}
+
+}  // namespace mlhub::http

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// Router: maps (method, path) to a handler. Exact routes win over prefix routes; among prefix
+// routes the longest prefix wins. Built once at startup, then read-only (safe to share between
+// threads).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "http/handler.h"
+
+namespace mlhub::http {
+
+class Router {
+ public:
+  struct Route {
+    Method method;
+    std::string pattern;  // exact path, or prefix for prefix routes; also the `route` metric label
+    bool is_prefix = false;
+    Handler handler;           // set for ordinary routes
+    UploadHandler upload;      // set for upload routes
+    ErrorMapper upload_error;  // set for upload routes
+  };
+
+  void Add(Method method, std::string path, Handler handler);
+  void AddPrefix(Method method, std::string prefix, Handler handler);
+  void AddUpload(Method method, std::string prefix, UploadHandler handler, ErrorMapper on_error);
+  // Answers requests that match no route (default: plain-text 404, as Flask does). Also used for a
+  // known path with another method (405 would be more precise, but MLflow answers 404 there too).
+  void SetNotFound(Handler handler);
+
+  // The matching route, or nullptr. For prefix routes `*suffix` receives the rest of the path.
+  const Route* Match(Method method, std::string_view path, std::string_view* suffix) const;
+  const Handler& not_found() const { return not_found_; }
+
+ private:
+  // Lets `exact_` be searched with a string_view (no allocation per lookup).
+  struct PathHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  static Response DefaultNotFound(Request&) { return Response::Text(404, "Not Found"); }
+
+  std::unordered_map<std::string, std::vector<Route>, PathHash, std::equal_to<>> exact_;  // by path
+  std::vector<Route> prefixes_;  // sorted, longest prefix first
+  Handler not_found_ = DefaultNotFound;
+};
+
+}  // namespace mlhub::http

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// mlhub: flags → config → server::App. Nothing else lives here.
+#include <CLI/CLI.hpp>
+
+#include "server/app.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"mlhub: an MLflow-compatible tracking server and model server in one binary"};
+  app.set_version_flag("--version", MLHUB_VERSION);
+  app.require_subcommand(1);
+
+  mlhub::server::ServerConfig config;
+  CLI::App* server = app.add_subcommand("server", "Run the tracking server (MLflow REST API)");
+  server->add_option("--host", config.host, "Address to listen on")->capture_default_str();
+  server->add_option("--port,-p", config.port, "Port to listen on")->capture_default_str();
+  server->add_option("--workers,-w", config.workers, "I/O threads (0: one per core)")
+      ->capture_default_str();
+  server->add_option("--backend-store-uri", config.backend_store_uri,
+                     "Metadata store: sqlite:///path.db (SQLAlchemy form)")
+      ->envname("MLFLOW_BACKEND_STORE_URI")
+      ->capture_default_str();
+  server->add_option("--artifacts-destination", config.artifacts_destination,
+                     "Where proxied artifacts are stored (a folder)")
+      ->envname("MLFLOW_ARTIFACTS_DESTINATION")
+      ->capture_default_str();
+  server->add_option("--default-artifact-root", config.default_artifact_root,
+                     "Artifact root for new experiments (default: mlflow-artifacts:, proxied)");
+  server->add_flag("--serve-artifacts,!--no-serve-artifacts", config.serve_artifacts,
+                   "Serve the proxied artifact API")
+      ->capture_default_str();
+  server->add_option("--db-pool-size", config.db_pool_size, "Database connections (0: auto)");
+  server->add_option("--max-body-mb", config.max_body_mb, "Largest JSON request body, in MiB")
+      ->capture_default_str();
+  server->add_option("--idle-timeout", config.idle_timeout_s, "Seconds before an idle connection closes")
+      ->capture_default_str();
+  server->add_option("--shutdown-grace", config.shutdown_grace_s,
+                     "Seconds in-flight requests get on SIGTERM")
+      ->capture_default_str();
+
+  CLI::App* db = app.add_subcommand("db", "Database maintenance");
+  db->require_subcommand(1);
+  std::string db_uri = "sqlite:///mlhub.db";
+  CLI::App* upgrade = db->add_subcommand("upgrade", "Apply schema migrations and exit");
+  upgrade->add_option("url,--backend-store-uri", db_uri, "Metadata store URI")
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (*server) return mlhub::server::RunServer(config);
+  if (*upgrade) return mlhub::server::RunDbUpgrade(db_uri);
+  return 1;
+}

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/app.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "artifacts/artifact_store_factory.h"
+#include "common/clock.h"
+#include "http/http_server.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "store/store_factory.h"
+#include "tracking/api/mlflow_error.h"
+#include "tracking/api/tracking_routes.h"
+#include "tracking/tracking_service.h"
+
+namespace mlhub::server {
+namespace {
+
+void AddOperationalRoutes(http::Router& router, const http::HttpMetrics& metrics) {
+  router.Add(http::Method::kGet, "/health", [](http::Request&) {
+    return http::Response::Text(200, "OK");
+  });
+  router.Add(http::Method::kGet, "/version", [](http::Request&) {
+    return http::Response::Text(200, MLHUB_VERSION);
+  });
+  router.Add(http::Method::kGet, "/metrics", [&metrics](http::Request&) {
+    http::Response response = http::Response::Text(200, "");
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    metrics.Render(&response.body);
+    return response;
+  });
+}
+
+// Answers the artifact API with 503 when artifact serving is off, as `mlflow server` does.
+void AddArtifactsDisabledRoutes(http::Router& router) {
+  for (const char* prefix : {"/api/2.0/mlflow-artifacts/", "/ajax-api/2.0/mlflow-artifacts/"}) {
+    for (http::Method method : {http::Method::kGet, http::Method::kPut, http::Method::kDelete,
+                                http::Method::kPost}) {
+      router.AddPrefix(method, prefix, [](http::Request&) {
+        return http::Response::Text(
+            503, "Endpoint disabled: the server was started with --no-serve-artifacts.");
+      });
+    }
+  }
+}
+
+// Waits for SIGINT/SIGTERM on a dedicated thread (the signals are blocked everywhere else).
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(http::HttpServer& server) {
+    thread_ = std::thread([this, &server] {
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGINT);
+      sigaddset(&set, SIGTERM);
+      timespec tick{0, 200 * 1000 * 1000};
+      while (!stop_.load()) {
+        int signal = sigtimedwait(&set, nullptr, &tick);
+        if (signal == SIGINT || signal == SIGTERM) {
+          spdlog::info("received {}, draining in-flight requests", signal == SIGINT ? "SIGINT" : "SIGTERM");
+          server.Shutdown();
+          return;
+        }
+      }
+    });
+  }
+  ~SignalWatcher() {
+    stop_.store(true);
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+void BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace
+
+int RunServer(const ServerConfig& config) {
+  // Before any thread exists, so every thread inherits the mask and only the watcher sees them.
+  BlockTerminationSignals();
+
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  http::HttpServerConfig http_config;
+  http_config.host = config.host;
+  http_config.port = config.port;
+  http_config.io_threads = config.workers > 0 ? config.workers : cores;
+  http_config.blocking_threads = 2 * http_config.io_threads + 2;
+  http_config.max_body_bytes = config.max_body_mb * 1024 * 1024;
+  http_config.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
+  http_config.shutdown_grace = std::chrono::seconds(config.shutdown_grace_s);
+
+  store::StoreConfig store_config;
+  store_config.backend_store_uri = config.backend_store_uri;
+  store_config.default_artifact_root =
+      config.default_artifact_root.empty() ? "mlflow-artifacts:" : config.default_artifact_root;
+  store_config.pool_size =
+      config.db_pool_size > 0 ? config.db_pool_size : http_config.blocking_threads;
+  auto tracking_store = store::OpenTrackingStore(store_config);
+  if (!tracking_store.ok()) {
+    spdlog::error("cannot open the backend store {}: {}", config.backend_store_uri,
+                  tracking_store.status().message());
+    return 1;
+  }
+  auto artifact_store = artifacts::CreateArtifactStore(config.artifacts_destination);
+  if (!artifact_store.ok()) {
+    spdlog::error("cannot open the artifact destination {}: {}", config.artifacts_destination,
+                  artifact_store.status().message());
+    return 1;
+  }
+
+  SystemClock clock;
+  tracking::TrackingService tracking(**tracking_store, clock);
+  http::HttpMetrics metrics;
+  http::Router router;
+  AddOperationalRoutes(router, metrics);
+  tracking::api::AddExperimentRoutes(router, tracking);
+  tracking::api::AddRunRoutes(router, tracking, **artifact_store);
+  if (config.serve_artifacts) {
+    tracking::api::AddArtifactProxyRoutes(router, **artifact_store);
+  } else {
+    AddArtifactsDisabledRoutes(router);
+  }
+
+  auto server = http::HttpServer::Create(http_config, router, &metrics);
+  if (!server.ok()) {
+    spdlog::error("{}", server.status().message());
+    return 1;
+  }
+  spdlog::info("mlhub server listening on http://{}:{} (backend store {}, artifacts {})",
+               config.host, (*server)->port(), config.backend_store_uri,
+               config.artifacts_destination);
+  {
+    SignalWatcher watcher(**server);
+    (*server)->Run();
+  }
+  spdlog::info("mlhub server stopped");
+  return 0;
+}
+
+int RunDbUpgrade(const std::string& backend_store_uri) {
+  store::StoreConfig store_config;
+  store_config.backend_store_uri = backend_store_uri;
+  store_config.default_artifact_root = "mlflow-artifacts:";
+  store_config.pool_size = 1;
+  auto tracking_store = store::OpenTrackingStore(store_config);  // migrates on open
+  if (!tracking_store.ok()) {
+    spdlog::error("database upgrade failed for {}: {}", backend_store_uri,
+                  tracking_store.status().message());
+    return 1;
+  }
+  spdlog::info("database {} is at the current schema version", backend_store_uri);
+  return 0;
+}
+
+}  // namespace mlhub::server

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
+// The composition root: turns a ServerConfig into a running `mlhub server` (store, artifact store,
+// services, routes, HTTP server), handles SIGTERM/SIGINT with a graceful drain, and tears down in
+// order. Nothing else in mlhub creates long-lived objects.
+#pragma once
+
+#include <string>
+
+#include "server/server_config.h"
+
+namespace mlhub::server {
+
+// Runs the server until SIGTERM/SIGINT; returns the process exit code.
+int RunServer(const ServerConfig& config);
+
+// `mlhub db upgrade`: applies schema migrations to the database and exits.
+int RunDbUpgrade(const std::string& backend_store_uri);
+
+}  // namespace mlhub::server

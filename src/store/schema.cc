@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store/schema.h"
+
+#include <string_view>
+#include <vector>
+
+#include "store/store_util.h"
+
+namespace mlhub::store {
+namespace {
+
+// Replaces the dialect words {AUTO_ID}, {BLOB} and {WITHOUT_ROWID} in DDL text.
+std::string Ddl(std::string_view text, const SqlDialect& dialect) {
+  struct Word {
+    std::string_view token;
+    std::string_view replacement;
+  };
+  const Word words[] = {{"{AUTO_ID}", dialect.AutoIdPrimaryKey()},
+                        {"{BLOB}", dialect.BlobType()},
+                        {"{WITHOUT_ROWID}", dialect.WithoutRowid()}};
+  std::string out;
+  out.reserve(text.size() + 32);
+  size_t i = 0;
+  while (i < text.size()) {
+    bool replaced = false;
+    if (text[i] == '{') {
+      for (const Word& word : words) {
+        if (text.substr(i, word.token.size()) == word.token) {
+          out.append(word.replacement);
+          i += word.token.size();
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) out.push_back(text[i++]);
+  }
+  return out;
+}
+
+// Version 1: experiments, runs, params, tags, metrics (latest values plus packed history
+// chunks) and dataset inputs; the Default experiment.
+//
+// Runs are keyed inside the database by an integer run_key (the 32-character run_id is looked up
+// once per call), which keeps the child tables' keys and indexes small. Metric history is stored
+// as chunks of packed points, one row per (run, key) per write, so a 1000-point batch is one row.
+constexpr const char* kV1Tables[] = {
+    R"(CREATE TABLE experiments (
+  experiment_id {AUTO_ID},
+  name TEXT NOT NULL UNIQUE,
+  artifact_location TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_update_time BIGINT NOT NULL))",
+    R"(CREATE TABLE experiment_tags (
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (experiment_id, key)){WITHOUT_ROWID})",
+    R"(CREATE TABLE runs (
+  run_key {AUTO_ID},
+  run_id TEXT NOT NULL UNIQUE,
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_time BIGINT NOT NULL,
+  end_time BIGINT,
+  artifact_uri TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL,
+  deleted_time BIGINT))",
+    "CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time)",
+    R"(CREATE TABLE params (
+  run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_key, key)){WITHOUT_ROWID})",
+    "CREATE INDEX params_by_key_value ON params (key, value)",
+    R"(CREATE TABLE tags (
+  run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_key, key)){WITHOUT_ROWID})",
+    "CREATE INDEX tags_by_key_value ON tags (key, value)",
+    // value is 0 when is_nan; tail_chunk / tail_points locate the chunk that later points of
+    // this key may be appended to.
+    R"(CREATE TABLE latest_metrics (
+  run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  timestamp BIGINT NOT NULL,
+  step BIGINT NOT NULL,
+  is_nan INTEGER NOT NULL,
+  tail_chunk BIGINT NOT NULL,
+  tail_points INTEGER NOT NULL,
+  PRIMARY KEY (run_key, key)){WITHOUT_ROWID})",
+    "CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, value)",
+    // points: little-endian (timestamp int64, step int64, value double) records, in log order.
+    R"(CREATE TABLE metric_chunks (
+  chunk_id {AUTO_ID},
+  run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  points {BLOB} NOT NULL))",
+    "CREATE INDEX metric_chunks_by_key ON metric_chunks (run_key, key, chunk_id)",
+    R"(CREATE TABLE datasets (
+  dataset_id {AUTO_ID},
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  source_type TEXT NOT NULL,
+  source TEXT NOT NULL,
+  dataset_schema TEXT NOT NULL,
+  dataset_profile TEXT NOT NULL,
+  UNIQUE (experiment_id, name, digest)))",
+    R"(CREATE TABLE run_inputs (
+  input_id {AUTO_ID},
+  run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
+  dataset_id BIGINT NOT NULL REFERENCES datasets (dataset_id) ON DELETE CASCADE,
+  UNIQUE (run_key, dataset_id)))",
+    R"(CREATE TABLE input_tags (
+  input_id BIGINT NOT NULL REFERENCES run_inputs (input_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (input_id, key)){WITHOUT_ROWID})",
+};
+
+Status MigrateToV1(SqlConnection& connection, const MigrationContext& context) {
+  for (const char* statement : kV1Tables) {
+    RETURN_IF_ERROR(connection.Execute(Ddl(statement, connection.dialect())));
+  }
+  return connection.Execute(
+      "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, "
+      "creation_time, last_update_time) VALUES (0, 'Default', ?, 'active', ?, ?)",
+      {JoinArtifactUri(context.default_artifact_root, "0"), context.now, context.now});
+}
+
+struct Migration {
+  int version;
+  const char* description;
+  Status (*apply)(SqlConnection& connection, const MigrationContext& context);
+};
+
+const std::vector<Migration>& Migrations() {
+  static const auto* const migrations = new std::vector<Migration>{
+      {1, "experiments, runs, params, tags, chunked metrics, inputs", &MigrateToV1},
+  };
+  return *migrations;
+}
+
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+    "description TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+StatusOr<int> CurrentVersion(SqlConnection& connection) {
+  int version = 0;
+  RETURN_IF_ERROR(connection.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {},
+                                   [&](const SqlRow& row) {
+                                     version = static_cast<int>(row.GetInt(0));
+                                     return false;
+                                   }));
+  return version;
+}
+
+Status CheckNotNewer(int version) {
+  if (version > LatestSchemaVersion()) {
+    return FailedPreconditionError("database schema version " + std::to_string(version) +
+                                   " is newer than this mlhub (" +
+                                   std::to_string(LatestSchemaVersion()) + "); upgrade mlhub");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return Migrations().back().version; }
+
+StatusOr<int> ReadSchemaVersion(SqlDatabase& db) {
+  int version = 0;
+  RETURN_IF_ERROR(db.Transact(TxnMode::kWrite, [&](SqlConnection& connection) -> Status {
+    RETURN_IF_ERROR(connection.Execute(kCreateMigrationsTable));
+    ASSIGN_OR_RETURN(version, CurrentVersion(connection));
+    return OkStatus();
+  }));
+  return version;
+}
+
+StatusOr<int> MigrateSchema(SqlDatabase& db, const MigrationContext& context) {
+  ASSIGN_OR_RETURN(int version, ReadSchemaVersion(db));
+  RETURN_IF_ERROR(CheckNotNewer(version));
+  for (const Migration& migration : Migrations()) {
+    if (migration.version <= version) continue;
+    RETURN_IF_ERROR(db.Transact(TxnMode::kWrite, [&](SqlConnection& connection) -> Status {
+      // Another process may have got here first.
+      ASSIGN_OR_RETURN(int current, CurrentVersion(connection));
+      RETURN_IF_ERROR(CheckNotNewer(current));
+      if (current >= migration.version) return OkStatus();
+      Status applied = migration.apply(connection, context);
+      if (!applied.ok()) {
+        return Status(applied.code(), "schema migration " + std::to_string(migration.version) +
+                                          " failed: " + applied.message());
+      }
+      return connection.Execute(
+          "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
+          {int64_t{migration.version}, std::string(migration.description), context.now});
+    }));
+    version = migration.version;
+  }
+  return version;
+}
+
+}  // namespace mlhub::store

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// Parsed search requests: a filter expression tree (comparisons joined by AND / OR, grouped by
+// parentheses), an ordering and a page window. Produced by tracking's search-filter parser, executed by
+// the store as parameterised SQL. Identifiers are already validated and normalised by the parser.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "store/tracking_types.h"
+
+namespace mlhub::store {
+
+enum class EntityType { kMetric, kParam, kTag, kAttribute, kDataset };
+
+enum class Comparator { kEq, kNe, kLt, kLe, kGt, kGe, kLike, kILike, kIn, kNotIn };
+
+// `type.key op value`. Attribute keys are normalised: for runs one of run_id, run_name, status,
+// user_id, artifact_uri, start_time, end_time; for experiments name, creation_time,
+// last_update_time; for registered models / versions their own names. Dataset keys: name, digest,
+// context.
+struct Comparison {
+  EntityType type = EntityType::kAttribute;
+  std::string key;
+  Comparator op = Comparator::kEq;
+  // double for numeric comparisons, string for string ones, list for IN / NOT IN.
+  std::variant<double, std::string, std::vector<std::string>> value;
+};
+
+struct FilterExpr {
+  enum class Kind { kComparison, kAnd, kOr };
+  Kind kind = Kind::kComparison;
+  Comparison comparison;            // kComparison
+  std::vector<FilterExpr> children; // kAnd / kOr, two or more
+};
+
+struct OrderBy {
+  EntityType type = EntityType::kAttribute;
+  std::string key;
+  bool ascending = true;
+};
+
+struct RunQuery {
+  std::vector<std::string> experiment_ids;
+  std::optional<FilterExpr> filter;
+  ViewType view_type = ViewType::kActiveOnly;
+  int64_t max_results = 1000;
+  std::vector<OrderBy> order_by;  // as given; the store appends MLflow's tie-breakers
+  int64_t offset = 0;
+};
+
+struct RunPage {
+  std::vector<Run> runs;
+  std::optional<int64_t> next_offset;  // absent on the last page
+};
+
+struct ExperimentQuery {
+  std::optional<FilterExpr> filter;
+  ViewType view_type = ViewType::kActiveOnly;
+  int64_t max_results = 1000;
+  std::vector<OrderBy> order_by;
+  int64_t offset = 0;
+};
+
+struct ExperimentPage {
+  std::vector<Experiment> experiments;
+  std::optional<int64_t> next_offset;
+};
+
+}  // namespace mlhub::store

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+// SqlConnection: the small driver interface the SQL stores are written against (SQLite now,
+// PostgreSQL later). SQL text uses `?` placeholders; values are always bound, never spliced in.
+// A connection is used by one thread at a time (SqlDatabase hands them out); it caches prepared
+// statements. SqlDialect describes the few places where the SQL text differs between databases.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "common/status.h"
+
+namespace mlhub::store {
+
+// Bytes bound as a BLOB (a std::string would bind as TEXT).
+struct SqlBlob {
+  std::string bytes;
+};
+
+// A value bound to one `?`. std::monostate binds NULL.
+using SqlValue = std::variant<std::monostate, int64_t, double, std::string, SqlBlob>;
+
+// One result row, valid only inside the row callback. Columns are 0-based.
+class SqlRow {
+ public:
+  virtual ~SqlRow() = default;
+  virtual int size() const = 0;
+  virtual bool IsNull(int column) const = 0;
+  virtual int64_t GetInt(int column) const = 0;
+  virtual double GetDouble(int column) const = 0;
+  virtual std::string_view GetText(int column) const = 0;
+  virtual std::string_view GetBlob(int column) const = 0;
+};
+
+// Called once per result row; returning false stops the query early (not an error).
+using SqlRowCallback = std::function<bool(const SqlRow&)>;
+
+enum class TxnMode {
+  kRead,   // a consistent snapshot; SQLite: BEGIN (deferred)
+  kWrite,  // takes the write lock up front; SQLite: BEGIN IMMEDIATE
+};
+
+// The text that differs between SQL dialects. Expressions are returned with `?` placeholders
+// still in them; the driver rewrites `?` to its own style (e.g. `$1`) when it prepares.
+class SqlDialect {
+ public:
+  enum class PlaceholderStyle { kQuestionMark, kDollarNumber };
+
+  virtual ~SqlDialect() = default;
+  virtual std::string_view name() const = 0;
+  virtual PlaceholderStyle placeholder_style() const = 0;
+  // `expr LIKE ?`, matching case-sensitively (MLflow's LIKE).
+  virtual std::string CaseSensitiveLike(std::string_view expr) const = 0;
+  // `expr ILIKE ?`, matching case-insensitively.
+  virtual std::string CaseInsensitiveLike(std::string_view expr) const = 0;
+  // An expression appending the next bound blob to blob column `column`.
+  virtual std::string BlobAppend(std::string_view column) const = 0;
+  // " FOR UPDATE" where row locks are needed to read-modify-write; "" where the database
+  // serialises writers anyway.
+  virtual std::string_view ForUpdate() const = 0;
+
+  // DDL vocabulary for migrations.
+  virtual std::string_view AutoIdPrimaryKey() const = 0;  // a 64-bit key the database assigns
+  virtual std::string_view BlobType() const = 0;
+  virtual std::string_view WithoutRowid() const = 0;  // table suffix for small composite-key rows
+
+  // ` ON CONFLICT (conflict_columns) DO UPDATE SET c = excluded.c, ...` (both SQLite and
+  // PostgreSQL spell upserts this way).
+  virtual std::string UpsertSuffix(std::string_view conflict_columns,
+                                   std::initializer_list<std::string_view> update_columns) const;
+};
+
+class SqlConnection {
+ public:
+  virtual ~SqlConnection() = default;
+
+  // Runs one statement. `rows_affected` (nullable) receives the number of rows it changed.
+  virtual Status Execute(std::string_view sql, std::span<const SqlValue> params,
+                         int64_t* rows_affected) = 0;
+  // Runs one statement and calls `on_row` for each result row. `on_row` may run other
+  // statements on this connection.
+  virtual Status Query(std::string_view sql, std::span<const SqlValue> params,
+                       const SqlRowCallback& on_row) = 0;
+  virtual Status Begin(TxnMode mode) = 0;
+  virtual Status Commit() = 0;
+  virtual Status Rollback() = 0;
+  virtual const SqlDialect& dialect() const = 0;
+
+  // Conveniences over the above.
+  Status Execute(std::string_view sql, std::span<const SqlValue> params) {
+    return Execute(sql, params, nullptr);
+  }
+  Status Execute(std::string_view sql, std::initializer_list<SqlValue> params = {},
+                 int64_t* rows_affected = nullptr) {
+    return Execute(sql, std::span<const SqlValue>(params.begin(), params.size()), rows_affected);
+  }
+  Status Query(std::string_view sql, std::initializer_list<SqlValue> params,
+               const SqlRowCallback& on_row) {
+    return Query(sql, std::span<const SqlValue>(params.begin(), params.size()), on_row);
+  }
+};
+
+// "?, ?, ?" with `count` placeholders.
+std::string SqlPlaceholders(size_t count);
+
+}  // namespace mlhub::store

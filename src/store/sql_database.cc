@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store/sql_database.h"
+
+#include <utility>
+
+namespace mlhub::store {
+
+SqlDatabase::Lease::Lease(SqlDatabase* db, std::unique_ptr<SqlConnection> pooled,
+                          SqlConnection* writer, std::unique_lock<std::mutex> writer_lock)
+    : db_(db),
+      pooled_(std::move(pooled)),
+      connection_(pooled_ ? pooled_.get() : writer),
+      writer_lock_(std::move(writer_lock)) {}
+
+SqlDatabase::Lease::Lease(Lease&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)),
+      pooled_(std::move(other.pooled_)),
+      connection_(std::exchange(other.connection_, nullptr)),
+      writer_lock_(std::move(other.writer_lock_)),
+      discard_(other.discard_) {}
+
+SqlDatabase::Lease::~Lease() {
+  if (db_ != nullptr && pooled_ != nullptr) db_->Return(std::move(pooled_), discard_);
+}
+
+SqlDatabase::SqlDatabase(ConnectionFactory factory, const Options& options,
+                         std::unique_ptr<SqlConnection> writer)
+    : factory_(std::move(factory)), options_(options), writer_(std::move(writer)) {}
+
+StatusOr<std::unique_ptr<SqlDatabase>> SqlDatabase::Create(ConnectionFactory factory,
+                                                           const Options& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqlConnection> first, factory());
+  Options effective = options;
+  if (effective.max_readers < 1) effective.max_readers = 1;
+  return std::unique_ptr<SqlDatabase>(
+      new SqlDatabase(std::move(factory), effective, std::move(first)));
+}
+
+StatusOr<SqlDatabase::Lease> SqlDatabase::Acquire(TxnMode mode) {
+  const bool use_writer =
+      options_.reads_use_writer || (mode == TxnMode::kWrite && options_.single_writer);
+  if (use_writer) {
+    std::unique_lock<std::mutex> lock(writer_mu_);
+    return Lease(this, nullptr, writer_.get(), std::move(lock));
+  }
+  std::unique_lock<std::mutex> lock(pool_mu_);
+  pool_cv_.wait(lock, [&] { return !idle_.empty() || open_pooled_ < options_.max_readers; });
+  if (!idle_.empty()) {
+    std::unique_ptr<SqlConnection> connection = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(this, std::move(connection), nullptr, {});
+  }
+  ++open_pooled_;
+  lock.unlock();
+  StatusOr<std::unique_ptr<SqlConnection>> opened = factory_();
+  if (!opened.ok()) {
+    lock.lock();
+    --open_pooled_;
+    pool_cv_.notify_one();
+    return opened.status();
+  }
+  return Lease(this, std::move(opened).value(), nullptr, {});
+}
+
+void SqlDatabase::Return(std::unique_ptr<SqlConnection> connection, bool discard) {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (discard) {
+      --open_pooled_;
+    } else {
+      idle_.push_back(std::move(connection));
+    }
+  }
+  pool_cv_.notify_one();
+  // A discarded connection closes here, outside the lock.
+}
+
+Status SqlDatabase::Transact(TxnMode mode, const std::function<Status(SqlConnection&)>& body) {
+  ASSIGN_OR_RETURN(Lease lease, Acquire(mode));
+  SqlConnection& connection = lease.connection();
+  RETURN_IF_ERROR(connection.Begin(mode));
+  Status status = body(connection);
+  if (status.ok()) {
+    status = connection.Commit();
+    if (status.ok()) return status;
+  }
+  if (!connection.Rollback().ok()) lease.Discard();
+  return status;
+}
+
+}  // namespace mlhub::store

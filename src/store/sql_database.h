@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// SqlDatabase: the connections to one database and the transactions that run on them.
+// Thread-safe. With `single_writer` (SQLite) every write transaction runs on one dedicated
+// connection, one at a time behind an in-process mutex, so writers queue here instead of spinning
+// in the database's busy handler; reads run concurrently on pooled connections of their own.
+// Owns its connections; the factory is called from whichever thread first needs a connection.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/status.h"
+#include "store/sql_connection.h"
+
+namespace mlhub::store {
+
+class SqlDatabase {
+ public:
+  using ConnectionFactory = std::function<StatusOr<std::unique_ptr<SqlConnection>>()>;
+
+  struct Options {
+    int max_readers = 8;            // read connections, opened on demand
+    bool single_writer = true;      // writes on one dedicated connection (SQLite)
+    bool reads_use_writer = false;  // reads too (an in-memory database has one connection)
+  };
+
+  // A connection on loan; given back when the lease is destroyed.
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&& other) = delete;
+    Lease(const Lease&) = delete;
+    ~Lease();
+    SqlConnection& connection() { return *connection_; }
+    // The connection is in an unknown state: close it instead of reusing it.
+    void Discard() { discard_ = true; }
+
+   private:
+    friend class SqlDatabase;
+    Lease(SqlDatabase* db, std::unique_ptr<SqlConnection> pooled, SqlConnection* writer,
+          std::unique_lock<std::mutex> writer_lock);
+
+    SqlDatabase* db_;
+    std::unique_ptr<SqlConnection> pooled_;  // a pool connection, returned on destruction
+    SqlConnection* connection_;
+    std::unique_lock<std::mutex> writer_lock_;
+    bool discard_ = false;
+  };
+
+  // Opens the first connection right away, so a bad path or URI fails here.
+  static StatusOr<std::unique_ptr<SqlDatabase>> Create(ConnectionFactory factory,
+                                                       const Options& options);
+
+  // Runs `body` in one transaction: commits when it returns OK, rolls back otherwise.
+  Status Transact(TxnMode mode, const std::function<Status(SqlConnection&)>& body);
+
+  // A connection outside any transaction, for work that manages its own (migrations).
+  StatusOr<Lease> Acquire(TxnMode mode);
+
+  const SqlDialect& dialect() const { return writer_->dialect(); }
+
+ private:
+  SqlDatabase(ConnectionFactory factory, const Options& options,
+              std::unique_ptr<SqlConnection> writer);
+  void Return(std::unique_ptr<SqlConnection> connection, bool discard);
+
+  const ConnectionFactory factory_;
+  const Options options_;
+  // The dedicated writer (single_writer) or, otherwise, the first pooled connection's sibling.
+  const std::unique_ptr<SqlConnection> writer_;
+  std::mutex writer_mu_;  // held for the whole of a write transaction on writer_
+
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<SqlConnection>> idle_;  // guarded by pool_mu_
+  int open_pooled_ = 0;                               // guarded by pool_mu_
+};
+
+}  // namespace mlhub::store

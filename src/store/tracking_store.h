@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// TrackingStore: persistence of experiments and runs. One SQL implementation (SqlTrackingStore) serves
+// every dialect through SqlConnection. Every method is one transaction: it happens whole or not at all.
+// Thread-safe: many threads may call concurrently.
+//
+// Errors: kNotFound for an unknown experiment/run, kAlreadyExists for a taken name, kInvalidArgument
+// for a write the data forbids (changing a logged param, logging to a deleted run),
+// kUnavailable when the database cannot be reached, kInternal otherwise.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "store/search_query.h"
+#include "store/tracking_types.h"
+
+namespace mlhub::store {
+
+class TrackingStore {
+ public:
+  virtual ~TrackingStore() = default;
+
+  // --- Experiments. A fresh store holds experiment "0", named "Default".
+  virtual StatusOr<std::string> CreateExperiment(const NewExperiment& experiment) = 0;
+  virtual StatusOr<Experiment> GetExperiment(std::string_view experiment_id) = 0;
+  virtual StatusOr<Experiment> GetExperimentByName(std::string_view name) = 0;
+  virtual StatusOr<ExperimentPage> SearchExperiments(const ExperimentQuery& query) = 0;
+  virtual Status RenameExperiment(std::string_view experiment_id, std::string_view new_name,
+                                  int64_t now) = 0;
+  // Deleting an experiment marks its runs deleted too; restoring brings them back.
+  virtual Status SetExperimentLifecycle(std::string_view experiment_id, LifecycleStage stage,
+                                        int64_t now) = 0;
+  virtual Status SetExperimentTag(std::string_view experiment_id, const Tag& tag) = 0;
+  virtual Status DeleteExperimentTag(std::string_view experiment_id, std::string_view key) = 0;
+
+  // --- Runs. kInvalidArgument when the experiment is deleted.
+  virtual StatusOr<Run> CreateRun(const NewRun& run) = 0;
+  virtual StatusOr<Run> GetRun(std::string_view run_id) = 0;
+  virtual StatusOr<RunInfo> UpdateRun(const RunUpdate& update) = 0;
+  virtual Status SetRunLifecycle(std::string_view run_id, LifecycleStage stage) = 0;
+  // Metrics append to the history and refresh the latest value (highest step, then timestamp, then
+  // value); params are immutable (same value again is a no-op); tags overwrite, and the
+  // mlflow.runName tag renames the run. kInvalidArgument when the run is deleted.
+  virtual Status LogBatch(std::string_view run_id, const RunBatch& batch) = 0;
+  virtual Status DeleteRunTag(std::string_view run_id, std::string_view key) = 0;
+  virtual Status LogInputs(std::string_view run_id, const std::vector<DatasetInput>& inputs) = 0;
+  // Appends `model_json` to the JSON list in the run's mlflow.log-model.history tag.
+  virtual Status AppendLoggedModel(std::string_view run_id, std::string_view model_json) = 0;
+  virtual StatusOr<RunPage> SearchRuns(const RunQuery& query) = 0;
+
+  // Reads up to `max_points` of one metric's history after `cursor` (0 to start). kNotFound when the
+  // run does not exist; an unknown key is an empty, finished page.
+  virtual StatusOr<MetricHistoryPage> ReadMetricHistory(std::string_view run_id,
+                                                        std::string_view key, int64_t cursor,
+                                                        size_t max_points) = 0;
+};
+
+}  // namespace mlhub::store

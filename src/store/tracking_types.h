@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+// The tracking entities as the store keeps them: experiments, runs, metrics, params, tags, inputs.
+// Plain values; the REST layer turns them into MLflow's JSON.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlhub::store {
+
+enum class LifecycleStage { kActive, kDeleted };
+enum class ViewType { kActiveOnly = 1, kDeletedOnly = 2, kAll = 3 };
+enum class RunStatus { kRunning = 1, kScheduled = 2, kFinished = 3, kFailed = 4, kKilled = 5 };
+
+struct Tag {
+  std::string key;
+  std::string value;
+};
+
+struct Param {
+  std::string key;
+  std::string value;
+};
+
+struct Metric {
+  std::string key;
+  double value = 0;
+  int64_t timestamp = 0;
+  int64_t step = 0;
+};
+
+struct Experiment {
+  std::string experiment_id;
+  std::string name;
+  std::string artifact_location;
+  LifecycleStage lifecycle_stage = LifecycleStage::kActive;
+  int64_t creation_time = 0;
+  int64_t last_update_time = 0;
+  std::vector<Tag> tags;
+};
+
+struct RunInfo {
+  std::string run_id;
+  std::string run_name;
+  std::string experiment_id;
+  std::string user_id;
+  RunStatus status = RunStatus::kRunning;
+  int64_t start_time = 0;
+  std::optional<int64_t> end_time;
+  std::string artifact_uri;
+  LifecycleStage lifecycle_stage = LifecycleStage::kActive;
+};
+
+struct Dataset {
+  std::string name;
+  std::string digest;
+  std::string source_type;
+  std::string source;
+  std::string schema;
+  std::string profile;
+};
+
+struct DatasetInput {
+  std::vector<Tag> tags;
+  Dataset dataset;
+};
+
+struct Run {
+  RunInfo info;
+  std::vector<Metric> metrics;  // the latest value of each key
+  std::vector<Param> params;
+  std::vector<Tag> tags;
+  std::vector<DatasetInput> inputs;
+};
+
+// --- Requests to the store ---------------------------------------------------------------------
+
+struct NewExperiment {
+  std::string name;
+  std::string artifact_location;  // empty: "<default artifact root>/<new id>"
+  std::vector<Tag> tags;
+  int64_t creation_time = 0;
+};
+
+struct NewRun {
+  std::string run_id;             // chosen by the caller (uuid hex)
+  std::string experiment_id;
+  std::string user_id;
+  std::string run_name;           // already resolved; also stored as the mlflow.runName tag
+  int64_t start_time = 0;
+  std::vector<Tag> tags;          // includes mlflow.runName
+};
+
+struct RunUpdate {
+  std::string run_id;
+  std::optional<RunStatus> status;
+  std::optional<int64_t> end_time;
+  std::optional<std::string> run_name;  // also rewrites the mlflow.runName tag
+};
+
+// One atomic write to a run: everything lands, or nothing does.
+struct RunBatch {
+  std::vector<Metric> metrics;
+  std::vector<Param> params;
+  std::vector<Tag> tags;
+};
+
+// A slice of one metric's history, in the order the points were logged.
+struct MetricHistoryPage {
+  std::vector<Metric> points;   // `key` left empty: the caller knows it
+  int64_t next_cursor = 0;      // pass back to continue
+  bool done = true;             // no more points after these
+};
+
+inline constexpr char kRunNameTag[] = "mlflow.runName";
+inline constexpr char kLogModelHistoryTag[] = "mlflow.log-model.history";
+
+}  // namespace mlhub::store

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tracking/api/entity_json.h"
+
+#include <fmt/format.h>
+
+namespace mlhub::tracking::api {
+
+std::string_view LifecycleName(store::LifecycleStage stage) {
+  return stage == store::LifecycleStage::kActive ? "active" : "deleted";
+}
+
+std::string_view RunStatusName(store::RunStatus status) {
+  switch (status) {
+    case store::RunStatus::kRunning: return "RUNNING";
+    case store::RunStatus::kScheduled: return "SCHEDULED";
+    case store::RunStatus::kFinished: return "FINISHED";
+    case store::RunStatus::kFailed: return "FAILED";
+    case store::RunStatus::kKilled: return "KILLED";
+  }
+  return "RUNNING";
+}
+
+StatusOr<store::RunStatus> ParseRunStatus(std::string_view text) {
+  static constexpr std::pair<std::string_view, store::RunStatus> kNames[] = {
+      {"RUNNING", store::RunStatus::kRunning},   {"SCHEDULED", store::RunStatus::kScheduled},
+      {"FINISHED", store::RunStatus::kFinished}, {"FAILED", store::RunStatus::kFailed},
+      {"KILLED", store::RunStatus::kKilled},     {"1", store::RunStatus::kRunning},
+      {"2", store::RunStatus::kScheduled},       {"3", store::RunStatus::kFinished},
+      {"4", store::RunStatus::kFailed},          {"5", store::RunStatus::kKilled}};
+  for (const auto& [name, status] : kNames) {
+    if (name == text) return status;
+  }
+  return InvalidArgumentError(fmt::format("Invalid value '{}' for parameter 'status' supplied.",
+                                          text.substr(0, 100)));
+}
+
+StatusOr<store::ViewType> ParseViewType(std::string_view text) {
+  if (text == "ACTIVE_ONLY" || text == "1") return store::ViewType::kActiveOnly;
+  if (text == "DELETED_ONLY" || text == "2") return store::ViewType::kDeletedOnly;
+  if (text == "ALL" || text == "3") return store::ViewType::kAll;
+  return InvalidArgumentError(fmt::format("Invalid value '{}' for parameter 'view_type' supplied.",
+                                          text.substr(0, 100)));
+}
+
+void WriteKeyValues(JsonWriter& w, std::string_view field, const std::vector<store::Tag>& tags) {
+  if (tags.empty()) return;
+  w.Key(field).StartArray();
+  for (const auto& tag : tags) w.StartObject().Field("key", tag.key).Field("value", tag.value).EndObject();
+  w.EndArray();
+}
+
+void WriteExperiment(JsonWriter& w, const store::Experiment& e) {
+  w.StartObject()
+      .Field("experiment_id", e.experiment_id)
+      .Field("name", e.name)
+      .Field("artifact_location", e.artifact_location)
+      .Field("lifecycle_stage", LifecycleName(e.lifecycle_stage))
+      .Field("last_update_time", e.last_update_time)
+      .Field("creation_time", e.creation_time);
+  WriteKeyValues(w, "tags", e.tags);
+  w.EndObject();
+}
+
+void WriteRunInfo(JsonWriter& w, const store::RunInfo& info) {
+  w.StartObject()
+      .Field("run_uuid", info.run_id)
+      .Field("run_id", info.run_id)
+      .Field("run_name", info.run_name)
+      .Field("experiment_id", info.experiment_id)
+      .Field("user_id", info.user_id)
+      .Field("status", RunStatusName(info.status))
+      .Field("start_time", info.start_time);
+  if (info.end_time) w.Field("end_time", *info.end_time);
+  w.Field("artifact_uri", info.artifact_uri)
+      .Field("lifecycle_stage", LifecycleName(info.lifecycle_stage))
+      .EndObject();
+}
+
+void WriteMetric(JsonWriter& w, std::string_view key, const store::Metric& metric) {
+  w.StartObject()
+      .Field("key", key)
+      .Field("value", metric.value)
+      .Field("timestamp", metric.timestamp)
+      .Field("step", metric.step)
+      .EndObject();
+}
+
+void WriteRun(JsonWriter& w, const store::Run& run) {
+  w.StartObject().Key("info");
+  WriteRunInfo(w, run.info);
+  w.Key("data").StartObject();
+  if (!run.metrics.empty()) {
+    w.Key("metrics").StartArray();
+    for (const auto& metric : run.metrics) WriteMetric(w, metric.key, metric);
+    w.EndArray();
+  }
+  if (!run.params.empty()) {
+    w.Key("params").StartArray();
+    for (const auto& p : run.params) w.StartObject().Field("key", p.key).Field("value", p.value).EndObject();
+    w.EndArray();
+  }
+  WriteKeyValues(w, "tags", run.tags);
+  w.EndObject();
+  w.Key("inputs").StartObject();
+  if (!run.inputs.empty()) {
+    w.Key("dataset_inputs").StartArray();
+    for (const auto& input : run.inputs) {
+      w.StartObject();
+      WriteKeyValues(w, "tags", input.tags);
+      const auto& d = input.dataset;
+      w.Key("dataset").StartObject().Field("name", d.name).Field("digest", d.digest);
+      w.Field("source_type", d.source_type).Field("source", d.source);
+      if (!d.schema.empty()) w.Field("schema", d.schema);
+      if (!d.profile.empty()) w.Field("profile", d.profile);
+      w.EndObject().EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject().EndObject();
+}
+
+StatusOr<std::vector<store::Tag>> ReadKeyValues(json::Object body, std::string_view field) {
+  std::vector<store::Tag> out;
+  auto list = json::Find(body, field);
+  if (!list) return out;
+  ASSIGN_OR_RETURN(json::Array items, json::AsArray(*list, field));
+  for (json::Element item : items) {
+    ASSIGN_OR_RETURN(json::Object object, json::AsObject(item, field));
+    auto key = json::Find(object, "key");
+    if (!key) return InvalidArgumentError(fmt::format("Missing 'key' in an entry of '{}'", field));
+    store::Tag tag;
+    ASSIGN_OR_RETURN(std::string_view key_text, json::AsString(*key, "key"));
+    tag.key = key_text;
+    if (auto value = json::Find(object, "value")) {
+      ASSIGN_OR_RETURN(std::string_view value_text, json::AsString(*value, "value"));
+      tag.value = value_text;
+    }
+    out.push_back(std::move(tag));
+  }
+  return out;
+}
+
+}  // namespace mlhub::tracking::api

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tracking entities to MLflow's JSON (proto field names, int64 as numbers, enums as names, lists of
+// {key, value} for tags and params), and MLflow's enum names back to values.
+#pragma once
+
+#include <string_view>
+
+#include "common/json_reader.h"
+#include "common/json_writer.h"
+#include "common/status.h"
+#include "store/tracking_types.h"
+
+namespace mlhub::tracking::api {
+
+void WriteExperiment(JsonWriter& w, const store::Experiment& experiment);
+void WriteRunInfo(JsonWriter& w, const store::RunInfo& info);
+void WriteRun(JsonWriter& w, const store::Run& run);
+void WriteMetric(JsonWriter& w, std::string_view key, const store::Metric& metric);
+void WriteKeyValues(JsonWriter& w, std::string_view field, const std::vector<store::Tag>& tags);
+
+std::string_view LifecycleName(store::LifecycleStage stage);
+std::string_view RunStatusName(store::RunStatus status);
+// Accepts the enum name or its integer value (as a number or as text).
+StatusOr<store::RunStatus> ParseRunStatus(std::string_view text);
+StatusOr<store::ViewType> ParseViewType(std::string_view text);
+
+// Reads a JSON list of {key, value} objects (tags, params); `field` names it in messages.
+StatusOr<std::vector<store::Tag>> ReadKeyValues(json::Object body, std::string_view field);
+
+}  // namespace mlhub::tracking::api

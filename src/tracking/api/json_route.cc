@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tracking/api/json_route.h"
+
+#include "tracking/api/mlflow_error.h"
+
+namespace mlhub::tracking::api {
+
+void AddResponseRoute(http::Router& router, http::Method method, std::string_view path,
+                      ResponseHandler handler) {
+  http::Handler wrapped = [handler = std::move(handler)](http::Request& request) {
+    auto fields = RequestFields::FromRequest(request);
+    if (!fields.ok()) return ErrorResponse(fields.status());
+    auto response = handler(*fields);
+    if (!response.ok()) return ErrorResponse(response.status());
+    return std::move(response).value();
+  };
+  for (std::string_view prefix : {kApiPrefix, kAjaxPrefix}) {
+    router.Add(method, std::string(prefix) + std::string(path), wrapped);
+  }
+}
+
+void AddJsonRoute(http::Router& router, http::Method method, std::string_view path,
+                  JsonHandler handler) {
+  AddResponseRoute(router, method, path,
+                   [handler = std::move(handler)](
+                       const RequestFields& fields) -> StatusOr<http::Response> {
+                     ASSIGN_OR_RETURN(std::string body, handler(fields));
+                     return http::Response::Json(200, std::move(body));
+                   });
+}
+
+}  // namespace mlhub::tracking::api

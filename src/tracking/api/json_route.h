@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// Registering MLflow JSON endpoints: each is mounted under both `/api/2.0/mlflow/` (clients) and
+// `/ajax-api/2.0/mlflow/` (the web UI), reads its fields through RequestFields, and answers either the
+// JSON it returns or the MLflow error for the Status it fails with.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "http/router.h"
+#include "tracking/api/request_fields.h"
+
+namespace mlhub::tracking::api {
+
+inline constexpr std::string_view kApiPrefix = "/api/2.0/mlflow/";
+inline constexpr std::string_view kAjaxPrefix = "/ajax-api/2.0/mlflow/";
+
+using JsonHandler = std::function<StatusOr<std::string>(const RequestFields& fields)>;
+
+// Registers `path` (e.g. "experiments/create") for `method` under both prefixes.
+void AddJsonRoute(http::Router& router, http::Method method, std::string_view path,
+                  JsonHandler handler);
+
+// Registers a handler that builds its own Response (e.g. a streamed one) under both prefixes;
+// errors from field parsing are still answered as MLflow errors.
+using ResponseHandler = std::function<StatusOr<http::Response>(const RequestFields& fields)>;
+void AddResponseRoute(http::Router& router, http::Method method, std::string_view path,
+                      ResponseHandler handler);
+
+}  // namespace mlhub::tracking::api

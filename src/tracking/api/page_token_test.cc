@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tracking/api/page_token.h"
+
+#include <gtest/gtest.h>
+
+namespace mlhub::tracking::api {
+namespace {
+
+TEST(PageTokenTest, RoundTrips) {
+  for (int64_t offset : {0, 1, 99, 1000, 123456789}) {
+    auto decoded = DecodePageToken(EncodePageToken(offset));
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(*decoded, offset);
+  }
+}
+
+TEST(PageTokenTest, MatchesMlflowsForm) {
+  // base64 of {"offset": 100}
+  EXPECT_EQ(EncodePageToken(100), "eyJvZmZzZXQiOiAxMDB9");
+}
+
+TEST(PageTokenTest, EmptyIsTheFirstPage) { EXPECT_EQ(*DecodePageToken(""), 0); }
+
+TEST(PageTokenTest, GarbageIsInvalidArgument) {
+  for (const char* token : {"!!!", "aGVsbG8=", "eyJvZmZzZXQiOiAtMX0=", "e30="}) {
+    EXPECT_EQ(DecodePageToken(token).status().code(), StatusCode::kInvalidArgument) << token;
+  }
+}
+
+}  // namespace
+}  // namespace mlhub::tracking::api

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: Apache-2.0
+// runs/*, metrics/get-history and artifacts/list.
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "artifacts/artifact_path.h"
+#include "common/json_writer.h"
+#include "tracking/api/entity_json.h"
+#include "tracking/api/json_route.h"
+#include "tracking/api/page_token.h"
+#include "tracking/api/tracking_routes.h"
+#include "tracking/validation.h"
+
+namespace mlhub::tracking::api {
+namespace {
+
+using http::Method;
+
+// `run_id`, or its deprecated alias `run_uuid` that 2.x clients still send.
+StatusOr<std::string_view> RunId(const RequestFields& f) {
+  ASSIGN_OR_RETURN(auto run_id, f.String("run_id"));
+  if (run_id && !run_id->empty()) return *run_id;
+  ASSIGN_OR_RETURN(auto run_uuid, f.String("run_uuid"));
+  if (run_uuid && !run_uuid->empty()) return *run_uuid;
+  return MissingField("run_id");
+}
+
+StatusOr<std::string> Empty(const Status& status) {
+  if (!status.ok()) return status;
+  return std::string("{}");
+}
+
+StatusOr<store::Metric> ReadMetric(json::Object object) {
+  store::Metric metric;
+  auto key = json::Find(object, "key");
+  auto value = json::Find(object, "value");
+  auto timestamp = json::Find(object, "timestamp");
+  if (!key) return MissingField("key");
+  if (!value) return MissingField("value");
+  if (!timestamp) return MissingField("timestamp");
+  ASSIGN_OR_RETURN(std::string_view key_text, json::AsString(*key, "key"));
+  metric.key = key_text;
+  ASSIGN_OR_RETURN(metric.value, json::AsDouble(*value, "value"));
+  ASSIGN_OR_RETURN(metric.timestamp, json::AsInt64(*timestamp, "timestamp"));
+  if (auto step = json::Find(object, "step")) { ASSIGN_OR_RETURN(metric.step, json::AsInt64(*step, "step")); }
+  return metric;
+}
+
+StatusOr<std::string> LogBatch(TrackingService& service, const RequestFields& f) {
+  ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+  store::RunBatch batch;
+  if (f.json()) {
+    if (auto metrics = json::Find(*f.json(), "metrics")) {
+      ASSIGN_OR_RETURN(json::Array items, json::AsArray(*metrics, "metrics"));
+      if (items.size() > kMaxMetricsPerBatch) {
+        return ValidateBatch({std::vector<store::Metric>(items.size()), {}, {}});
+      }
+      batch.metrics.reserve(items.size());
+      for (json::Element item : items) {
+        ASSIGN_OR_RETURN(json::Object object, json::AsObject(item, "metrics"));
+        ASSIGN_OR_RETURN(store::Metric metric, ReadMetric(object));
+        batch.metrics.push_back(std::move(metric));
+      }
+    }
+    ASSIGN_OR_RETURN(std::vector<store::Tag> params, ReadKeyValues(*f.json(), "params"));
+    for (auto& p : params) batch.params.push_back({std::move(p.key), std::move(p.value)});
+    ASSIGN_OR_RETURN(batch.tags, ReadKeyValues(*f.json(), "tags"));
+  }
+  return Empty(service.LogBatch(run_id, batch));
+}
+
+StatusOr<std::string> SearchRuns(TrackingService& service, const RequestFields& f) {
+  SearchRequest request;
+  ASSIGN_OR_RETURN(request.experiment_ids, f.StringList("experiment_ids"));
+  ASSIGN_OR_RETURN(auto filter, f.String("filter"));
+  request.filter = std::string(filter.value_or(""));
+  ASSIGN_OR_RETURN(auto view_type, f.String("run_view_type"));
+  if (view_type) { ASSIGN_OR_RETURN(request.view_type, ParseViewType(*view_type)); }
+  ASSIGN_OR_RETURN(auto max_results, f.Int64("max_results"));
+  request.max_results = max_results.value_or(1000);
+  ASSIGN_OR_RETURN(request.order_by, f.StringList("order_by"));
+  ASSIGN_OR_RETURN(auto token, f.String("page_token"));
+  ASSIGN_OR_RETURN(request.offset, DecodePageToken(token.value_or("")));
+  ASSIGN_OR_RETURN(store::RunPage page, service.SearchRuns(request));
+  std::string body;
+  JsonWriter w(&body);
+  w.StartObject();
+  if (!page.runs.empty()) {
+    w.Key("runs").StartArray();
+    for (const auto& run : page.runs) WriteRun(w, run);
+    w.EndArray();
+  }
+  if (page.next_offset) w.Field("next_page_token", EncodePageToken(*page.next_offset));
+  w.EndObject();
+  return body;
+}
+
+// Streams `{"metrics": [...]}` page by page from the store, so memory stays bounded however long
+// the history is (MLflow 2.9 clients expect the whole history in one response).
+class MetricHistorySource final : public http::BodySource {
+ public:
+  MetricHistorySource(TrackingService& service, std::string run_id, std::string key,
+                      store::MetricHistoryPage first_page)
+      : service_(service), run_id_(std::move(run_id)), key_(std::move(key)) {
+    pending_ = "{\"metrics\":[";
+    Encode(first_page);
+  }
+
+  StatusOr<size_t> Read(char* buffer, size_t capacity) override {
+    while (offset_ == pending_.size()) {
+      if (finished_) return size_t{0};
+      pending_.clear();
+      offset_ = 0;
+      ASSIGN_OR_RETURN(store::MetricHistoryPage page,
+                       service_.ReadMetricHistory(run_id_, key_, cursor_, kPagePoints));
+      Encode(page);
+    }
+    size_t n = std::min(capacity, pending_.size() - offset_);
+    std::memcpy(buffer, pending_.data() + offset_, n);
+    offset_ += n;
+    return n;
+  }
+
+ private:
+  static constexpr size_t kPagePoints = 8192;
+
+  void Encode(const store::MetricHistoryPage& page) {
+    for (const auto& point : page.points) {
+      if (wrote_point_) pending_.push_back(',');
+      wrote_point_ = true;
+      JsonWriter w(&pending_);
+      WriteMetric(w, key_, point);
+    }
+    cursor_ = page.next_cursor;
+    if (page.done) {
+      pending_ += "]}";
+      finished_ = true;
+    }
+  }
+
+  TrackingService& service_;
+  std::string run_id_;
+  std::string key_;
+  std::string pending_;
+  size_t offset_ = 0;
+  int64_t cursor_ = 0;
+  bool wrote_point_ = false;
+  bool finished_ = false;
+};
+
+StatusOr<http::Response> GetHistory(TrackingService& service, const RequestFields& f) {
+  ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+  ASSIGN_OR_RETURN(std::string_view key, f.RequiredString("metric_key"));
+  // The first page is read before answering, so an unknown run is still a clean 404.
+  ASSIGN_OR_RETURN(store::MetricHistoryPage first, service.ReadMetricHistory(run_id, key, 0, 8192));
+  http::Response response;
+  response.stream = std::make_unique<MetricHistorySource>(service, std::string(run_id),
+                                                          std::string(key), std::move(first));
+  return response;
+}
+
+StatusOr<std::string> ListArtifacts(TrackingService& service, artifacts::ArtifactStore& store,
+                                    const RequestFields& f) {
+  ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+  ASSIGN_OR_RETURN(auto path, f.String("path"));
+  ASSIGN_OR_RETURN(store::Run run, service.GetRun(run_id));
+  std::string body;
+  JsonWriter w(&body);
+  w.StartObject().Field("root_uri", run.info.artifact_uri);
+  auto root = artifacts::RunArtifactPathFromUri(run.info.artifact_uri);
+  if (root.ok()) {
+    ASSIGN_OR_RETURN(std::string relative, artifacts::NormalizeDecodedArtifactPath(path.value_or("")));
+    std::string dir = relative.empty() ? *root : *root + "/" + relative;
+    ASSIGN_OR_RETURN(std::vector<artifacts::FileInfo> files, store.List(dir));
+    if (!files.empty()) {
+      w.Key("files").StartArray();
+      for (const auto& file : files) {
+        w.StartObject().Field("path", std::string_view(file.path).substr(root->size() + 1));
+        w.Field("is_dir", file.is_dir);
+        if (!file.is_dir) w.Field("file_size", file.file_size);
+        w.EndObject();
+      }
+      w.EndArray();
+    }
+  }
+  w.EndObject();
+  return body;
+}
+
+}  // namespace
+
+void AddRunRoutes(http::Router& router, TrackingService& service,
+                  artifacts::ArtifactStore& artifacts) {
+  AddJsonRoute(router, Method::kPost, "runs/create",
+               [&service](const RequestFields& f) -> StatusOr<std::string> {
+                 CreateRunRequest request;
+                 ASSIGN_OR_RETURN(auto experiment_id, f.String("experiment_id"));
+                 if (experiment_id && !experiment_id->empty()) request.experiment_id = *experiment_id;
+                 ASSIGN_OR_RETURN(auto user_id, f.String("user_id"));
+                 request.user_id = std::string(user_id.value_or(""));
+                 ASSIGN_OR_RETURN(auto run_name, f.String("run_name"));
+                 if (run_name) request.run_name = std::string(*run_name);
+                 ASSIGN_OR_RETURN(request.start_time, f.Int64("start_time"));
+                 if (f.json()) { ASSIGN_OR_RETURN(request.tags, ReadKeyValues(*f.json(), "tags")); }
+                 ASSIGN_OR_RETURN(store::Run run, service.CreateRun(std::move(request)));
+                 std::string body;
+                 JsonWriter w(&body);
+                 w.StartObject().Key("run");
+                 WriteRun(w, run);
+                 w.EndObject();
+                 return body;
+               });
+  AddJsonRoute(router, Method::kGet, "runs/get",
+               [&service](const RequestFields& f) -> StatusOr<std::string> {
+                 ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+                 ASSIGN_OR_RETURN(store::Run run, service.GetRun(run_id));
+                 std::string body;
+                 JsonWriter w(&body);
+                 w.StartObject().Key("run");
+                 WriteRun(w, run);
+                 w.EndObject();
+                 return body;
+               });
+  AddJsonRoute(router, Method::kPost, "runs/update",
+               [&service](const RequestFields& f) -> StatusOr<std::string> {
+                 store::RunUpdate update;
+                 ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+                 update.run_id = run_id;
+                 ASSIGN_OR_RETURN(auto status, f.String("status"));
+                 if (!status && f.json()) {  // an integer enum value
+                   if (auto number = json::Find(*f.json(), "status"); number && number->is_number()) {
+                     ASSIGN_OR_RETURN(int64_t n, json::AsInt64(*number, "status"));
+                     ASSIGN_OR_RETURN(update.status, ParseRunStatus(std::to_string(n)));
+                   }
+                 }
+                 if (status) { ASSIGN_OR_RETURN(update.status, ParseRunStatus(*status)); }
+                 ASSIGN_OR_RETURN(update.end_time, f.Int64("end_time"));
+                 ASSIGN_OR_RETURN(auto run_name, f.String("run_name"));
+                 if (run_name && !run_name->empty()) update.run_name = std::string(*run_name);
+                 ASSIGN_OR_RETURN(store::RunInfo info, service.UpdateRun(update));
+                 std::string body;
+                 JsonWriter w(&body);
+                 w.StartObject().Key("run_info");
+                 WriteRunInfo(w, info);
+                 w.EndObject();
+                 return body;
+               });
+  AddJsonRoute(router, Method::kPost, "runs/delete",
+               [&service](const RequestFields& f) -> StatusOr<std::string> {
+                 ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+                 return Empty(service.DeleteRun(run_id));
+               });
+  AddJsonRoute(router, Method::kPost, "runs/restore",
+               [&service](const RequestFields& f) -> StatusOr<std::string> {
+                 ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+                 return Empty(service.RestoreRun(run_id));
+               });
+  AddJsonRoute(router, Method::kPost, "runs/log-metric",
+               [&service](const RequestFields& f) -> StatusOr<std::string> {
+                 ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+                 if (!f.json()) return MissingField("key");
+                 ASSIGN_OR_RETURN(store::Metric metric, ReadMetric(*f.json()));
+                 store::RunBatch batch;
+                 batch.metrics.push_back(std::move(metric));
+                 return Empty(service.LogBatch(run_id, batch));
+               });
+  AddJsonRoute(router, Method::kPost, "runs/log-parameter",
+               [&service](const RequestFields& f) -> StatusOr<std::string> {
+                 ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+                 ASSIGN_OR_RETURN(std::string_view key, f.RequiredString("key"));
+                 ASSIGN_OR_RETURN(std::string_view value, f.RequiredString("value"));
+                 store::RunBatch batch;
+                 batch.params.push_back({std::string(key), std::string(value)});
+                 return Empty(service.LogBatch(run_id, batch));
+               });
+  AddJsonRoute(router, Method::kPost, "runs/set-tag",
+               [&service](const RequestFields& f) -> StatusOr<std::string> {
+                 ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+                 ASSIGN_OR_RETURN(std::string_view key, f.RequiredString("key"));
+                 ASSIGN_OR_RETURN(std::string_view value, f.RequiredString("value"));
+                 store::RunBatch batch;
+                 batch.tags.push_back({std::string(key), std::string(value)});
+                 return Empty(service.LogBatch(run_id, batch));
+               });
+  AddJsonRoute(router, Method::kPost, "runs/delete-tag",
+               [&service](const RequestFields& f) -> StatusOr<std::string> {
+                 ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+                 ASSIGN_OR_RETURN(std::string_view key, f.RequiredString("key"));
+                 return Empty(service.DeleteRunTag(run_id, key));
+               });
+  AddJsonRoute(router, Method::kPost, "runs/log-batch",
+               [&service](const RequestFields& f) { return LogBatch(service, f); });
+  AddJsonRoute(router, Method::kPost, "runs/log-model",
+               [&service](const RequestFields& f) -> StatusOr<std::string> {
+                 ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+                 ASSIGN_OR_RETURN(std::string_view model_json, f.RequiredString("model_json"));
+                 // The model must be a JSON object; check it with a local parser (the thread's
+                 // parser holds the request document).
+                 simdjson::dom::parser parser;
+                 simdjson::dom::object model;
+                 if (parser.parse(model_json).get(model) != simdjson::SUCCESS) {
+                   return InvalidArgumentError("Malformed model info: 'model_json' must be a JSON object.");
+                 }
+                 return Empty(service.LogModel(run_id, model_json));
+               });
+  AddJsonRoute(router, Method::kPost, "runs/log-inputs",
+               [&service](const RequestFields& f) -> StatusOr<std::string> {
+                 ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+                 std::vector<store::DatasetInput> inputs;
+                 if (auto datasets = f.json() ? json::Find(*f.json(), "datasets") : std::nullopt) {
+                   ASSIGN_OR_RETURN(json::Array items, json::AsArray(*datasets, "datasets"));
+                   for (json::Element item : items) {
+                     ASSIGN_OR_RETURN(json::Object object, json::AsObject(item, "datasets"));
+                     store::DatasetInput input;
+                     ASSIGN_OR_RETURN(input.tags, ReadKeyValues(object, "tags"));
+                     auto dataset = json::Find(object, "dataset");
+                     if (!dataset) return MissingField("dataset");
+                     ASSIGN_OR_RETURN(json::Object d, json::AsObject(*dataset, "dataset"));
+                     std::pair<const char*, std::string*> fields[] = {
+                         {"name", &input.dataset.name},     {"digest", &input.dataset.digest},
+                         {"source_type", &input.dataset.source_type},
+                         {"source", &input.dataset.source}, {"schema", &input.dataset.schema},
+                         {"profile", &input.dataset.profile}};
+                     for (auto& [name, target] : fields) {
+                       if (auto value = json::Find(d, name)) {
+                         ASSIGN_OR_RETURN(std::string_view text, json::AsString(*value, name));
+                         *target = text;
+                       }
+                     }
+                     inputs.push_back(std::move(input));
+                   }
+                 }
+                 return Empty(service.LogInputs(run_id, inputs));
+               });
+  for (Method method : {Method::kPost, Method::kGet}) {
+    AddJsonRoute(router, method, "runs/search",
+                 [&service](const RequestFields& f) { return SearchRuns(service, f); });
+  }
+  AddResponseRoute(router, Method::kGet, "metrics/get-history",
+                   [&service](const RequestFields& f) { return GetHistory(service, f); });
+  AddJsonRoute(router, Method::kGet, "artifacts/list",
+               [&service, &artifacts](const RequestFields& f) {
+                 return ListArtifacts(service, artifacts, f);
+               });
+}
+
+}  // namespace mlhub::tracking::api

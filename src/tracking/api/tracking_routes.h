@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+// The MLflow tracking REST API (experiments, runs, metrics, artifacts/list) and the proxied artifact
+// API (`/api/2.0/mlflow-artifacts/...`), registered on a Router. The service and store must outlive
+// the router.
+#pragma once
+
+#include "artifacts/artifact_store.h"
+#include "http/router.h"
+#include "tracking/tracking_service.h"
+
+namespace mlhub::tracking::api {
+
+void AddExperimentRoutes(http::Router& router, TrackingService& service);
+void AddRunRoutes(http::Router& router, TrackingService& service,
+                  artifacts::ArtifactStore& artifacts);
+void AddArtifactProxyRoutes(http::Router& router, artifacts::ArtifactStore& artifacts);
+
+}  // namespace mlhub::tracking::api

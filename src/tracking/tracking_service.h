@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+// TrackingService: the tracking domain (experiments, runs, metrics, params, tags, inputs) on top of a
+// TrackingStore. It validates requests against MLflow's limits, resolves run names, parses search
+// filters, and stamps times from the injected Clock; the store persists. Thread-safe when the store
+// is. The store and clock must outlive the service.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "store/tracking_store.h"
+
+namespace mlhub::tracking {
+
+struct CreateRunRequest {
+  std::string experiment_id = "0";
+  std::string user_id;
+  std::optional<std::string> run_name;
+  std::optional<int64_t> start_time;  // default: now
+  std::vector<store::Tag> tags;
+};
+
+struct SearchRequest {
+  std::vector<std::string> experiment_ids;  // runs only
+  std::string filter;
+  store::ViewType view_type = store::ViewType::kActiveOnly;
+  int64_t max_results = 1000;
+  std::vector<std::string> order_by;
+  int64_t offset = 0;
+};
+
+class TrackingService {
+ public:
+  TrackingService(store::TrackingStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  StatusOr<std::string> CreateExperiment(std::string name, std::string artifact_location,
+                                         std::vector<store::Tag> tags);
+  StatusOr<store::Experiment> GetExperiment(std::string_view experiment_id);
+  StatusOr<store::Experiment> GetExperimentByName(std::string_view name);
+  StatusOr<store::ExperimentPage> SearchExperiments(const SearchRequest& request);
+  Status RenameExperiment(std::string_view experiment_id, std::string_view new_name);
+  Status DeleteExperiment(std::string_view experiment_id);
+  Status RestoreExperiment(std::string_view experiment_id);
+  Status SetExperimentTag(std::string_view experiment_id, const store::Tag& tag);
+  Status DeleteExperimentTag(std::string_view experiment_id, std::string_view key);
+
+  StatusOr<store::Run> CreateRun(CreateRunRequest request);
+  StatusOr<store::Run> GetRun(std::string_view run_id);
+  StatusOr<store::RunInfo> UpdateRun(const store::RunUpdate& update);
+  Status DeleteRun(std::string_view run_id);
+  Status RestoreRun(std::string_view run_id);
+  Status LogBatch(std::string_view run_id, const store::RunBatch& batch);
+  Status DeleteRunTag(std::string_view run_id, std::string_view key);
+  Status LogInputs(std::string_view run_id, const std::vector<store::DatasetInput>& inputs);
+  Status LogModel(std::string_view run_id, std::string_view model_json);
+  StatusOr<store::RunPage> SearchRuns(const SearchRequest& request);
+  StatusOr<store::MetricHistoryPage> ReadMetricHistory(std::string_view run_id,
+                                                       std::string_view key, int64_t cursor,
+                                                       size_t max_points);
+
+ private:
+  store::TrackingStore& store_;
+  const Clock& clock_;
+};
+
+}  // namespace mlhub::tracking
