@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // The only translation unit that includes Beast (each one costs ~15 s and 750 MB to compile).
-#define BOOST_ASIO_NO_DEPRECATED
-#define BOOST_BEAST_USE_STD_STRING_VIEW
 
 #include "http/connection.h"
 
@@ -46,11 +44,11 @@ using tcp = asio::ip::tcp;
 using Executor = asio::any_io_executor;
 using beast::error_code;
 
-constexpr size_t kChunkBytes = 256 * 1024;        // upload and download chunk size
-constexpr size_t kReadReserve = 64 * 1024;        // Beast reads at most 64 KiB per recv
-constexpr size_t kWriteSlice = 1024 * 1024;       // big string bodies go out in slices
-constexpr uint64_t kMaxDrainBytes = 1024 * 1024;  // read and dropped before closing
-constexpr int kTicksPerTimeout = 4;               // idle timer granularity
+constexpr size_t kChunkBytes = size_t{256} * 1024;          // upload and download chunk size
+constexpr size_t kReadReserve = size_t{64} * 1024;          // Beast reads at most 64 KiB per recv
+constexpr size_t kWriteSlice = size_t{1024} * 1024;         // big string bodies go out in slices
+constexpr uint64_t kMaxDrainBytes = uint64_t{1024} * 1024;  // read and dropped before closing
+constexpr int kTicksPerTimeout = 4;                         // idle timer granularity
 
 inline auto Await(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
@@ -234,7 +232,7 @@ Response ConnectionImpl::CallHandler(const Handler& handler, Request& request) {
   try {
     return handler(request);
   } catch (...) {
-    return Response::Text(500, "Internal Server Error");
+    return owner_->router().TransportError(500, "Internal Server Error");
   }
 }
 
@@ -270,9 +268,9 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
   Exchange x;
   if (ec) {
     if (ec == bhttp::error::header_limit) {
-      co_return co_await Reply(x, Response::Text(431, "Request Header Fields Too Large"), false);
+      co_return co_await Reply(x, owner_->router().TransportError(431, "Request Header Fields Too Large"), false);
     }
-    if (IsParseError(ec)) co_return co_await Reply(x, Response::Text(400, "Bad Request"), false);
+    if (IsParseError(ec)) co_return co_await Reply(x, owner_->router().TransportError(400, "Bad Request"), false);
     co_return false;
   }
   if (owner_->metrics() != nullptr) x.start = std::chrono::steady_clock::now();
@@ -295,7 +293,7 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
   if (qmark != std::string::npos) {
     auto query = QueryParams::Parse(std::string_view(req.target).substr(qmark + 1));
     if (!query.ok()) {
-      co_return co_await Reply(x, Response::Text(400, query.status().message()), parser.is_done());
+      co_return co_await Reply(x, owner_->router().TransportError(400, query.status().message()), parser.is_done());
     }
     req.query = std::move(query).value();
   }
@@ -304,7 +302,7 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
 
   // Buffered route: read the whole body.
   if (auto length = parser.content_length(); length && *length > config_.max_body_bytes) {
-    co_return co_await Reply(x, Response::Text(413, "Request body too large"), false);
+    co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"), false);
   }
   if (!parser.is_done()) {
     if (ExpectsContinue(x)) {
@@ -317,9 +315,9 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
       co_await bhttp::async_read_some(socket_, buf_, parser, Await(ec));
       ++progress_;
       if (ec == bhttp::error::body_limit) {
-        co_return co_await Reply(x, Response::Text(413, "Request body too large"), false);
+        co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"), false);
       }
-      if (IsParseError(ec)) co_return co_await Reply(x, Response::Text(400, "Bad Request"), false);
+      if (IsParseError(ec)) co_return co_await Reply(x, owner_->router().TransportError(400, "Bad Request"), false);
       if (ec) co_return false;
     }
   }
@@ -334,14 +332,14 @@ asio::awaitable<bool> ConnectionImpl::ServeUpload(bhttp::request_parser<bhttp::s
                                                   Exchange& x) {
   const Router::Route& route = *x.route;
   if (auto length = parser.content_length(); length && *length > config_.max_upload_bytes) {
-    co_return co_await Reply(x, Response::Text(413, "Request body too large"), false);
+    co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"), false);
   }
   using UploadResult = std::variant<Response, std::unique_ptr<BodySink>>;
-  UploadResult started = co_await OnPool<UploadResult>([&route, &x]() -> UploadResult {
+  UploadResult started = co_await OnPool<UploadResult>([this, &route, &x]() -> UploadResult {
     try {
       return route.upload(x.request);
     } catch (...) {
-      return Response::Text(500, "Internal Server Error");
+      return owner_->router().TransportError(500, "Internal Server Error");
     }
   });
   if (auto* rejected = std::get_if<Response>(&started)) {
@@ -349,7 +347,7 @@ asio::awaitable<bool> ConnectionImpl::ServeUpload(bhttp::request_parser<bhttp::s
   }
   SinkHolder holder{std::move(std::get<std::unique_ptr<BodySink>>(started))};
   if (!holder.sink) {
-    co_return co_await Reply(x, Response::Text(500, "Internal Server Error"), parser.is_done());
+    co_return co_await Reply(x, owner_->router().TransportError(500, "Internal Server Error"), parser.is_done());
   }
   BodySink* sink = holder.sink.get();
   if (!parser.is_done() && ExpectsContinue(x)) {
@@ -397,29 +395,29 @@ asio::awaitable<bool> ConnectionImpl::ServeUpload(bhttp::request_parser<bhttp::s
   buf_.shrink_to_fit();
   holder.done = true;
   if (!write_status.ok()) {
-    Response error = co_await OnPool<Response>([sink, &route, &write_status]() -> Response {
+    Response error = co_await OnPool<Response>([this, sink, &route, &write_status]() -> Response {
       SafeAbort(sink);
       try {
         if (route.upload_error) return route.upload_error(write_status);
       } catch (...) {
       }
-      return Response::Text(500, write_status.message());
+      return owner_->router().TransportError(500, write_status.message());
     });
     co_return co_await Reply(x, std::move(error), false);
   }
   if (ec) {
     co_await OnPool<bool>([sink] { return SafeAbort(sink); });
     if (ec == bhttp::error::body_limit) {
-      co_return co_await Reply(x, Response::Text(413, "Request body too large"), false);
+      co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"), false);
     }
-    if (IsParseError(ec)) co_return co_await Reply(x, Response::Text(400, "Bad Request"), false);
+    if (IsParseError(ec)) co_return co_await Reply(x, owner_->router().TransportError(400, "Bad Request"), false);
     co_return false;  // client gone, timed out or force-closed
   }
-  Response done = co_await OnPool<Response>([sink]() -> Response {
+  Response done = co_await OnPool<Response>([this, sink]() -> Response {
     try {
       return sink->Finish();
     } catch (...) {
-      return Response::Text(500, "Internal Server Error");
+      return owner_->router().TransportError(500, "Internal Server Error");
     }
   });
   co_return co_await Reply(x, std::move(done), true);

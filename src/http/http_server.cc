@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // HttpServer: listener, I/O threads, blocking pool and graceful drain. Asio only; the
 // per-connection HTTP work (Beast) is in connection.cc.
-#define BOOST_ASIO_NO_DEPRECATED
 
 #include "http/http_server.h"
 

@@ -244,6 +244,7 @@ TEST_F(HttpServerTest, KeepAliveAndPipelining) {
 TEST_F(HttpServerTest, ConcurrentClientsOnTwoIoThreads) {
   Start({}, /*io_threads=*/2);
   std::vector<std::thread> clients;
+  clients.reserve(4);
   std::atomic<int> ok{0};
   for (int t = 0; t < 4; ++t) {
     clients.emplace_back([&, t] {

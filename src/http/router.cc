@@ -40,6 +40,10 @@ void Router::AddUpload(Method method, std::string prefix, UploadHandler handler,
   });
 }
 
+void Router::SetTransportErrorResponder(TransportErrorResponder responder) {
+  if (responder) transport_error_ = std::move(responder);
+}
+
 void Router::SetNotFound(Handler handler) {
   if (handler) not_found_ = std::move(handler);
 }

@@ -36,6 +36,15 @@ class Router {
   const Route* Match(Method method, std::string_view path, std::string_view* suffix) const;
   const Handler& not_found() const { return not_found_; }
 
+  // Builds the answer to a request the transport itself refuses (malformed: 400, body too large:
+  // 413, headers too large: 431, handler crash: 500), so it can use the protocol's error format.
+  // Default: plain text with that status.
+  using TransportErrorResponder = std::function<Response(int status, std::string_view message)>;
+  void SetTransportErrorResponder(TransportErrorResponder responder);
+  Response TransportError(int status, std::string_view message) const {
+    return transport_error_(status, message);
+  }
+
  private:
   // Lets `exact_` be searched with a string_view (no allocation per lookup).
   struct PathHash {
@@ -47,6 +56,9 @@ class Router {
   std::unordered_map<std::string, std::vector<Route>, PathHash, std::equal_to<>> exact_;  // by path
   std::vector<Route> prefixes_;  // sorted, longest prefix first
   Handler not_found_ = DefaultNotFound;
+  TransportErrorResponder transport_error_ = [](int status, std::string_view message) {
+    return Response::Text(status, std::string(message));
+  };
 };
 
 }  // namespace mlhub::http

@@ -6,7 +6,7 @@
 namespace mlhub::http {
 namespace {
 
-Handler Tag(std::string tag) {
+Handler Tag(const std::string& tag) {
   return [tag](Request&) { return Response::Text(200, tag); };
 }
 

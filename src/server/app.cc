@@ -128,6 +128,12 @@ int RunServer(const ServerConfig& config) {
   tracking::TrackingService tracking(**tracking_store, clock);
   http::HttpMetrics metrics;
   http::Router router;
+  // Requests the transport refuses (too large, malformed) are answered as MLflow errors too.
+  router.SetTransportErrorResponder([](int status, std::string_view message) {
+    std::string text(message);
+    return tracking::api::ErrorResponse(status >= 500 ? InternalError(text)
+                                                      : InvalidArgumentError(text));
+  });
   AddOperationalRoutes(router, metrics);
   tracking::api::AddExperimentRoutes(router, tracking);
   tracking::api::AddRunRoutes(router, tracking, **artifact_store);

@@ -69,7 +69,7 @@ constexpr const char* kV1Tables[] = {
   artifact_uri TEXT NOT NULL,
   lifecycle_stage TEXT NOT NULL,
   deleted_time BIGINT))",
-    "CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time)",
+    "CREATE INDEX runs_by_experiment ON runs (experiment_id, lifecycle_stage, start_time)",
     R"(CREATE TABLE params (
   run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
   key TEXT NOT NULL,
@@ -94,7 +94,7 @@ constexpr const char* kV1Tables[] = {
   tail_chunk BIGINT NOT NULL,
   tail_points INTEGER NOT NULL,
   PRIMARY KEY (run_key, key)){WITHOUT_ROWID})",
-    "CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, value)",
+    "CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, is_nan, value)",
     // points: little-endian (timestamp int64, step int64, value double) records, in log order.
     R"(CREATE TABLE metric_chunks (
   chunk_id {AUTO_ID},

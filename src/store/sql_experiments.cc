@@ -28,12 +28,12 @@ StatusOr<ExperimentState> LoadExperimentState(SqlConnection& connection,
   std::optional<int64_t> id = ParseExperimentId(experiment_id);
   if (!id.has_value()) return NotFoundError(ExperimentNotFoundMessage(experiment_id));
   std::optional<ExperimentState> state;
-  RETURN_IF_ERROR(connection.Query(
-      "SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?", {*id},
-      [&](const SqlRow& row) {
-        state = ExperimentState{*id, ParseLifecycleStage(row.GetText(0))};
-        return false;
-      }));
+  RETURN_IF_ERROR(
+      connection.Query("SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?", {*id},
+                       [&](const SqlRow& row) {
+                         state = ExperimentState{*id, ParseLifecycleStage(row.GetText(0))};
+                         return false;
+                       }));
   if (!state.has_value()) return NotFoundError(ExperimentNotFoundMessage(experiment_id));
   return *state;
 }
@@ -59,13 +59,13 @@ Status TouchExperiment(SqlConnection& connection, int64_t id, int64_t now) {
 StatusOr<Experiment> LoadExperiment(SqlConnection& connection, std::string_view where_column,
                                     SqlValue key, std::string not_found) {
   std::vector<Experiment> found;
-  RETURN_IF_ERROR(connection.Query(
-      std::string("SELECT ") + internal::kExperimentColumns + " FROM experiments e WHERE e." +
-          std::string(where_column) + " = ?",
-      {std::move(key)}, [&](const SqlRow& row) {
-        found.push_back(internal::ReadExperimentRow(row));
-        return false;
-      }));
+  RETURN_IF_ERROR(connection.Query(std::string("SELECT ") + internal::kExperimentColumns +
+                                       " FROM experiments e WHERE e." + std::string(where_column) +
+                                       " = ?",
+                                   {std::move(key)}, [&](const SqlRow& row) {
+                                     found.push_back(internal::ReadExperimentRow(row));
+                                     return false;
+                                   }));
   if (found.empty()) return NotFoundError(std::move(not_found));
   RETURN_IF_ERROR(internal::LoadExperimentTags(connection, &found));
   return std::move(found.front());
@@ -89,16 +89,16 @@ SqlTrackingStore::SqlTrackingStore(std::shared_ptr<SqlDatabase> db,
                                    const SqlTrackingStoreOptions& options)
     : db_(std::move(db)),
       default_artifact_root_(options.default_artifact_root),
-      clock_(options.clock != nullptr ? options.clock : &system_clock_) {}
+      clock_(options.clock != nullptr ? options.clock : &system_clock_),
+      run_search_plan_(options.run_search_plan_for_test) {}
 
 StatusOr<std::unique_ptr<SqlTrackingStore>> SqlTrackingStore::Create(
     std::shared_ptr<SqlDatabase> db, const SqlTrackingStoreOptions& options) {
   ASSIGN_OR_RETURN(int version, ReadSchemaVersion(*db));
   if (version != LatestSchemaVersion()) {
-    return FailedPreconditionError("database schema version " + std::to_string(version) +
-                                   " does not match this mlhub (" +
-                                   std::to_string(LatestSchemaVersion()) +
-                                   "); run `mlhub db upgrade`");
+    return FailedPreconditionError(
+        "database schema version " + std::to_string(version) + " does not match this mlhub (" +
+        std::to_string(LatestSchemaVersion()) + "); run `mlhub db upgrade`");
   }
   return std::unique_ptr<SqlTrackingStore>(new SqlTrackingStore(std::move(db), options));
 }
@@ -109,27 +109,26 @@ StatusOr<std::string> SqlTrackingStore::CreateExperiment(const NewExperiment& ex
   int64_t id = -1;
   RETURN_IF_ERROR(db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
     bool taken = false;
-    RETURN_IF_ERROR(c.Query("SELECT 1 FROM experiments WHERE name = ?", {experiment.name},
-                            [&](const SqlRow&) {
-                              taken = true;
-                              return false;
-                            }));
+    RETURN_IF_ERROR(
+        c.Query("SELECT 1 FROM experiments WHERE name = ?", {experiment.name}, [&](const SqlRow&) {
+          taken = true;
+          return false;
+        }));
     if (taken) {
       return AlreadyExistsError("Experiment(name=" + experiment.name + ") already exists.");
     }
     RETURN_IF_ERROR(c.Query(
         "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, "
         "last_update_time) VALUES (?, ?, 'active', ?, ?) RETURNING experiment_id",
-        {experiment.name, experiment.artifact_location, created, created},
-        [&](const SqlRow& row) {
+        {experiment.name, experiment.artifact_location, created, created}, [&](const SqlRow& row) {
           id = row.GetInt(0);
           return true;
         }));
     if (id < 0) return InternalError("experiment insert returned no id");
     if (experiment.artifact_location.empty()) {
-      RETURN_IF_ERROR(c.Execute(
-          "UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?",
-          {JoinArtifactUri(default_artifact_root_, std::to_string(id)), id}));
+      RETURN_IF_ERROR(
+          c.Execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?",
+                    {JoinArtifactUri(default_artifact_root_, std::to_string(id)), id}));
     }
     for (const Tag& tag : experiment.tags) RETURN_IF_ERROR(UpsertExperimentTag(c, id, tag));
     return OkStatus();
@@ -142,8 +141,8 @@ StatusOr<Experiment> SqlTrackingStore::GetExperiment(std::string_view experiment
   if (!id.has_value()) return NotFoundError(ExperimentNotFoundMessage(experiment_id));
   std::optional<Experiment> out;
   RETURN_IF_ERROR(db_->Transact(TxnMode::kRead, [&](SqlConnection& c) -> Status {
-    ASSIGN_OR_RETURN(out, LoadExperiment(c, "experiment_id", *id,
-                                         ExperimentNotFoundMessage(experiment_id)));
+    ASSIGN_OR_RETURN(
+        out, LoadExperiment(c, "experiment_id", *id, ExperimentNotFoundMessage(experiment_id)));
     return OkStatus();
   }));
   return std::move(*out);
@@ -161,15 +160,25 @@ StatusOr<Experiment> SqlTrackingStore::GetExperimentByName(std::string_view name
 
 StatusOr<ExperimentPage> SqlTrackingStore::SearchExperiments(const ExperimentQuery& query) {
   if (query.max_results < 1) return InvalidArgumentError("max_results must be at least 1");
-  if (query.offset < 0) return InvalidArgumentError("invalid page token (negative offset)");
-  ASSIGN_OR_RETURN(SearchSql parts,
-                   TranslateExperimentSearch(query.filter, query.order_by, db_->dialect()));
+  if (query.offset < 0 || query.offset > internal::kMaxSearchOffset) {
+    return InvalidArgumentError("invalid page token (offset out of range)");
+  }
+  if (query.max_results > internal::kMaxSearchResults) {
+    return InvalidArgumentError("max_results must be at most " +
+                                std::to_string(internal::kMaxSearchResults));
+  }
+  SearchSqlBuilder builder(SearchTarget::kExperiments, db_->dialect());
+  ASSIGN_OR_RETURN(std::vector<FilterClause> clauses, builder.SplitFilter(query.filter));
+  ASSIGN_OR_RETURN(OrderSql order, builder.Order(query.order_by, 0, {}));
   SqlFragment sql;
   sql.sql = std::string("SELECT ") + internal::kExperimentColumns + " FROM experiments e";
-  sql.Append(parts.joins);
-  sql.sql.append(" WHERE ").append(StageCondition(query.view_type)).append(" AND ");
-  sql.Append(parts.where);
-  sql.sql.append(" ORDER BY ").append(parts.order_by).append(" LIMIT ? OFFSET ?");
+  sql.Append(order.joins);
+  sql.sql.append(" WHERE ").append(StageCondition(query.view_type));
+  for (const FilterClause& clause : clauses) {
+    sql.Append(" AND ");
+    sql.Append(clause.condition);
+  }
+  sql.sql.append(" ORDER BY ").append(order.terms).append(" LIMIT ? OFFSET ?");
   sql.params.emplace_back(query.max_results + 1);
   sql.params.emplace_back(query.offset);
 
@@ -189,8 +198,8 @@ StatusOr<ExperimentPage> SqlTrackingStore::SearchExperiments(const ExperimentQue
   return page;
 }
 
-Status SqlTrackingStore::RenameExperiment(std::string_view experiment_id,
-                                          std::string_view new_name, int64_t now) {
+Status SqlTrackingStore::RenameExperiment(std::string_view experiment_id, std::string_view new_name,
+                                          int64_t now) {
   if (new_name.empty()) return InvalidArgumentError("Experiment name cannot be empty.");
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
     ASSIGN_OR_RETURN(ExperimentState state, LoadExperimentState(c, experiment_id));
@@ -198,8 +207,8 @@ Status SqlTrackingStore::RenameExperiment(std::string_view experiment_id,
       return InvalidArgumentError("Cannot rename a non-active experiment.");
     }
     std::optional<int64_t> holder;
-    RETURN_IF_ERROR(c.Query("SELECT experiment_id FROM experiments WHERE name = ?",
-                            {Str(new_name)}, [&](const SqlRow& row) {
+    RETURN_IF_ERROR(c.Query("SELECT experiment_id FROM experiments WHERE name = ?", {Str(new_name)},
+                            [&](const SqlRow& row) {
                               holder = row.GetInt(0);
                               return false;
                             }));
@@ -219,10 +228,10 @@ Status SqlTrackingStore::SetExperimentLifecycle(std::string_view experiment_id,
     // MLflow looks a deleted experiment up among active ones (and vice versa): not found.
     if (state.stage == stage) return NotFoundError(ExperimentNotFoundMessage(experiment_id));
     const std::string name = Str(LifecycleStageName(stage));
-    RETURN_IF_ERROR(c.Execute(
-        "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? "
-        "WHERE experiment_id = ?",
-        {name, now, state.id}));
+    RETURN_IF_ERROR(
+        c.Execute("UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? "
+                  "WHERE experiment_id = ?",
+                  {name, now, state.id}));
     SqlValue deleted_time;
     if (stage == LifecycleStage::kDeleted) deleted_time = now;
     return c.Execute(
@@ -241,8 +250,7 @@ Status SqlTrackingStore::SetExperimentTag(std::string_view experiment_id, const 
   });
 }
 
-Status SqlTrackingStore::DeleteExperimentTag(std::string_view experiment_id,
-                                             std::string_view key) {
+Status SqlTrackingStore::DeleteExperimentTag(std::string_view experiment_id, std::string_view key) {
   const int64_t now = Now();
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
     ASSIGN_OR_RETURN(ExperimentState state, LoadExperimentState(c, experiment_id));

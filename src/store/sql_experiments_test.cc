@@ -199,13 +199,11 @@ TEST_F(ExperimentsTest, SearchFiltersByNameTimesAndTags) {
             V{"Alphabet"});  // experiments without the tag never match
 
   ExperimentQuery bad;
-  bad.filter = FilterExpr{FilterExpr::Kind::kComparison,
-                          {EntityType::kMetric, "m", Comparator::kGt, 1.0},
-                          {}};
+  bad.filter = FilterExpr{
+      FilterExpr::Kind::kComparison, {EntityType::kMetric, "m", Comparator::kGt, 1.0}, {}};
   EXPECT_EQ(store_->SearchExperiments(bad).status().code(), StatusCode::kInvalidArgument);
-  bad.filter = FilterExpr{FilterExpr::Kind::kComparison,
-                          {EntityType::kAttribute, "name", Comparator::kGt, 1.0},
-                          {}};
+  bad.filter = FilterExpr{
+      FilterExpr::Kind::kComparison, {EntityType::kAttribute, "name", Comparator::kGt, 1.0}, {}};
   EXPECT_EQ(store_->SearchExperiments(bad).status().code(), StatusCode::kInvalidArgument);
   bad.filter.reset();
   bad.order_by = {{EntityType::kAttribute, "bogus", true}};

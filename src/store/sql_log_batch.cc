@@ -61,10 +61,10 @@ Status WriteParams(SqlConnection& c, int64_t run_key, std::string_view run_id,
                    const std::vector<Param>& params) {
   for (const Param& param : params) {
     int64_t inserted = 0;
-    RETURN_IF_ERROR(c.Execute(
-        "INSERT INTO params (run_key, key, value) VALUES (?, ?, ?) "
-        "ON CONFLICT (run_key, key) DO NOTHING",
-        {run_key, param.key, param.value}, &inserted));
+    RETURN_IF_ERROR(
+        c.Execute("INSERT INTO params (run_key, key, value) VALUES (?, ?, ?) "
+                  "ON CONFLICT (run_key, key) DO NOTHING",
+                  {run_key, param.key, param.value}, &inserted));
     if (inserted == 1) continue;
     std::string existing;
     RETURN_IF_ERROR(c.Query("SELECT value FROM params WHERE run_key = ? AND key = ?",
@@ -73,10 +73,10 @@ Status WriteParams(SqlConnection& c, int64_t run_key, std::string_view run_id,
                               return false;
                             }));
     if (existing != param.value) {
-      return InvalidArgumentError(
-          "Changing param values is not allowed. Param with key='" + param.key +
-          "' was already logged with value='" + existing + "' for run ID='" + Str(run_id) +
-          "'. Attempted logging new value '" + param.value + "'.");
+      return InvalidArgumentError("Changing param values is not allowed. Param with key='" +
+                                  param.key + "' was already logged with value='" + existing +
+                                  "' for run ID='" + Str(run_id) +
+                                  "'. Attempted logging new value '" + param.value + "'.");
     }
   }
   return OkStatus();
@@ -104,19 +104,20 @@ std::string Pack(const std::vector<MetricPoint>& points, size_t begin, size_t en
 
 Status WriteMetricKey(SqlConnection& c, int64_t run_key, const KeyPoints& key) {
   std::optional<LatestRow> current;
-  RETURN_IF_ERROR(c.Query(
-      "SELECT value, timestamp, step, is_nan, tail_chunk, tail_points FROM latest_metrics "
-      "WHERE run_key = ? AND key = ?" + std::string(c.dialect().ForUpdate()),
-      {run_key, key.key}, [&](const SqlRow& row) {
-        LatestRow latest;
-        latest.point.value = row.GetInt(3) != 0 ? std::nan("") : row.GetDouble(0);
-        latest.point.timestamp = row.GetInt(1);
-        latest.point.step = row.GetInt(2);
-        latest.tail_chunk = row.GetInt(4);
-        latest.tail_points = row.GetInt(5);
-        current = latest;
-        return false;
-      }));
+  RETURN_IF_ERROR(
+      c.Query("SELECT value, timestamp, step, is_nan, tail_chunk, tail_points FROM latest_metrics "
+              "WHERE run_key = ? AND key = ?" +
+                  std::string(c.dialect().ForUpdate()),
+              {run_key, key.key}, [&](const SqlRow& row) {
+                LatestRow latest;
+                latest.point.value = row.GetInt(3) != 0 ? std::nan("") : row.GetDouble(0);
+                latest.point.timestamp = row.GetInt(1);
+                latest.point.step = row.GetInt(2);
+                latest.tail_chunk = row.GetInt(4);
+                latest.tail_points = row.GetInt(5);
+                current = latest;
+                return false;
+              }));
 
   LatestRow next;
   next.point = key.latest;
@@ -125,10 +126,10 @@ Status WriteMetricKey(SqlConnection& c, int64_t run_key, const KeyPoints& key) {
   }
   const int64_t count = static_cast<int64_t>(key.points.size());
   if (current.has_value() && current->tail_points + count <= kTailAppendLimit) {
-    RETURN_IF_ERROR(c.Execute(
-        "UPDATE metric_chunks SET points = " + c.dialect().BlobAppend("points") +
-            " WHERE chunk_id = ?",
-        {SqlBlob{Pack(key.points, 0, key.points.size())}, current->tail_chunk}));
+    RETURN_IF_ERROR(
+        c.Execute("UPDATE metric_chunks SET points = " + c.dialect().BlobAppend("points") +
+                      " WHERE chunk_id = ?",
+                  {SqlBlob{Pack(key.points, 0, key.points.size())}, current->tail_chunk}));
     next.tail_chunk = current->tail_chunk;
     next.tail_points = current->tail_points + count;
   } else {
@@ -170,8 +171,7 @@ Status SqlTrackingStore::LogBatch(std::string_view run_id, const RunBatch& batch
     for (const Param& seen : params) {
       if (seen.key != param.key) continue;
       if (seen.value != param.value) {
-        return InvalidArgumentError("Duplicate parameter keys have been submitted: ['" +
-                                    param.key +
+        return InvalidArgumentError("Duplicate parameter keys have been submitted: ['" + param.key +
                                     "']. Please ensure the request contains only one param "
                                     "value per param key.");
       }
@@ -215,57 +215,56 @@ Status SqlTrackingStore::LogBatch(std::string_view run_id, const RunBatch& batch
 
 StatusOr<MetricHistoryPage> SqlTrackingStore::ReadMetricHistory(std::string_view run_id,
                                                                 std::string_view key,
-                                                                int64_t cursor,
-                                                                size_t max_points) {
+                                                                int64_t cursor, size_t max_points) {
   if (cursor < 0) return InvalidArgumentError("invalid metric history page token");
   const int64_t start_chunk = cursor >> kCursorOffsetBits;
   const size_t skip = static_cast<size_t>(cursor & ((int64_t{1} << kCursorOffsetBits) - 1));
   MetricHistoryPage page;
   RETURN_IF_ERROR(db_->Transact(TxnMode::kRead, [&](SqlConnection& c) -> Status {
     std::optional<int64_t> run_key;
-    RETURN_IF_ERROR(c.Query("SELECT run_key FROM runs WHERE run_id = ?", {Str(run_id)},
-                            [&](const SqlRow& row) {
-                              run_key = row.GetInt(0);
-                              return false;
-                            }));
+    RETURN_IF_ERROR(
+        c.Query("SELECT run_key FROM runs WHERE run_id = ?", {Str(run_id)}, [&](const SqlRow& row) {
+          run_key = row.GetInt(0);
+          return false;
+        }));
     if (!run_key.has_value()) return NotFoundError("Run with id=" + Str(run_id) + " not found");
     page = MetricHistoryPage();
     page.next_cursor = cursor;
     Status corrupt;
-    RETURN_IF_ERROR(c.Query(
-        "SELECT chunk_id, points FROM metric_chunks WHERE run_key = ? AND key = ? "
-        "AND chunk_id >= ? ORDER BY chunk_id",
-        {*run_key, Str(key), start_chunk}, [&](const SqlRow& row) {
-          const int64_t chunk_id = row.GetInt(0);
-          const std::string_view blob = row.GetBlob(1);
-          if (blob.size() % kPackedPointSize != 0) {
-            corrupt = {StatusCode::kDataLoss, "damaged metric history chunk"};
-            return false;
-          }
-          const size_t count = blob.size() / kPackedPointSize;
-          size_t i = chunk_id == start_chunk ? skip : 0;
-          if (i < count && page.points.size() >= max_points) {
-            page.done = false;
-            return false;
-          }
-          if (page.points.capacity() == 0) {
-            page.points.reserve(std::min(max_points, std::max<size_t>(count, 1024)));
-          }
-          for (; i < count; ++i) {
-            if (page.points.size() >= max_points) {
-              page.next_cursor = (chunk_id << kCursorOffsetBits) | static_cast<int64_t>(i);
-              page.done = false;
-              return false;
-            }
-            const MetricPoint point = UnpackPoint(blob.data() + i * kPackedPointSize);
-            Metric& metric = page.points.emplace_back();
-            metric.value = point.value;
-            metric.timestamp = point.timestamp;
-            metric.step = point.step;
-          }
-          page.next_cursor = (chunk_id + 1) << kCursorOffsetBits;
-          return true;
-        }));
+    RETURN_IF_ERROR(
+        c.Query("SELECT chunk_id, points FROM metric_chunks WHERE run_key = ? AND key = ? "
+                "AND chunk_id >= ? ORDER BY chunk_id",
+                {*run_key, Str(key), start_chunk}, [&](const SqlRow& row) {
+                  const int64_t chunk_id = row.GetInt(0);
+                  const std::string_view blob = row.GetBlob(1);
+                  if (blob.size() % kPackedPointSize != 0) {
+                    corrupt = {StatusCode::kDataLoss, "damaged metric history chunk"};
+                    return false;
+                  }
+                  const size_t count = blob.size() / kPackedPointSize;
+                  size_t i = chunk_id == start_chunk ? skip : 0;
+                  if (i < count && page.points.size() >= max_points) {
+                    page.done = false;
+                    return false;
+                  }
+                  if (page.points.capacity() == 0) {
+                    page.points.reserve(std::min(max_points, std::max<size_t>(count, 1024)));
+                  }
+                  for (; i < count; ++i) {
+                    if (page.points.size() >= max_points) {
+                      page.next_cursor = (chunk_id << kCursorOffsetBits) | static_cast<int64_t>(i);
+                      page.done = false;
+                      return false;
+                    }
+                    const MetricPoint point = UnpackPoint(blob.data() + i * kPackedPointSize);
+                    Metric& metric = page.points.emplace_back();
+                    metric.value = point.value;
+                    metric.timestamp = point.timestamp;
+                    metric.step = point.step;
+                  }
+                  page.next_cursor = (chunk_id + 1) << kCursorOffsetBits;
+                  return true;
+                }));
     return corrupt;
   }));
   return page;

@@ -18,8 +18,8 @@ const Metric* Latest(const store::Run& run, const std::string& key) {
   return nullptr;
 }
 
-std::vector<Metric> History(TrackingStore& store, const std::string& run_id,
-                            const std::string& key, size_t page_size = 1'000'000) {
+std::vector<Metric> History(TrackingStore& store, const std::string& run_id, const std::string& key,
+                            size_t page_size = 1'000'000) {
   std::vector<Metric> all;
   int64_t cursor = 0;
   for (int guard = 0; guard < 100'000; ++guard) {
@@ -65,10 +65,11 @@ TEST_F(LogBatchTest, LatestMetricIsTheHighestStepAcrossBatches) {
 
 TEST_F(LogBatchTest, LatestMetricWithinOneBatchAndTieBreaks) {
   const std::string id = MakeRun(*store_);
-  ASSERT_TRUE(Log(*store_, id, {M("a", 1, 10, 0), M("a", 2, 10, 2), M("a", 3, 10, 1),
-                                M("b", 5, 20, 1), M("b", 4, 30, 1), M("b", 6, 25, 1),
-                                M("c", 1, 5, 0), M("c", 9, 5, 0), M("c", 3, 5, 0)})
-                  .ok());
+  ASSERT_TRUE(
+      Log(*store_, id,
+          {M("a", 1, 10, 0), M("a", 2, 10, 2), M("a", 3, 10, 1), M("b", 5, 20, 1), M("b", 4, 30, 1),
+           M("b", 6, 25, 1), M("c", 1, 5, 0), M("c", 9, 5, 0), M("c", 3, 5, 0)})
+          .ok());
   store::Run run = store_->GetRun(id).value();
   EXPECT_EQ(Latest(run, "a")->value, 2);  // highest step
   EXPECT_EQ(Latest(run, "b")->value, 4);  // same step: highest timestamp
@@ -83,9 +84,9 @@ TEST_F(LogBatchTest, LatestMetricWithinOneBatchAndTieBreaks) {
 
 TEST_F(LogBatchTest, NanIsKeptAndInfinitiesAreClamped) {
   const std::string id = MakeRun(*store_);
-  ASSERT_TRUE(Log(*store_, id, {M("nan", NAN, 1, 0), M("inf", INFINITY, 1, 0),
-                                M("ninf", -INFINITY, 1, 0)})
-                  .ok());
+  ASSERT_TRUE(
+      Log(*store_, id, {M("nan", NAN, 1, 0), M("inf", INFINITY, 1, 0), M("ninf", -INFINITY, 1, 0)})
+          .ok());
   store::Run run = store_->GetRun(id).value();
   EXPECT_TRUE(std::isnan(Latest(run, "nan")->value));
   EXPECT_EQ(Latest(run, "inf")->value, 1.7976931348623157e308);
@@ -102,7 +103,7 @@ TEST_F(LogBatchTest, NanIsKeptAndInfinitiesAreClamped) {
 TEST_F(LogBatchTest, ParamsAreImmutable) {
   const std::string id = MakeRun(*store_);
   ASSERT_TRUE(Log(*store_, id, {}, {{"lr", "0.1"}, {"depth", "3"}}).ok());
-  EXPECT_TRUE(Log(*store_, id, {}, {{"lr", "0.1"}}).ok());  // same value: fine
+  EXPECT_TRUE(Log(*store_, id, {}, {{"lr", "0.1"}}).ok());           // same value: fine
   EXPECT_TRUE(Log(*store_, id, {}, {{"x", "1"}, {"x", "1"}}).ok());  // same duplicate: fine
 
   // A changed value fails the whole batch: nothing of it lands.
@@ -110,7 +111,8 @@ TEST_F(LogBatchTest, ParamsAreImmutable) {
   EXPECT_EQ(changed.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(changed.message(),
             "Changing param values is not allowed. Param with key='lr' was already logged with "
-            "value='0.1' for run ID='" + id + "'. Attempted logging new value '0.2'.");
+            "value='0.1' for run ID='" +
+                id + "'. Attempted logging new value '0.2'.");
   store::Run run = store_->GetRun(id).value();
   EXPECT_EQ(run.params.size(), 3u);
   EXPECT_TRUE(run.metrics.empty());

@@ -191,13 +191,13 @@ Status SqlTrackingStore::LogInputs(std::string_view run_id,
       }
       // An input already linked to the run keeps its original tags.
       std::optional<int64_t> input_id;
-      RETURN_IF_ERROR(c.Query(
-          "INSERT INTO run_inputs (run_key, dataset_id) VALUES (?, ?) "
-          "ON CONFLICT (run_key, dataset_id) DO NOTHING RETURNING input_id",
-          {row.run_key, *dataset_id}, [&](const SqlRow& r) {
-            input_id = r.GetInt(0);
-            return true;
-          }));
+      RETURN_IF_ERROR(
+          c.Query("INSERT INTO run_inputs (run_key, dataset_id) VALUES (?, ?) "
+                  "ON CONFLICT (run_key, dataset_id) DO NOTHING RETURNING input_id",
+                  {row.run_key, *dataset_id}, [&](const SqlRow& r) {
+                    input_id = r.GetInt(0);
+                    return true;
+                  }));
       if (!input_id.has_value()) continue;
       for (const Tag& tag : DedupTags(input.tags)) {
         RETURN_IF_ERROR(c.Execute("INSERT INTO input_tags (input_id, key, value) VALUES (?, ?, ?)",
@@ -214,8 +214,7 @@ Status SqlTrackingStore::AppendLoggedModel(std::string_view run_id, std::string_
     RETURN_IF_ERROR(CheckRunActive(row));
     std::string history;
     RETURN_IF_ERROR(c.Query("SELECT value FROM tags WHERE run_key = ? AND key = ?",
-                            {row.run_key, std::string(kLogModelHistoryTag)},
-                            [&](const SqlRow& r) {
+                            {row.run_key, std::string(kLogModelHistoryTag)}, [&](const SqlRow& r) {
                               history = Str(r.GetText(0));
                               return false;
                             }));

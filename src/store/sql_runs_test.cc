@@ -84,8 +84,7 @@ TEST_F(RunsTest, UnknownRunsAreNotFound) {
   EXPECT_EQ(store_->DeleteRunTag("nope", "k").code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->LogInputs("nope", {}).code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->AppendLoggedModel("nope", "{}").code(), StatusCode::kNotFound);
-  EXPECT_EQ(store_->ReadMetricHistory("nope", "m", 0, 10).status().code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(store_->ReadMetricHistory("nope", "m", 0, 10).status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(RunsTest, UpdateRunSetsStatusEndTimeAndNameTag) {
@@ -205,8 +204,7 @@ TEST_F(RunsTest, AppendLoggedModelBuildsAJsonList) {
   ASSERT_TRUE(store_->AppendLoggedModel(id, "{\"a\": 1}").ok());
   EXPECT_EQ(TagValue(store_->GetRun(id).value(), kLogModelHistoryTag), "[{\"a\": 1}]");
   ASSERT_TRUE(store_->AppendLoggedModel(id, "{\"b\": 2}").ok());
-  EXPECT_EQ(TagValue(store_->GetRun(id).value(), kLogModelHistoryTag),
-            "[{\"a\": 1}, {\"b\": 2}]");
+  EXPECT_EQ(TagValue(store_->GetRun(id).value(), kLogModelHistoryTag), "[{\"a\": 1}, {\"b\": 2}]");
 }
 
 }  // namespace

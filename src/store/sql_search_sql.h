@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// Translation of parsed searches (search_query.h) into parameterised SQL: filter trees become
-// JOINs (top-level AND clauses on metrics/params/tags) and EXISTS conditions (everything under an
-// OR, datasets), order_by keys become LEFT JOINs and ORDER BY terms with MLflow's tie-breakers.
-// User values only ever travel as bound parameters. Pure functions; thread-safe.
+// Building blocks for searches as parameterised SQL over `runs r` or `experiments e`: a filter
+// split into its top-level AND clauses (each a WHERE condition; metric/param/tag comparisons also
+// kept whole so a query can be driven through their table's index), and ORDER BY terms with the
+// LEFT JOINs they need and MLflow's tie-breakers. User values only travel as bound parameters.
+// One builder per search (it numbers table aliases); not thread-safe.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -24,22 +27,60 @@ struct SqlFragment {
     sql.append(other.sql);
     params.insert(params.end(), other.params.begin(), other.params.end());
   }
+  void Append(std::string_view text) { sql.append(text); }
 };
 
-// The variable parts of a search query over `runs r` or `experiments e`:
-//   SELECT ... FROM runs r <joins> WHERE <fixed conditions> AND <where> ORDER BY <order_by>
-struct SearchSql {
-  SqlFragment joins;     // " JOIN ...", " LEFT JOIN ..." (their parameters come first)
-  SqlFragment where;     // a condition; "1 = 1" when the filter is empty
-  std::string order_by;  // complete ORDER BY list, tie-breakers included
+enum class SearchTarget { kRuns, kExperiments };
+
+// One top-level AND clause of a filter.
+struct FilterClause {
+  // Set for a metric/param/tag comparison, which a query may drive through that table's index.
+  std::optional<Comparison> keyed;
+  // The clause as a condition on the outer row (r or e); EXISTS for keyed clauses.
+  SqlFragment condition;
 };
 
-StatusOr<SearchSql> TranslateRunSearch(const std::optional<FilterExpr>& filter,
-                                       const std::vector<OrderBy>& order_by,
-                                       const SqlDialect& dialect);
+// (type, key) -> alias of a row of that key the query inner-joins (so it always exists).
+using JoinedKeys = std::map<std::pair<EntityType, std::string>, std::string>;
 
-StatusOr<SearchSql> TranslateExperimentSearch(const std::optional<FilterExpr>& filter,
-                                              const std::vector<OrderBy>& order_by,
-                                              const SqlDialect& dialect);
+struct OrderSql {
+  SqlFragment joins;  // " LEFT JOIN ..." clauses, to follow the FROM clause
+  std::string terms;  // the ORDER BY list
+};
+
+class SearchSqlBuilder {
+ public:
+  SearchSqlBuilder(SearchTarget target, const SqlDialect& dialect)
+      : target_(target), dialect_(dialect) {}
+
+  // The filter's top-level AND clauses; empty for no filter. kInvalidArgument for mistyped or
+  // unknown clauses.
+  StatusOr<std::vector<FilterClause>> SplitFilter(const std::optional<FilterExpr>& filter);
+
+  // "<alias>.key = ? AND <value condition>" for a keyed comparison on a row aliased `alias`.
+  Status KeyedCondition(const Comparison& c, const std::string& alias, SqlFragment* out) const;
+
+  // ORDER BY terms for order_by[first..] followed by MLflow's tie-breakers (which look at all
+  // of order_by), and their LEFT JOINs. Keys in `joined` sort by that row. Rows missing a key
+  // sort last in both directions; NaN metrics after real values.
+  StatusOr<OrderSql> Order(const std::vector<OrderBy>& order_by, size_t first,
+                           const JoinedKeys& joined);
+
+  // The key/value table of metrics, params or tags ("" where the target has none).
+  std::string_view TableFor(EntityType type) const;
+  // "run_key" / "experiment_id", and the outer row's column it joins to ("r.run_key"...).
+  std::string_view OwnerColumn() const;
+  std::string_view OwnerExpr() const;
+  // A fresh table alias with `prefix`.
+  std::string NewAlias(std::string_view prefix);
+
+ private:
+  Status Condition(const FilterExpr& expr, SqlFragment* out);
+  Status ComparisonCondition(const Comparison& c, SqlFragment* out);
+
+  const SearchTarget target_;
+  const SqlDialect& dialect_;
+  int next_alias_ = 0;
+};
 
 }  // namespace mlhub::store

@@ -41,10 +41,11 @@ FilterExpr TagIs(std::string key, Comparator op, std::string v) {
 //   beta:  acc 0.5, loss NaN; lr 0.1, model rnn; team blue; dataset eval/d2 (context eval)
 //   gamma: acc 0.7; lr 0.01
 //   delta: team Red
-class SearchRunsTest : public MemoryStoreTest {
+class SearchRunsTest : public ::testing::TestWithParam<RunSearchPlan> {
  protected:
   void SetUp() override {
-    MemoryStoreTest::SetUp();
+    store_ = OpenMemoryStoreWithPlan(&clock_, GetParam());
+    ASSERT_NE(store_, nullptr);
     NewExperiment experiment;
     experiment.name = "search";
     experiment_ = store_->CreateExperiment(experiment).value();
@@ -104,9 +105,16 @@ class SearchRunsTest : public MemoryStoreTest {
 
   Names Ordered(std::vector<OrderBy> order_by) { return Search(std::nullopt, order_by); }
 
+  FakeClock clock_;
+  std::unique_ptr<TrackingStore> store_;
   std::string experiment_;
   std::map<std::string, std::string> ids_;
 };
+
+INSTANTIATE_TEST_SUITE_P(AllPlans, SearchRunsTest,
+                         ::testing::Values(RunSearchPlan::kAuto, RunSearchPlan::kRunScan,
+                                           RunSearchPlan::kSegmented,
+                                           RunSearchPlan::kFilterDriven));
 
 constexpr auto kMetric = EntityType::kMetric;
 constexpr auto kParam = EntityType::kParam;
@@ -114,7 +122,7 @@ constexpr auto kTag = EntityType::kTag;
 constexpr auto kAttr = EntityType::kAttribute;
 constexpr auto kData = EntityType::kDataset;
 
-TEST_F(SearchRunsTest, DefaultOrderIsNewestStartThenRunId) {
+TEST_P(SearchRunsTest, DefaultOrderIsNewestStartThenRunId) {
   EXPECT_EQ(Search(std::nullopt), (Names{"delta", "gamma", "beta", "alpha"}));
   const std::string x = MakeRun(*store_, experiment_, 400, "x");
   Names names = Search(std::nullopt);
@@ -122,7 +130,7 @@ TEST_F(SearchRunsTest, DefaultOrderIsNewestStartThenRunId) {
   EXPECT_EQ(names[0], x < ids_["delta"] ? "x" : "delta");
 }
 
-TEST_F(SearchRunsTest, MetricComparators) {
+TEST_P(SearchRunsTest, MetricComparators) {
   using C = Comparator;
   EXPECT_EQ(Search(MetricIs("acc", C::kGt, 0.6)), (Names{"gamma", "alpha"}));
   EXPECT_EQ(Search(MetricIs("acc", C::kGe, 0.7)), (Names{"gamma", "alpha"}));
@@ -130,12 +138,12 @@ TEST_F(SearchRunsTest, MetricComparators) {
   EXPECT_EQ(Search(MetricIs("acc", C::kLe, 0.7)), (Names{"gamma", "beta"}));
   EXPECT_EQ(Search(MetricIs("acc", C::kEq, 0.5)), (Names{"beta"}));
   EXPECT_EQ(Search(MetricIs("acc", C::kNe, 0.5)), (Names{"gamma", "alpha"}));  // delta lacks acc
-  EXPECT_EQ(Search(MetricIs("loss", C::kLt, 1)), (Names{"alpha"}));             // NaN never <
-  EXPECT_EQ(Search(MetricIs("loss", C::kNe, 0.1)), (Names{"beta"}));            // NaN differs
+  EXPECT_EQ(Search(MetricIs("loss", C::kLt, 1)), (Names{"alpha"}));            // NaN never <
+  EXPECT_EQ(Search(MetricIs("loss", C::kNe, 0.1)), (Names{"beta"}));           // NaN differs
   EXPECT_EQ(Search(MetricIs("missing", C::kNe, 0)), Names{});
 }
 
-TEST_F(SearchRunsTest, ParamComparators) {
+TEST_P(SearchRunsTest, ParamComparators) {
   using C = Comparator;
   EXPECT_EQ(Search(ParamIs("lr", C::kEq, "0.01")), (Names{"gamma", "alpha"}));
   EXPECT_EQ(Search(ParamIs("lr", C::kNe, "0.01")), (Names{"beta"}));
@@ -146,7 +154,7 @@ TEST_F(SearchRunsTest, ParamComparators) {
   EXPECT_EQ(Search(Cmp(kParam, "model", C::kNotIn, Names{"cnn"})), (Names{"beta"}));
 }
 
-TEST_F(SearchRunsTest, TagComparators) {
+TEST_P(SearchRunsTest, TagComparators) {
   using C = Comparator;
   EXPECT_EQ(Search(TagIs("team", C::kEq, "red")), (Names{"alpha"}));
   EXPECT_EQ(Search(TagIs("team", C::kNe, "red")), (Names{"delta", "beta"}));
@@ -156,14 +164,13 @@ TEST_F(SearchRunsTest, TagComparators) {
   EXPECT_EQ(Search(TagIs(kRunNameTag, C::kEq, "gamma")), (Names{"gamma"}));
 }
 
-TEST_F(SearchRunsTest, AttributeComparators) {
+TEST_P(SearchRunsTest, AttributeComparators) {
   using C = Comparator;
   using S = std::string;
   EXPECT_EQ(Search(Cmp(kAttr, "run_name", C::kEq, S("beta"))), (Names{"beta"}));
   EXPECT_EQ(Search(Cmp(kAttr, "run_name", C::kLike, S("%ta"))), (Names{"delta", "beta"}));
   EXPECT_EQ(Search(Cmp(kAttr, "status", C::kEq, S("FINISHED"))), (Names{"alpha"}));
-  EXPECT_EQ(Search(Cmp(kAttr, "status", C::kNe, S("FINISHED"))),
-            (Names{"delta", "gamma", "beta"}));
+  EXPECT_EQ(Search(Cmp(kAttr, "status", C::kNe, S("FINISHED"))), (Names{"delta", "gamma", "beta"}));
   EXPECT_EQ(Search(Cmp(kAttr, "user_id", C::kIn, Names{"alice"})).size(), 4u);
   EXPECT_EQ(Search(Cmp(kAttr, "run_id", C::kIn, Names{ids_["beta"], ids_["gamma"]})),
             (Names{"gamma", "beta"}));
@@ -177,7 +184,7 @@ TEST_F(SearchRunsTest, AttributeComparators) {
   EXPECT_EQ(Search(Cmp(kAttr, "end_time", C::kNe, 1.0)), (Names{"alpha"}));  // NULL never matches
 }
 
-TEST_F(SearchRunsTest, DatasetComparators) {
+TEST_P(SearchRunsTest, DatasetComparators) {
   using C = Comparator;
   using S = std::string;
   EXPECT_EQ(Search(Cmp(kData, "name", C::kEq, S("train"))), (Names{"alpha"}));
@@ -188,7 +195,7 @@ TEST_F(SearchRunsTest, DatasetComparators) {
   EXPECT_EQ(Search(Cmp(kData, "context", C::kLike, S("train%"))), (Names{"alpha"}));
 }
 
-TEST_F(SearchRunsTest, AndOrNesting) {
+TEST_P(SearchRunsTest, AndOrNesting) {
   using C = Comparator;
   EXPECT_EQ(Search(And({MetricIs("acc", C::kGt, 0.6), ParamIs("lr", C::kEq, "0.01")})),
             (Names{"gamma", "alpha"}));
@@ -208,7 +215,7 @@ TEST_F(SearchRunsTest, AndOrNesting) {
             (Names{"gamma"}));
 }
 
-TEST_F(SearchRunsTest, OrdersByMetricsWithNanAndMissingLast) {
+TEST_P(SearchRunsTest, OrdersByMetricsWithNanAndMissingLast) {
   EXPECT_EQ(Ordered({{kMetric, "acc", false}}), (Names{"alpha", "gamma", "beta", "delta"}));
   EXPECT_EQ(Ordered({{kMetric, "acc", true}}), (Names{"beta", "gamma", "alpha", "delta"}));
   EXPECT_EQ(Ordered({{kMetric, "loss", true}}), (Names{"alpha", "beta", "delta", "gamma"}));
@@ -218,7 +225,7 @@ TEST_F(SearchRunsTest, OrdersByMetricsWithNanAndMissingLast) {
             (Names{"gamma", "alpha"}));
 }
 
-TEST_F(SearchRunsTest, OrdersByParamsTagsAndAttributes) {
+TEST_P(SearchRunsTest, OrdersByParamsTagsAndAttributes) {
   EXPECT_EQ(Ordered({{kParam, "lr", true}}), (Names{"gamma", "alpha", "beta", "delta"}));
   EXPECT_EQ(Ordered({{kParam, "lr", false}}), (Names{"beta", "gamma", "alpha", "delta"}));
   EXPECT_EQ(Ordered({{kTag, "team", true}}), (Names{"delta", "beta", "alpha", "gamma"}));
@@ -233,7 +240,7 @@ TEST_F(SearchRunsTest, OrdersByParamsTagsAndAttributes) {
             (Names{"alpha", "gamma", "delta", "beta"}));
 }
 
-TEST_F(SearchRunsTest, PagesByOffsetAndLoadsRunData) {
+TEST_P(SearchRunsTest, PagesByOffsetAndLoadsRunData) {
   RunQuery query;
   query.experiment_ids = {experiment_};
   query.max_results = 3;
@@ -265,7 +272,34 @@ TEST_F(SearchRunsTest, PagesByOffsetAndLoadsRunData) {
   EXPECT_TRUE(store_->SearchRuns(query).value().runs.empty());
 }
 
-TEST_F(SearchRunsTest, ViewTypesAndExperimentLists) {
+TEST_P(SearchRunsTest, PagesOneRunAtATimeAcrossValueNanAndMissingRuns) {
+  for (bool ascending : {true, false}) {
+    Names all;
+    RunQuery query;
+    query.experiment_ids = {experiment_};
+    query.order_by = {{kMetric, "loss", ascending}};
+    query.max_results = 1;
+    for (int guard = 0; guard < 10; ++guard) {
+      RunPage page = store_->SearchRuns(query).value();
+      for (const store::Run& run : page.runs) all.push_back(run.info.run_name);
+      if (!page.next_offset.has_value()) break;
+      query.offset = *page.next_offset;
+    }
+    EXPECT_EQ(all, (Names{"alpha", "beta", "delta", "gamma"}));
+    query.offset = 2;
+    query.max_results = 5;
+    EXPECT_EQ(store_->SearchRuns(query).value().runs.size(), 2u);
+    query.offset = 1;
+    query.max_results = 2;
+    RunPage middle = store_->SearchRuns(query).value();
+    ASSERT_EQ(middle.runs.size(), 2u);
+    EXPECT_EQ(middle.runs[0].info.run_name, "beta");
+    EXPECT_EQ(middle.runs[1].info.run_name, "delta");
+    EXPECT_EQ(middle.next_offset, 3);
+  }
+}
+
+TEST_P(SearchRunsTest, ViewTypesAndExperimentLists) {
   EXPECT_EQ(Search(std::nullopt, {}, ViewType::kDeletedOnly), (Names{"epsilon"}));
   EXPECT_EQ(Search(std::nullopt, {}, ViewType::kAll).size(), 5u);
   MakeRun(*store_, "0", 50, "in-default");
@@ -278,7 +312,7 @@ TEST_F(SearchRunsTest, ViewTypesAndExperimentLists) {
   EXPECT_TRUE(store_->SearchRuns(query).value().runs.empty());
 }
 
-TEST_F(SearchRunsTest, RejectsMistypedClausesAndOrderKeys) {
+TEST_P(SearchRunsTest, RejectsMistypedClausesAndOrderKeys) {
   using C = Comparator;
   auto code = [&](std::optional<FilterExpr> filter, std::vector<OrderBy> order = {}) {
     return Page(std::move(filter), std::move(order)).status().code();
@@ -302,7 +336,7 @@ TEST_F(SearchRunsTest, RejectsMistypedClausesAndOrderKeys) {
   EXPECT_EQ(store_->SearchRuns(query).status().code(), kInvalid);
 }
 
-TEST_F(SearchRunsTest, UserTextNeverBecomesSql) {
+TEST_P(SearchRunsTest, UserTextNeverBecomesSql) {
   using C = Comparator;
   const std::string evil = "x' OR '1'='1";
   EXPECT_EQ(Search(ParamIs(evil, C::kEq, evil)), Names{});

@@ -76,12 +76,13 @@ Status LoadRunData(SqlConnection& connection, const std::vector<int64_t>& run_ke
     const std::string in_list(in);
     RETURN_IF_ERROR(connection.Query(
         "SELECT run_key, key, value, timestamp, step, is_nan FROM latest_metrics "
-        "WHERE run_key IN (" + in_list + ")",
+        "WHERE run_key IN (" +
+            in_list + ")",
         p, [&](const SqlRow& row) {
           Metric metric;
           metric.key = Str(row.GetText(1));
-          metric.value = row.GetInt(5) != 0 ? std::numeric_limits<double>::quiet_NaN()
-                                            : row.GetDouble(2);
+          metric.value =
+              row.GetInt(5) != 0 ? std::numeric_limits<double>::quiet_NaN() : row.GetDouble(2);
           metric.timestamp = row.GetInt(3);
           metric.step = row.GetInt(4);
           by_key[row.GetInt(0)]->metrics.push_back(std::move(metric));
@@ -103,8 +104,10 @@ Status LoadRunData(SqlConnection& connection, const std::vector<int64_t>& run_ke
     RETURN_IF_ERROR(connection.Query(
         "SELECT ri.run_key, ri.input_id, d.name, d.digest, d.source_type, d.source, "
         "d.dataset_schema, d.dataset_profile FROM run_inputs ri JOIN datasets d "
-        "ON d.dataset_id = ri.dataset_id WHERE ri.run_key IN (" + in_list + ") "
-        "ORDER BY ri.input_id",
+        "ON d.dataset_id = ri.dataset_id WHERE ri.run_key IN (" +
+            in_list +
+            ") "
+            "ORDER BY ri.input_id",
         p, [&](const SqlRow& row) {
           Run* run = by_key[row.GetInt(0)];
           DatasetInput input;
@@ -122,7 +125,8 @@ Status LoadRunData(SqlConnection& connection, const std::vector<int64_t>& run_ke
     if (!any_inputs) return OkStatus();
     return connection.Query(
         "SELECT it.input_id, it.key, it.value FROM input_tags it JOIN run_inputs ri "
-        "ON ri.input_id = it.input_id WHERE ri.run_key IN (" + in_list + ")",
+        "ON ri.input_id = it.input_id WHERE ri.run_key IN (" +
+            in_list + ")",
         p, [&](const SqlRow& row) {
           auto it = inputs.find(row.GetInt(0));
           if (it != inputs.end()) {

@@ -17,6 +17,11 @@
 
 namespace mlhub::store::internal {
 
+// Bounds that keep offset + max_results far from overflow (the API layer enforces MLflow's
+// smaller limits).
+inline constexpr int64_t kMaxSearchOffset = int64_t{1} << 40;
+inline constexpr int64_t kMaxSearchResults = int64_t{1} << 30;
+
 // The columns of `runs r` that ReadRunRow reads, starting at column 0.
 inline constexpr char kRunColumns[] =
     "r.run_key, r.run_id, r.name, r.experiment_id, r.user_id, r.status, r.start_time, "

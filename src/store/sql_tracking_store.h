@@ -17,18 +17,22 @@
 
 namespace mlhub::store {
 
+// How SearchRuns picks its page (see sql_search_runs.cc); tests force each shape.
+enum class RunSearchPlan { kAuto, kRunScan, kSegmented, kFilterDriven };
+
 struct SqlTrackingStoreOptions {
   // New experiments without an artifact location get "<root>/<experiment id>".
   std::string default_artifact_root = "mlflow-artifacts:";
   // "Now" where a request carries no timestamp (tag writes, run deletion). Null: system clock.
   const Clock* clock = nullptr;
+  RunSearchPlan run_search_plan_for_test = RunSearchPlan::kAuto;
 };
 
 class SqlTrackingStore final : public TrackingStore {
  public:
   // `db` must hold the current schema (see MigrateSchema); kFailedPrecondition otherwise.
-  static StatusOr<std::unique_ptr<SqlTrackingStore>> Create(
-      std::shared_ptr<SqlDatabase> db, const SqlTrackingStoreOptions& options);
+  static StatusOr<std::unique_ptr<SqlTrackingStore>> Create(std::shared_ptr<SqlDatabase> db,
+                                                            const SqlTrackingStoreOptions& options);
 
   StatusOr<std::string> CreateExperiment(const NewExperiment& experiment) override;
   StatusOr<Experiment> GetExperiment(std::string_view experiment_id) override;
@@ -62,6 +66,7 @@ class SqlTrackingStore final : public TrackingStore {
   const std::string default_artifact_root_;
   const SystemClock system_clock_;
   const Clock* const clock_;
+  const RunSearchPlan run_search_plan_;
 };
 
 }  // namespace mlhub::store

@@ -48,8 +48,8 @@ StatusOr<StoreLocation> ParseBackendStoreUri(std::string_view uri) {
   if (StartsWith(uri, "sqlite://")) {
     rest = uri.substr(9);
   } else {
-    return InvalidArgumentError("unsupported backend store URI '" + std::string(uri) + "': " +
-                                std::string(kSupported));
+    return InvalidArgumentError("unsupported backend store URI '" + std::string(uri) +
+                                "': " + std::string(kSupported));
   }
   // SQLAlchemy URL query options (?timeout=...) are not used.
   rest = rest.substr(0, rest.find('?'));
@@ -59,8 +59,8 @@ StatusOr<StoreLocation> ParseBackendStoreUri(std::string_view uri) {
     return location;
   }
   if (rest.front() != '/') {
-    return InvalidArgumentError("backend store URI '" + std::string(uri) +
-                                "' names a host; " + std::string(kSupported));
+    return InvalidArgumentError("backend store URI '" + std::string(uri) + "' names a host; " +
+                                std::string(kSupported));
   }
   location.kind = StoreLocation::Kind::kSqliteFile;
   location.path = std::string(rest.substr(1));  // "/rel.db" -> "rel.db", "//abs" -> "/abs"

@@ -21,9 +21,9 @@ struct StoreConfig {
   std::string backend_store_uri = "sqlite:///mlhub.db";
   // New experiments without an artifact location get "<root>/<id>"; Default gets "<root>/0".
   std::string default_artifact_root = "mlflow-artifacts:";
-  int pool_size = 8;                 // read connections (plus one writer)
-  int busy_timeout_ms = 10000;       // waits on other processes' write locks
-  const Clock* clock = nullptr;      // null: the system clock
+  int pool_size = 8;             // read connections (plus one writer)
+  int busy_timeout_ms = 10000;   // waits on other processes' write locks
+  const Clock* clock = nullptr;  // null: the system clock
 };
 
 // What a backend store URI names.

@@ -14,6 +14,8 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
+#include "store/schema.h"
+#include "store/sql_tracking_store.h"
 #include "store/store_factory.h"
 #include "store/tracking_store.h"
 
@@ -67,6 +69,24 @@ inline std::unique_ptr<TrackingStore> OpenOrDie(const StoreConfig& config) {
     ADD_FAILURE() << store.status().ToString();
     return nullptr;
   }
+  return std::move(store).value();
+}
+
+// An in-memory store whose SearchRuns always uses `plan`.
+inline std::unique_ptr<TrackingStore> OpenMemoryStoreWithPlan(const Clock* clock,
+                                                              RunSearchPlan plan) {
+  const StoreConfig config = MemoryConfig(clock);
+  StatusOr<std::shared_ptr<SqlDatabase>> db = OpenSqlDatabase(config);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  MigrationContext context;
+  context.default_artifact_root = config.default_artifact_root;
+  context.now = clock->NowMillis();
+  EXPECT_TRUE(MigrateSchema(**db, context).ok());
+  SqlTrackingStoreOptions options;
+  options.clock = clock;
+  options.run_search_plan_for_test = plan;
+  StatusOr<std::unique_ptr<SqlTrackingStore>> store = SqlTrackingStore::Create(*db, options);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
   return std::move(store).value();
 }
 

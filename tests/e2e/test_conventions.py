@@ -245,3 +245,16 @@ def test_metric_value_precision(client, run):
     assert [m["value"] for m in got] == vals
     assert all(isinstance(m["value"], float) or _is_int(m["value"]) for m in got)
     assert not any(math.isnan(m["value"]) for m in got)
+
+
+def test_oversized_body_is_a_json_4xx(server):
+    body = b'{"name": "' + b"a" * (70 << 20) + b'"}'
+    try:
+        r = requests.post(f"{server.url}{API}/experiments/create", data=body,
+                          headers={"Content-Type": "application/json"}, timeout=60)
+    except requests.ConnectionError as e:
+        pytest.fail(f"server dropped the connection instead of answering: {e}")
+    assert 400 <= r.status_code < 500 and r.status_code != 429, (r.status_code, r.text[:300])
+    assert r.headers.get("Content-Type", "").startswith("application/json"), (r.status_code, r.headers, r.text[:200])
+    check_error_body(strict_json(r.text), "oversized POST", r.status_code)
+    assert requests.get(f"{server.url}/health", timeout=10).status_code == 200

@@ -311,6 +311,11 @@ def test_search_view_type(client):
     assert ids(view_type="ALL") == sorted([live, dead])
     assert ids(view_type=2) == [dead]  # enum given as its integer value
     assert ids(view_type=3) == sorted([live, dead])
+    # and through the GET form (query string)
+    js = client.ok_get("experiments/search", {"filter": flt, "view_type": "DELETED_ONLY"})
+    assert [e["experiment_id"] for e in js["experiments"]] == [dead]
+    js = client.ok_get("experiments/search", {"filter": flt, "view_type": "ALL", "max_results": "1"})
+    assert len(js["experiments"]) == 1 and js.get("next_page_token")
 
 
 def test_search_bad_requests(client):

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 
 import pytest
 import requests
@@ -72,6 +73,19 @@ def test_metrics_counter_increases(server, client):
     for _ in range(5):
         client.ok_post("runs/search", {"experiment_ids": ["0"], "max_results": 1})
     assert count() >= before + 5
+
+
+def test_metrics_route_labels_are_patterns_not_paths(server, client):
+    """Label cardinality must stay bounded: unknown paths and artifact paths are not labels."""
+    token = uuid.uuid4().hex
+    requests.get(f"{server.url}/nope/{token}", timeout=10)
+    requests.put(f"{server.url}{ARTIFACTS}/0/{token}/artifacts/f.txt", data=b"1",
+                 headers={"Content-Type": "text/plain"}, timeout=10)
+    client.get("runs/get", {"run_id": token})
+    text = requests.get(f"{server.url}/metrics", timeout=10).text
+    assert token not in text
+    samples = _parse_prometheus(text)
+    assert any(name == "mlhub_http_requests_total" and lb.get("status") == "404" for name, lb, _ in samples)
 
 
 @pytest.mark.parametrize("method,path", [

@@ -357,6 +357,10 @@ def test_log_inputs_validation(client, run):
                  "INVALID_PARAMETER_VALUE")
     assert_error(client.post("runs/log-inputs", {"run_id": _unknown_run_id(), "datasets": [{"dataset": _dataset()}]}),
                  "RESOURCE_DOES_NOT_EXIST")
+    long_tag = {"dataset": _dataset("tagged"), "tags": [{"key": "k", "value": "v" * 501}]}
+    assert_error(client.post("runs/log-inputs", {"run_id": rid, "datasets": [long_tag]}), "INVALID_PARAMETER_VALUE")
+    long_key = {"dataset": _dataset("tagged"), "tags": [{"key": "k" * 256, "value": "v"}]}
+    assert_error(client.post("runs/log-inputs", {"run_id": rid, "datasets": [long_key]}), "INVALID_PARAMETER_VALUE")
     assert client.get_run(rid).get("inputs", {}).get("dataset_inputs", []) == []
 
 
@@ -395,3 +399,24 @@ def test_all_status_names_round_trip(client, run, status):
     rid = run["info"]["run_id"]
     assert client.ok_post("runs/update", {"run_id": rid, "status": status})["run_info"]["status"] == status
     assert client.get_run(rid)["info"]["status"] == status
+
+
+def test_explicit_artifact_location(client):
+    loc = "s3://some-bucket/prefix/exp"
+    exp = client.create_experiment(artifact_location=loc)
+    assert client.ok_get("experiments/get", {"experiment_id": exp})["experiment"]["artifact_location"] == loc
+    run = client.create_run(exp)
+    assert run["info"]["artifact_uri"] == f"{loc}/{run['info']['run_id']}/artifacts"
+
+
+@pytest.mark.parametrize("bad_id", ["bad/id", "../../etc", "-leading-dash", "a" * 300])
+def test_malformed_run_id_is_400(client, bad_id):
+    assert_error(client.get("runs/get", {"run_id": bad_id}), "INVALID_PARAMETER_VALUE")
+    assert_error(client.post("runs/log-metric", {"run_id": bad_id, "key": "m", "value": 1, "timestamp": 1}),
+                 "INVALID_PARAMETER_VALUE")
+
+
+@pytest.mark.parametrize("bad_id", ["bad/id", "../1", "x" * 100])
+def test_malformed_experiment_id_is_400(client, bad_id):
+    assert_error(client.get("experiments/get", {"experiment_id": bad_id}), "INVALID_PARAMETER_VALUE")
+    assert_error(client.post("runs/create", {"experiment_id": bad_id, "start_time": 1}), "INVALID_PARAMETER_VALUE")

@@ -12,6 +12,7 @@ RUNS = [
     ("delta", 3000, "RUNNING", "u2", {}, {"model": "CNN-big"}, {}),
     ("epsilon", 5000, "KILLED", "u3", {"a": -1, "m": 2}, {"p": "z"}, {"team": "green", "mlflow.note": "n"}),
 ]
+END_TIMES = {"alpha": 1500, "gamma": 3500}
 
 
 class World:
@@ -30,6 +31,8 @@ class World:
                 "params": [{"key": k, "value": v} for k, v in params.items()]})
             if status != "RUNNING":
                 client.ok_post("runs/update", {"run_id": rid, "status": status})
+            if name in END_TIMES:
+                client.ok_post("runs/update", {"run_id": rid, "end_time": END_TIMES[name]})
         client.ok_post("runs/log-inputs", {"run_id": self.ids["alpha"], "datasets": [{
             "tags": [{"key": "mlflow.data.context", "value": "train"}],
             "dataset": {"name": "trainset", "digest": "dg1", "source_type": "local", "source": "{}"}}]})
@@ -116,6 +119,11 @@ def test_returned_runs_are_complete(w):
     ("run.start_time < 2000", {"alpha"}),
     ("attributes.start_time = 3000", {"gamma", "delta"}),
     ("attributes.start_time != 3000", {"alpha", "beta", "epsilon"}),
+    ("attributes.created >= 3000", {"gamma", "delta", "epsilon"}),
+    ("attributes.end_time > 0", {"alpha", "gamma"}),
+    ("attributes.end_time <= 1500", {"alpha"}),
+    ("attributes.`run name` = 'beta'", {"beta"}),
+    ("metrics.`a` = 3", {"gamma"}),
     ("datasets.name = 'trainset'", {"alpha"}),
     ("dataset.digest IN ('dg1', 'other')", {"alpha"}),
     ("datasets.context = 'train'", {"alpha"}),
@@ -194,6 +202,14 @@ def test_order_by_attributes(w):
     assert w.names(order_by=["attributes.run_name ASC"]) == ["alpha", "beta", "delta", "epsilon", "gamma"]
     ids_asc = sorted(w.ids[n] for n in ("alpha", "beta", "gamma", "delta", "epsilon"))
     assert [w.ids[n] for n in w.names(order_by=["run_id ASC"])] == ids_asc
+
+
+def test_order_by_attribute_missing_last(w):
+    # end_time: alpha 1500, gamma 3500, the others have none (then start_time DESC)
+    assert w.names(order_by=["attributes.end_time ASC"]) == ["alpha", "gamma", "epsilon", "delta", "beta"]
+    assert w.names(order_by=["end_time DESC"]) == ["gamma", "alpha", "epsilon", "delta", "beta"]
+    tie = sorted(["gamma", "delta"], key=lambda n: w.ids[n])
+    assert w.names(order_by=["attributes.created ASC"]) == ["alpha", "beta"] + tie + ["epsilon"]
 
 
 def test_order_by_metric_missing_and_nan_last(w):
@@ -280,3 +296,43 @@ def test_multiple_experiments(client, w):
     js = client.search_runs([w.exp, other])
     got = [r["info"]["run_id"] for r in js["runs"]]
     assert len(got) == 6 and got[0] == rid
+
+
+LARGE_FILTERS = {
+    "100-distinct-metrics": (" AND ".join(f"metrics.m{i} > 1" for i in range(100)), set()),
+    "100-distinct-params": (" AND ".join(f"params.p{i} = 'x'" for i in range(100)), set()),
+    "70-distinct-tags": (" AND ".join(f"tags.t{i} LIKE '%'" for i in range(70)), set()),
+    "1500-ors": (" OR ".join(["metrics.a > 1"] * 1500), {"beta", "gamma"}),
+    "1500-attribute-ands": (" AND ".join(["attributes.start_time > 1"] * 1500),
+                            {"alpha", "beta", "gamma", "delta", "epsilon"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LARGE_FILTERS))
+def test_large_filters_are_answered_or_refused_never_5xx(w, name):
+    """Filters are user input: a big one is either evaluated or refused with a 400, never a 500
+    (the client retries 500s for about a minute)."""
+    flt, expected = LARGE_FILTERS[name]
+    st, js = w.c.post("runs/search", {"experiment_ids": [w.exp], "filter": flt})
+    if st == 200:
+        assert {w.name_of[r["info"]["run_id"]] for r in js.get("runs", [])} == expected
+    else:
+        assert_error((st, js), "INVALID_PARAMETER_VALUE")
+
+
+def test_many_order_by_keys_never_5xx(w):
+    order_by = [f"metrics.m{i}" for i in range(100)]
+    st, js = w.c.post("runs/search", {"experiment_ids": [w.exp], "order_by": order_by})
+    if st == 200:
+        assert len(js["runs"]) == 5
+    else:
+        assert_error((st, js), "INVALID_PARAMETER_VALUE")
+
+
+def test_large_experiment_filter_never_5xx(client):
+    flt = " AND ".join(f"tags.t{i} = 'x'" for i in range(100))
+    st, js = client.post("experiments/search", {"filter": flt})
+    if st == 200:
+        assert js.get("experiments", []) == []
+    else:
+        assert_error((st, js), "INVALID_PARAMETER_VALUE")

@@ -111,8 +111,8 @@ StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const SqliteO
       "PRAGMA mmap_size=268435456",
   };
   static constexpr const char* kPragmas[] = {
-      "PRAGMA synchronous=NORMAL",     "PRAGMA foreign_keys=ON", "PRAGMA case_sensitive_like=ON",
-      "PRAGMA temp_store=MEMORY",      "PRAGMA cache_size=-16384",
+      "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",   "PRAGMA case_sensitive_like=ON",
+      "PRAGMA temp_store=MEMORY",  "PRAGMA cache_size=-16384",
   };
   if (!memory) {
     for (const char* pragma : kFilePragmas) {
@@ -165,8 +165,7 @@ Status SqliteConnection::Error(int rc, std::string_view sql) const {
     case SQLITE_NOTADB:
       return {StatusCode::kDataLoss, "SQLite database is damaged: " + message};
     default:
-      return InternalError("SQLite error: " + message + " in: " +
-                           std::string(sql.substr(0, 200)));
+      return InternalError("SQLite error: " + message + " in: " + std::string(sql.substr(0, 200)));
   }
 }
 
@@ -276,10 +275,8 @@ StatusOr<std::unique_ptr<SqlDatabase>> OpenSqliteDatabase(const SqliteOptions& o
   pool.max_readers = options.max_readers;
   pool.single_writer = true;
   pool.reads_use_writer = IsMemoryPath(options.path);
-  SqlDatabase::ConnectionFactory factory =
-      [options]() -> StatusOr<std::unique_ptr<SqlConnection>> {
-    ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> connection,
-                     SqliteConnection::Open(options));
+  SqlDatabase::ConnectionFactory factory = [options]() -> StatusOr<std::unique_ptr<SqlConnection>> {
+    ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> connection, SqliteConnection::Open(options));
     return std::unique_ptr<SqlConnection>(std::move(connection));
   };
   return SqlDatabase::Create(std::move(factory), pool);

@@ -33,10 +33,10 @@ TEST(SqliteConnectionTest, BindsAndReadsEveryType) {
   auto c = OpenMemory();
   ASSERT_TRUE(c->Execute("CREATE TABLE t (i INTEGER, d REAL, s TEXT, b BLOB, n TEXT)").ok());
   const std::string blob("\0\x01\xff\0", 4);
-  ASSERT_TRUE(c->Execute("INSERT INTO t VALUES (?, ?, ?, ?, ?)",
-                         {int64_t{1} << 40, 2.5, std::string("héllo"), SqlBlob{blob},
-                          std::monostate()})
-                  .ok());
+  ASSERT_TRUE(
+      c->Execute("INSERT INTO t VALUES (?, ?, ?, ?, ?)",
+                 {int64_t{1} << 40, 2.5, std::string("héllo"), SqlBlob{blob}, std::monostate()})
+          .ok());
   int rows = 0;
   ASSERT_TRUE(c->Query("SELECT i, d, s, b, n FROM t", {}, [&](const SqlRow& row) {
                  ++rows;
@@ -117,7 +117,8 @@ TEST(SqliteConnectionTest, LikeIsCaseSensitiveAndILikeIsNot) {
                          [&](const SqlRow&) {
                            result = true;
                            return false;
-                         }).ok());
+                         })
+                    .ok());
     return result;
   };
   EXPECT_TRUE(matches(d.CaseSensitiveLike("?"), "He%"));
@@ -155,16 +156,21 @@ TEST(SqliteDatabaseTest, ReadersSeeCommittedWritesOfAFile) {
   options.path = dir.File("db.sqlite");
   auto db = OpenSqliteDatabase(options);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
-  ASSERT_TRUE((*db)->Transact(TxnMode::kWrite, [](SqlConnection& c) {
-                 return c.Execute("CREATE TABLE t (i INTEGER)");
-               }).ok());
+  ASSERT_TRUE(
+      (*db)
+          ->Transact(TxnMode::kWrite,
+                     [](SqlConnection& c) { return c.Execute("CREATE TABLE t (i INTEGER)"); })
+          .ok());
   std::string mode;
-  ASSERT_TRUE((*db)->Transact(TxnMode::kRead, [&](SqlConnection& c) {
-                 return c.Query("PRAGMA journal_mode", {}, [&](const SqlRow& row) {
-                   mode = std::string(row.GetText(0));
-                   return false;
-                 });
-               }).ok());
+  ASSERT_TRUE((*db)
+                  ->Transact(TxnMode::kRead,
+                             [&](SqlConnection& c) {
+                               return c.Query("PRAGMA journal_mode", {}, [&](const SqlRow& row) {
+                                 mode = std::string(row.GetText(0));
+                                 return false;
+                               });
+                             })
+                  .ok());
   EXPECT_EQ(mode, "wal");
   // A failed transaction leaves nothing behind.
   Status failed = (*db)->Transact(TxnMode::kWrite, [](SqlConnection& c) -> Status {
@@ -176,22 +182,31 @@ TEST(SqliteDatabaseTest, ReadersSeeCommittedWritesOfAFile) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
-        ASSERT_TRUE((*db)->Transact(TxnMode::kWrite, [&](SqlConnection& c) {
-                       return c.Execute("INSERT INTO t VALUES (?)", {int64_t{t * 100 + i}});
-                     }).ok());
-        ASSERT_TRUE((*db)->Transact(TxnMode::kRead, [&](SqlConnection& c) {
-                       return c.Query("SELECT COUNT(*) FROM t", {}, [](const SqlRow&) {
-                         return false;
-                       });
-                     }).ok());
+        ASSERT_TRUE((*db)
+                        ->Transact(TxnMode::kWrite,
+                                   [&](SqlConnection& c) {
+                                     return c.Execute("INSERT INTO t VALUES (?)",
+                                                      {int64_t{t * 100 + i}});
+                                   })
+                        .ok());
+        ASSERT_TRUE((*db)
+                        ->Transact(TxnMode::kRead,
+                                   [&](SqlConnection& c) {
+                                     return c.Query("SELECT COUNT(*) FROM t", {},
+                                                    [](const SqlRow&) { return false; });
+                                   })
+                        .ok());
       }
     });
   }
   for (std::thread& t : threads) t.join();
-  ASSERT_TRUE((*db)->Transact(TxnMode::kRead, [&](SqlConnection& c) {
-                 EXPECT_EQ(CountRows(c, "t"), 200);
-                 return OkStatus();
-               }).ok());
+  ASSERT_TRUE((*db)
+                  ->Transact(TxnMode::kRead,
+                             [&](SqlConnection& c) {
+                               EXPECT_EQ(CountRows(c, "t"), 200);
+                               return OkStatus();
+                             })
+                  .ok());
 }
 
 TEST(SqliteDatabaseTest, TwoDatabaseObjectsShareAFileLikeTwoProcesses) {
@@ -201,24 +216,65 @@ TEST(SqliteDatabaseTest, TwoDatabaseObjectsShareAFileLikeTwoProcesses) {
   auto a = OpenSqliteDatabase(options);
   auto b = OpenSqliteDatabase(options);
   ASSERT_TRUE(a.ok() && b.ok());
-  ASSERT_TRUE((*a)->Transact(TxnMode::kWrite, [](SqlConnection& c) {
-                 return c.Execute("CREATE TABLE t (i INTEGER)");
-               }).ok());
+  ASSERT_TRUE(
+      (*a)->Transact(TxnMode::kWrite,
+                     [](SqlConnection& c) { return c.Execute("CREATE TABLE t (i INTEGER)"); })
+          .ok());
   std::thread other([&] {
     for (int i = 0; i < 100; ++i) {
-      ASSERT_TRUE((*b)->Transact(TxnMode::kWrite, [&](SqlConnection& c) {
-                     return c.Execute("INSERT INTO t VALUES (?)", {int64_t{i}});
-                   }).ok());
+      ASSERT_TRUE((*b)->Transact(TxnMode::kWrite,
+                                 [&](SqlConnection& c) {
+                                   return c.Execute("INSERT INTO t VALUES (?)", {int64_t{i}});
+                                 })
+                      .ok());
     }
   });
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE((*a)->Transact(TxnMode::kWrite, [&](SqlConnection& c) {
-                   return c.Execute("INSERT INTO t VALUES (?)", {int64_t{i}});
-                 }).ok());
+    ASSERT_TRUE((*a)->Transact(TxnMode::kWrite,
+                               [&](SqlConnection& c) {
+                                 return c.Execute("INSERT INTO t VALUES (?)", {int64_t{i}});
+                               })
+                    .ok());
   }
   other.join();
-  ASSERT_TRUE((*b)->Transact(TxnMode::kRead, [&](SqlConnection& c) {
-                 EXPECT_EQ(CountRows(c, "t"), 200);
+  ASSERT_TRUE((*b)->Transact(TxnMode::kRead,
+                             [&](SqlConnection& c) {
+                               EXPECT_EQ(CountRows(c, "t"), 200);
+                               return OkStatus();
+                             })
+                  .ok());
+}
+
+TEST(SqliteDatabaseTest, PoolWithoutADedicatedWriterSharesFewConnections) {
+  TempDir dir;
+  SqliteOptions options;
+  options.path = dir.File("pool.sqlite");
+  SqlDatabase::Options pool;
+  pool.max_readers = 2;
+  pool.single_writer = false;  // writes take pooled connections too (as PostgreSQL will)
+  auto db = SqlDatabase::Create(
+      [&]() -> StatusOr<std::unique_ptr<SqlConnection>> {
+        ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> c, SqliteConnection::Open(options));
+        return std::unique_ptr<SqlConnection>(std::move(c));
+      },
+      pool);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE((*db)->Transact(TxnMode::kWrite, [](SqlConnection& c) {
+                 return c.Execute("CREATE TABLE t (i INTEGER)");
+               }).ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        ASSERT_TRUE((*db)->Transact(TxnMode::kWrite, [&](SqlConnection& c) {
+                       return c.Execute("INSERT INTO t VALUES (?)", {int64_t{t * 100 + i}});
+                     }).ok());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_TRUE((*db)->Transact(TxnMode::kRead, [&](SqlConnection& c) {
+                 EXPECT_EQ(CountRows(c, "t"), 180);
                  return OkStatus();
                }).ok());
 }

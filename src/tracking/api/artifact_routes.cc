@@ -63,9 +63,9 @@ class ArtifactUploadSink final : public http::BodySink {
   std::unique_ptr<artifacts::ArtifactWriter> writer_;
 };
 
-// The artifact path from the URL suffix ("/a/b.txt" → "a/b.txt"), still percent-encoded on input.
+// The artifact path from the URL after `.../artifacts/`, still percent-encoded on input. A further
+// leading '/' makes it absolute, which validation rejects.
 StatusOr<std::string> PathFromSuffix(std::string_view suffix) {
-  if (suffix.starts_with('/')) suffix.remove_prefix(1);
   ASSIGN_OR_RETURN(std::string path, artifacts::NormalizeArtifactPath(suffix));
   if (path.empty()) return InvalidArgumentError("An artifact path is required.");
   return path;

@@ -28,7 +28,7 @@ StatusOr<std::string> Search(TrackingService& service, const RequestFields& fiel
   ASSIGN_OR_RETURN(auto filter, fields.String("filter"));
   request.filter = std::string(filter.value_or(""));
   ASSIGN_OR_RETURN(request.order_by, fields.StringList("order_by"));
-  ASSIGN_OR_RETURN(auto view_type, fields.String("view_type"));
+  ASSIGN_OR_RETURN(auto view_type, fields.EnumText("view_type"));
   if (view_type) { ASSIGN_OR_RETURN(request.view_type, ParseViewType(*view_type)); }
   ASSIGN_OR_RETURN(auto token, fields.String("page_token"));
   ASSIGN_OR_RETURN(request.offset, DecodePageToken(token.value_or("")));

@@ -89,6 +89,17 @@ StatusOr<std::optional<bool>> RequestFields::Bool(std::string_view key) const {
   return std::optional<bool>(flag);
 }
 
+StatusOr<std::optional<std::string>> RequestFields::EnumText(std::string_view key) const {
+  if (json_) {
+    if (auto value = json::Find(*json_, key); value && value->is_int64()) {
+      return std::optional<std::string>(std::to_string(value->get_int64().value_unsafe()));
+    }
+  }
+  ASSIGN_OR_RETURN(auto text, String(key));
+  if (!text) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(*text));
+}
+
 StatusOr<std::vector<std::string>> RequestFields::StringList(std::string_view key) const {
   std::vector<std::string> out;
   if (json_) {

@@ -28,6 +28,8 @@ class RequestFields {
   StatusOr<std::optional<double>> Double(std::string_view key) const;
   StatusOr<std::optional<bool>> Bool(std::string_view key) const;
   StatusOr<std::vector<std::string>> StringList(std::string_view key) const;
+  // An enum field: its name, or its integer value rendered as text (both are valid on the wire).
+  StatusOr<std::optional<std::string>> EnumText(std::string_view key) const;
   // The JSON object, for nested structures; nullopt for query-string requests.
   const std::optional<json::Object>& json() const { return json_; }
 

@@ -75,7 +75,7 @@ StatusOr<std::string> SearchRuns(TrackingService& service, const RequestFields& 
   ASSIGN_OR_RETURN(request.experiment_ids, f.StringList("experiment_ids"));
   ASSIGN_OR_RETURN(auto filter, f.String("filter"));
   request.filter = std::string(filter.value_or(""));
-  ASSIGN_OR_RETURN(auto view_type, f.String("run_view_type"));
+  ASSIGN_OR_RETURN(auto view_type, f.EnumText("run_view_type"));
   if (view_type) { ASSIGN_OR_RETURN(request.view_type, ParseViewType(*view_type)); }
   ASSIGN_OR_RETURN(auto max_results, f.Int64("max_results"));
   request.max_results = max_results.value_or(1000);
@@ -227,13 +227,7 @@ void AddRunRoutes(http::Router& router, TrackingService& service,
                  store::RunUpdate update;
                  ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
                  update.run_id = run_id;
-                 ASSIGN_OR_RETURN(auto status, f.String("status"));
-                 if (!status && f.json()) {  // an integer enum value
-                   if (auto number = json::Find(*f.json(), "status"); number && number->is_number()) {
-                     ASSIGN_OR_RETURN(int64_t n, json::AsInt64(*number, "status"));
-                     ASSIGN_OR_RETURN(update.status, ParseRunStatus(std::to_string(n)));
-                   }
-                 }
+                 ASSIGN_OR_RETURN(auto status, f.EnumText("status"));
                  if (status) { ASSIGN_OR_RETURN(update.status, ParseRunStatus(*status)); }
                  ASSIGN_OR_RETURN(update.end_time, f.Int64("end_time"));
                  ASSIGN_OR_RETURN(auto run_name, f.String("run_name"));
