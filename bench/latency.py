@@ -115,6 +115,8 @@ def history(base, pid):
     steps = sorted(p["step"] for p in points)
     if steps != list(range(100000)):
         error("get-history steps are not exactly 0..99999")
+    time.sleep(0.2)
+    rss_first = rss_kb(pid)  # after the first call: the 20 timed calls should not grow it
     med, mx = timed(url)
     time.sleep(0.2)
     rss_after = rss_kb(pid)
@@ -122,8 +124,10 @@ def history(base, pid):
         result("history_median_ms", f"{med:.1f}")
         result("history_max_ms", f"{mx:.1f}")
     result("history_rss_before_mb", f"{rss_before / 1024:.1f}")
+    result("history_rss_after_first_mb", f"{rss_first / 1024:.1f}")
     result("history_rss_after_mb", f"{rss_after / 1024:.1f}")
     result("history_rss_growth_mb", f"{(rss_after - rss_before) / 1024:.1f}")
+    result("history_rss_growth_timed_mb", f"{(rss_after - rss_first) / 1024:.1f}")
 
 
 def search(base):

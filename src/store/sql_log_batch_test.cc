@@ -48,7 +48,8 @@ TEST_F(LogBatchTest, LatestMetricIsTheHighestStepAcrossBatches) {
   ASSERT_TRUE(Log(*store_, id, {M("loss", 0.5, 100, 0)}).ok());
   ASSERT_TRUE(Log(*store_, id, {M("loss", 0.3, 101, 2)}).ok());
   ASSERT_TRUE(Log(*store_, id, {M("loss", 0.4, 102, 1)}).ok());
-  const Metric* latest = Latest(store_->GetRun(id).value(), "loss");
+  const store::Run run = store_->GetRun(id).value();
+  const Metric* latest = Latest(run, "loss");
   ASSERT_NE(latest, nullptr);
   EXPECT_EQ(latest->value, 0.3);
   EXPECT_EQ(latest->step, 2);

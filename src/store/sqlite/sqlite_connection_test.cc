@@ -259,24 +259,33 @@ TEST(SqliteDatabaseTest, PoolWithoutADedicatedWriterSharesFewConnections) {
       },
       pool);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
-  ASSERT_TRUE((*db)->Transact(TxnMode::kWrite, [](SqlConnection& c) {
-                 return c.Execute("CREATE TABLE t (i INTEGER)");
-               }).ok());
+  ASSERT_TRUE(
+      (*db)
+          ->Transact(TxnMode::kWrite,
+                     [](SqlConnection& c) { return c.Execute("CREATE TABLE t (i INTEGER)"); })
+          .ok());
   std::vector<std::thread> threads;
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 30; ++i) {
-        ASSERT_TRUE((*db)->Transact(TxnMode::kWrite, [&](SqlConnection& c) {
-                       return c.Execute("INSERT INTO t VALUES (?)", {int64_t{t * 100 + i}});
-                     }).ok());
+        ASSERT_TRUE((*db)
+                        ->Transact(TxnMode::kWrite,
+                                   [&](SqlConnection& c) {
+                                     return c.Execute("INSERT INTO t VALUES (?)",
+                                                      {int64_t{t * 100 + i}});
+                                   })
+                        .ok());
       }
     });
   }
   for (std::thread& t : threads) t.join();
-  ASSERT_TRUE((*db)->Transact(TxnMode::kRead, [&](SqlConnection& c) {
-                 EXPECT_EQ(CountRows(c, "t"), 180);
-                 return OkStatus();
-               }).ok());
+  ASSERT_TRUE((*db)
+                  ->Transact(TxnMode::kRead,
+                             [&](SqlConnection& c) {
+                               EXPECT_EQ(CountRows(c, "t"), 180);
+                               return OkStatus();
+                             })
+                  .ok());
 }
 
 TEST(SqliteDatabaseTest, UnopenablePathIsUnavailable) {
