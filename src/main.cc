@@ -13,7 +13,10 @@ int main(int argc, char** argv) {
   CLI::App* server = app.add_subcommand("server", "Run the tracking server (MLflow REST API)");
   server->add_option("--host", config.host, "Address to listen on")->capture_default_str();
   server->add_option("--port,-p", config.port, "Port to listen on")->capture_default_str();
-  server->add_option("--workers,-w", config.workers, "I/O threads (0: one per core)")
+  server->add_option("--workers,-w", config.workers, "I/O threads (0: half the cores)")
+      ->capture_default_str();
+  server->add_option("--handler-threads", config.handler_threads,
+                     "Threads that run request handlers (0: cores + 1)")
       ->capture_default_str();
   server->add_option("--backend-store-uri", config.backend_store_uri,
                      "Metadata store: sqlite:///path.db (SQLAlchemy form)")

@@ -99,8 +99,11 @@ int RunServer(const ServerConfig& config) {
   http::HttpServerConfig http_config;
   http_config.host = config.host;
   http_config.port = config.port;
-  http_config.io_threads = config.workers > 0 ? config.workers : cores;
-  http_config.blocking_threads = 2 * http_config.io_threads + 2;
+  // Measured on 2 cores (docs/benchmarks.md): half the cores moving bytes and one handler thread
+  // per core plus one beat "a thread per core each" by 40%; extra threads only add switching.
+  http_config.io_threads = config.workers > 0 ? config.workers : std::max(1, cores / 2);
+  http_config.blocking_threads =
+      config.handler_threads > 0 ? config.handler_threads : cores + 1;
   http_config.max_body_bytes = config.max_body_mb * 1024 * 1024;
   http_config.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
   http_config.shutdown_grace = std::chrono::seconds(config.shutdown_grace_s);

@@ -75,7 +75,8 @@ void SqlDatabase::Return(std::unique_ptr<SqlConnection> connection, bool discard
   // A discarded connection closes here, outside the lock.
 }
 
-Status SqlDatabase::Transact(TxnMode mode, const std::function<Status(SqlConnection&)>& body) {
+Status SqlDatabase::TransactOne(TxnMode mode,
+                                const std::function<Status(SqlConnection&)>& body) {
   ASSIGN_OR_RETURN(Lease lease, Acquire(mode));
   SqlConnection& connection = lease.connection();
   RETURN_IF_ERROR(connection.Begin(mode));
@@ -86,6 +87,66 @@ Status SqlDatabase::Transact(TxnMode mode, const std::function<Status(SqlConnect
   }
   if (!connection.Rollback().ok()) lease.Discard();
   return status;
+}
+
+Status SqlDatabase::Transact(TxnMode mode, const std::function<Status(SqlConnection&)>& body) {
+  if (mode != TxnMode::kWrite || !options_.single_writer) return TransactOne(mode, body);
+  PendingWrite self{&body, OkStatus()};
+  std::unique_lock<std::mutex> lock(group_mu_);
+  queued_writes_.push_back(&self);
+  group_cv_.wait(lock, [&] { return self.done || !group_leader_active_; });
+  if (self.done) return self.status;  // a leader committed it
+  // Lead: take everything queued so far (this write included) and commit it as one group.
+  group_leader_active_ = true;
+  std::vector<PendingWrite*> group;
+  group.swap(queued_writes_);
+  lock.unlock();
+  CommitGroup(group);
+  lock.lock();
+  for (PendingWrite* write : group) write->done = true;
+  group_leader_active_ = false;
+  lock.unlock();
+  group_cv_.notify_all();
+  return self.status;
+}
+
+void SqlDatabase::CommitGroup(const std::vector<PendingWrite*>& group) {
+  if (group.size() == 1) {
+    group[0]->status = TransactOne(TxnMode::kWrite, *group[0]->body);
+    return;
+  }
+  auto fail_all = [&](const Status& status) {
+    for (PendingWrite* write : group) write->status = status;
+  };
+  StatusOr<Lease> lease = Acquire(TxnMode::kWrite);
+  if (!lease.ok()) return fail_all(lease.status());
+  SqlConnection& connection = lease->connection();
+  Status begun = connection.Begin(TxnMode::kWrite);
+  if (!begun.ok()) return fail_all(begun);
+  for (PendingWrite* write : group) {
+    Status status = connection.Execute("SAVEPOINT mlhub_write", {});
+    if (status.ok()) {
+      status = (*write->body)(connection);
+      if (!status.ok()) {
+        Status undone = connection.Execute("ROLLBACK TO SAVEPOINT mlhub_write", {});
+        if (!undone.ok()) {  // the transaction cannot be trusted any more: drop it all
+          if (!connection.Rollback().ok()) lease->Discard();
+          return fail_all(undone);
+        }
+      }
+      Status released = connection.Execute("RELEASE SAVEPOINT mlhub_write", {});
+      if (!released.ok()) {
+        if (!connection.Rollback().ok()) lease->Discard();
+        return fail_all(released);
+      }
+    }
+    write->status = status;
+  }
+  Status committed = connection.Commit();
+  if (!committed.ok()) {
+    if (!connection.Rollback().ok()) lease->Discard();
+    fail_all(committed);
+  }
 }
 
 }  // namespace mlhub::store

@@ -3,6 +3,10 @@
 // Thread-safe. With `single_writer` (SQLite) every write transaction runs on one dedicated
 // connection, one at a time behind an in-process mutex, so writers queue here instead of spinning
 // in the database's busy handler; reads run concurrently on pooled connections of their own.
+// Writers that queue meanwhile are committed together (group commit): the first in line runs the
+// whole queue in one transaction, each write inside its own savepoint, so each stays atomic and
+// fails alone, while the commit's locks and log writes are paid once for the group. Every write is
+// acknowledged only after the commit that holds it.
 // Owns its connections; the factory is called from whichever thread first needs a connection.
 #pragma once
 
@@ -54,7 +58,9 @@ class SqlDatabase {
   static StatusOr<std::unique_ptr<SqlDatabase>> Create(ConnectionFactory factory,
                                                        const Options& options);
 
-  // Runs `body` in one transaction: commits when it returns OK, rolls back otherwise.
+  // Runs `body` atomically: its changes are committed when it returns OK and rolled back otherwise.
+  // Write bodies may share their transaction with other writers' bodies (see above), so a body
+  // must not begin or end transactions itself.
   Status Transact(TxnMode mode, const std::function<Status(SqlConnection&)>& body);
 
   // A connection outside any transaction, for work that manages its own (migrations).
@@ -67,11 +73,25 @@ class SqlDatabase {
               std::unique_ptr<SqlConnection> writer);
   void Return(std::unique_ptr<SqlConnection> connection, bool discard);
 
+  struct PendingWrite {
+    const std::function<Status(SqlConnection&)>* body;
+    Status status;
+    bool done = false;
+  };
+  Status TransactOne(TxnMode mode, const std::function<Status(SqlConnection&)>& body);
+  // Runs `group` in one write transaction, setting each member's status.
+  void CommitGroup(const std::vector<PendingWrite*>& group);
+
   const ConnectionFactory factory_;
   const Options options_;
   // The dedicated writer (single_writer) or, otherwise, the first pooled connection's sibling.
   const std::unique_ptr<SqlConnection> writer_;
   std::mutex writer_mu_;  // held for the whole of a write transaction on writer_
+
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  std::vector<PendingWrite*> queued_writes_;  // guarded by group_mu_
+  bool group_leader_active_ = false;          // guarded by group_mu_
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;

@@ -102,23 +102,40 @@ std::string Pack(const std::vector<MetricPoint>& points, size_t begin, size_t en
   return out;
 }
 
-Status WriteMetricKey(SqlConnection& c, int64_t run_key, const KeyPoints& key) {
-  std::optional<LatestRow> current;
-  RETURN_IF_ERROR(
-      c.Query("SELECT value, timestamp, step, is_nan, tail_chunk, tail_points FROM latest_metrics "
-              "WHERE run_key = ? AND key = ?" +
-                  std::string(c.dialect().ForUpdate()),
-              {run_key, key.key}, [&](const SqlRow& row) {
-                LatestRow latest;
-                latest.point.value = row.GetInt(3) != 0 ? std::nan("") : row.GetDouble(0);
-                latest.point.timestamp = row.GetInt(1);
-                latest.point.step = row.GetInt(2);
-                latest.tail_chunk = row.GetInt(4);
-                latest.tail_points = row.GetInt(5);
-                current = latest;
-                return false;
-              }));
+// The latest_metrics rows of `keys` (those that exist), read with one query per slice of keys.
+Status LoadLatest(SqlConnection& c, int64_t run_key, const std::vector<KeyPoints>& keys,
+                  std::unordered_map<std::string, LatestRow>* out) {
+  constexpr size_t kKeysPerQuery = 200;
+  for (size_t begin = 0; begin < keys.size(); begin += kKeysPerQuery) {
+    const size_t end = std::min(keys.size(), begin + kKeysPerQuery);
+    std::string sql =
+        "SELECT key, value, timestamp, step, is_nan, tail_chunk, tail_points FROM latest_metrics "
+        "WHERE run_key = ? AND key IN (?";
+    std::vector<SqlValue> params{run_key, keys[begin].key};
+    for (size_t i = begin + 1; i < end; ++i) {
+      sql += ", ?";
+      params.emplace_back(keys[i].key);
+    }
+    sql += ")";
+    sql += c.dialect().ForUpdate();
+    RETURN_IF_ERROR(c.Query(sql, params, [&](const SqlRow& row) {
+      LatestRow latest;
+      latest.point.value = row.GetInt(4) != 0 ? std::nan("") : row.GetDouble(1);
+      latest.point.timestamp = row.GetInt(2);
+      latest.point.step = row.GetInt(3);
+      latest.tail_chunk = row.GetInt(5);
+      latest.tail_points = row.GetInt(6);
+      out->emplace(std::string(row.GetText(0)), latest);
+      return true;
+    }));
+  }
+  return OkStatus();
+}
 
+// Appends `key`'s points to its history (to the tail chunk while it is small, else in new chunks)
+// and returns the key's new latest_metrics row.
+StatusOr<LatestRow> AppendPoints(SqlConnection& c, int64_t run_key, const KeyPoints& key,
+                                 const std::optional<LatestRow>& current) {
   LatestRow next;
   next.point = key.latest;
   if (current.has_value() && !ReplacesLatest(key.latest, current->point)) {
@@ -126,39 +143,69 @@ Status WriteMetricKey(SqlConnection& c, int64_t run_key, const KeyPoints& key) {
   }
   const int64_t count = static_cast<int64_t>(key.points.size());
   if (current.has_value() && current->tail_points + count <= kTailAppendLimit) {
+    const std::string append = "UPDATE metric_chunks SET points = " +
+                               c.dialect().BlobAppend("points") + " WHERE chunk_id = ?";
     RETURN_IF_ERROR(
-        c.Execute("UPDATE metric_chunks SET points = " + c.dialect().BlobAppend("points") +
-                      " WHERE chunk_id = ?",
-                  {SqlBlob{Pack(key.points, 0, key.points.size())}, current->tail_chunk}));
+        c.Execute(append, {SqlBlob{Pack(key.points, 0, key.points.size())}, current->tail_chunk}));
     next.tail_chunk = current->tail_chunk;
     next.tail_points = current->tail_points + count;
-  } else {
-    for (size_t begin = 0; begin < key.points.size(); begin += kMaxChunkPoints) {
-      const size_t end = std::min(key.points.size(), begin + kMaxChunkPoints);
-      RETURN_IF_ERROR(c.Query(
-          "INSERT INTO metric_chunks (run_key, key, points) VALUES (?, ?, ?) RETURNING chunk_id",
-          {run_key, key.key, SqlBlob{Pack(key.points, begin, end)}}, [&](const SqlRow& row) {
-            next.tail_chunk = row.GetInt(0);
-            return true;
-          }));
-      next.tail_points = static_cast<int64_t>(end - begin);
-    }
+    return next;
   }
+  for (size_t begin = 0; begin < key.points.size(); begin += kMaxChunkPoints) {
+    const size_t end = std::min(key.points.size(), begin + kMaxChunkPoints);
+    RETURN_IF_ERROR(c.Query(
+        "INSERT INTO metric_chunks (run_key, key, points) VALUES (?, ?, ?) RETURNING chunk_id",
+        {run_key, key.key, SqlBlob{Pack(key.points, begin, end)}}, [&](const SqlRow& row) {
+          next.tail_chunk = row.GetInt(0);
+          return true;
+        }));
+    next.tail_points = static_cast<int64_t>(end - begin);
+  }
+  return next;
+}
 
-  const bool is_nan = std::isnan(next.point.value);
-  const double stored_value = is_nan ? 0.0 : next.point.value;
-  if (current.has_value()) {
-    return c.Execute(
-        "UPDATE latest_metrics SET value = ?, timestamp = ?, step = ?, is_nan = ?, "
-        "tail_chunk = ?, tail_points = ? WHERE run_key = ? AND key = ?",
-        {stored_value, next.point.timestamp, next.point.step, int64_t{is_nan}, next.tail_chunk,
-         next.tail_points, run_key, key.key});
+// Writes the new latest_metrics rows with multi-row upserts (one statement per slice of keys).
+Status UpsertLatest(SqlConnection& c, int64_t run_key, const std::vector<KeyPoints>& keys,
+                    const std::vector<LatestRow>& rows) {
+  constexpr size_t kRowsPerStatement = 100;
+  for (size_t begin = 0; begin < keys.size(); begin += kRowsPerStatement) {
+    const size_t end = std::min(keys.size(), begin + kRowsPerStatement);
+    std::string sql =
+        "INSERT INTO latest_metrics (run_key, key, value, timestamp, step, is_nan, tail_chunk, "
+        "tail_points) VALUES ";
+    std::vector<SqlValue> params;
+    params.reserve((end - begin) * 8);
+    for (size_t i = begin; i < end; ++i) {
+      const LatestRow& row = rows[i];
+      const bool is_nan = std::isnan(row.point.value);
+      sql += i == begin ? "(?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?)";
+      params.insert(params.end(), {run_key, keys[i].key, is_nan ? 0.0 : row.point.value,
+                                   row.point.timestamp, row.point.step, int64_t{is_nan},
+                                   row.tail_chunk, row.tail_points});
+    }
+    sql +=
+        " ON CONFLICT (run_key, key) DO UPDATE SET value = excluded.value, "
+        "timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan, "
+        "tail_chunk = excluded.tail_chunk, tail_points = excluded.tail_points";
+    RETURN_IF_ERROR(c.Execute(sql, params));
   }
-  return c.Execute(
-      "INSERT INTO latest_metrics (run_key, key, value, timestamp, step, is_nan, tail_chunk, "
-      "tail_points) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      {run_key, key.key, stored_value, next.point.timestamp, next.point.step, int64_t{is_nan},
-       next.tail_chunk, next.tail_points});
+  return OkStatus();
+}
+
+Status WriteMetrics(SqlConnection& c, int64_t run_key, const std::vector<KeyPoints>& keys) {
+  if (keys.empty()) return OkStatus();
+  std::unordered_map<std::string, LatestRow> current;
+  RETURN_IF_ERROR(LoadLatest(c, run_key, keys, &current));
+  std::vector<LatestRow> next;
+  next.reserve(keys.size());
+  for (const KeyPoints& key : keys) {
+    auto found = current.find(key.key);
+    std::optional<LatestRow> existing;
+    if (found != current.end()) existing = found->second;
+    ASSIGN_OR_RETURN(LatestRow row, AppendPoints(c, run_key, key, existing));
+    next.push_back(row);
+  }
+  return UpsertLatest(c, run_key, keys, next);
 }
 
 }  // namespace
@@ -208,7 +255,7 @@ Status SqlTrackingStore::LogBatch(std::string_view run_id, const RunBatch& batch
     ASSIGN_OR_RETURN(RunKeyStage run, LoadRunKey(c, run_id));
     if (!params.empty()) RETURN_IF_ERROR(WriteParams(c, run.run_key, run_id, params));
     if (!tags.empty()) RETURN_IF_ERROR(WriteTags(c, run.run_key, tags));
-    for (const KeyPoints& key : metrics) RETURN_IF_ERROR(WriteMetricKey(c, run.run_key, key));
+    RETURN_IF_ERROR(WriteMetrics(c, run.run_key, metrics));
     return OkStatus();
   });
 }
