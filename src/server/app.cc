@@ -165,15 +165,14 @@ int RunServer(const ServerConfig& config) {
 int RunDbUpgrade(const std::string& backend_store_uri) {
   store::StoreConfig store_config;
   store_config.backend_store_uri = backend_store_uri;
-  store_config.default_artifact_root = "mlflow-artifacts:";
   store_config.pool_size = 1;
-  auto tracking_store = store::OpenTrackingStore(store_config);  // migrates on open
-  if (!tracking_store.ok()) {
+  auto version = store::UpgradeDatabase(store_config);
+  if (!version.ok()) {
     spdlog::error("database upgrade failed for {}: {}", backend_store_uri,
-                  tracking_store.status().message());
+                  version.status().message());
     return 1;
   }
-  spdlog::info("database {} is at the current schema version", backend_store_uri);
+  spdlog::info("database {} is at schema version {}", backend_store_uri, *version);
   return 0;
 }
 

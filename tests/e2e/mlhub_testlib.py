@@ -27,7 +27,7 @@ AJAX = "/ajax-api/2.0/mlflow"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 PREFIXES = (API, AJAX)
 
-DEFAULT_BIN = "/work/main/build/src/mlhub"
+DEFAULT_BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "src", "mlhub")
 HTTP_TIMEOUT = 60
 MIB = 1 << 20
 
