@@ -6,27 +6,12 @@
 #include <string>
 #include <string_view>
 
+#include "common/percent_encoding.h"
+
 namespace mlhub::artifacts {
 namespace {
 
 constexpr std::string_view kProxyScheme = "mlflow-artifacts:";
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-bool IsEscapeAt(std::string_view s, size_t i) {
-  return i + 2 < s.size() && s[i] == '%' && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0;
-}
 
 bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
@@ -35,20 +20,9 @@ Status InvalidPath(std::string_view reason) {
 }
 
 StatusOr<std::string> PercentDecodeOnce(std::string_view raw) {
-  std::string out;
-  out.reserve(raw.size());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] != '%') {
-      out.push_back(raw[i]);
-      continue;
-    }
-    if (!IsEscapeAt(raw, i)) {
-      return InvalidPath("malformed percent escape");
-    }
-    out.push_back(static_cast<char>(HexValue(raw[i + 1]) * 16 + HexValue(raw[i + 2])));
-    i += 2;
-  }
-  return out;
+  StatusOr<std::string> decoded = PercentDecode(raw, /*plus_is_space=*/false);
+  if (!decoded.ok()) return InvalidPath("malformed percent escape");
+  return decoded;
 }
 
 // Length of the well-formed UTF-8 sequence starting at s[i] (no overlongs, surrogates or code
@@ -113,7 +87,7 @@ Status CheckCharacters(std::string_view s) {
     if (c == '#') {
       return InvalidPath("'#' is not allowed");
     }
-    if (IsEscapeAt(s, i)) {
+    if (IsPercentEscapeAt(s, i)) {
       return InvalidPath("percent escapes are not allowed after decoding (double encoding)");
     }
     const size_t len = Utf8SequenceLength(s, i);

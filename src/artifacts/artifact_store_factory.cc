@@ -6,6 +6,8 @@
 #include <string_view>
 #include <utility>
 
+#include "common/percent_encoding.h"
+
 namespace mlhub::artifacts {
 namespace {
 
@@ -34,19 +36,6 @@ std::string_view SchemeOf(std::string_view uri) {
   return uri.substr(0, colon);
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 // "file:///x", "file://localhost/x" and "file:/x" → "/x", with %XX escapes decoded once.
 StatusOr<std::string> LocalPathFromFileUri(std::string_view uri) {
   const Status invalid = InvalidArgumentError("invalid file URI '" + std::string(uri) +
@@ -67,22 +56,9 @@ StatusOr<std::string> LocalPathFromFileUri(std::string_view uri) {
   if (rest.empty() || rest.front() != '/' || rest.find_first_of("?#") != std::string_view::npos) {
     return invalid;
   }
-  std::string path;
-  path.reserve(rest.size());
-  for (size_t i = 0; i < rest.size(); ++i) {
-    if (rest[i] != '%') {
-      path.push_back(rest[i]);
-      continue;
-    }
-    if (i + 2 >= rest.size() || HexValue(rest[i + 1]) < 0 || HexValue(rest[i + 2]) < 0) {
-      return invalid;
-    }
-    const char c = static_cast<char>(HexValue(rest[i + 1]) * 16 + HexValue(rest[i + 2]));
-    if (c == '\0') {
-      return invalid;
-    }
-    path.push_back(c);
-    i += 2;
+  StatusOr<std::string> path = PercentDecode(rest, /*plus_is_space=*/false);
+  if (!path.ok() || path->find('\0') != std::string::npos) {
+    return invalid;
   }
   return path;
 }

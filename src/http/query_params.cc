@@ -3,15 +3,10 @@
 
 #include <algorithm>
 
+#include "common/percent_encoding.h"
+
 namespace mlhub::http {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // True when `entry_key` is `key`, `key[]` or `key[N]` (N all digits).
 bool KeyMatches(std::string_view entry_key, std::string_view key) {
@@ -24,29 +19,6 @@ bool KeyMatches(std::string_view entry_key, std::string_view key) {
 }
 
 }  // namespace
-
-StatusOr<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      int hi = i + 1 < in.size() ? HexValue(in[i + 1]) : -1;
-      int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
-      if (hi < 0 || lo < 0) {
-        return InvalidArgumentError("invalid percent escape at offset " + std::to_string(i) +
-                                    " in '" + std::string(in) + "'");
-      }
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
 
 StatusOr<QueryParams> QueryParams::Parse(std::string_view query) {
   QueryParams params;

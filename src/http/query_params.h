@@ -34,7 +34,5 @@ class QueryParams {
   std::vector<std::pair<std::string, std::string>> entries_;
 };
 
-// Decodes %XX escapes (and '+' as space when `plus_is_space`). InvalidArgument on a bad escape.
-StatusOr<std::string> PercentDecode(std::string_view in, bool plus_is_space);
 
 }  // namespace mlhub::http

@@ -61,12 +61,5 @@ TEST(QueryParamsTest, BadEscapesAreInvalidArgument) {
   }
 }
 
-TEST(PercentDecodeTest, PlusHandling) {
-  EXPECT_EQ(*PercentDecode("a+b%41", true), "a bA");
-  EXPECT_EQ(*PercentDecode("a+b%41", false), "a+bA");
-  EXPECT_EQ(*PercentDecode("%00x", false), std::string("\0x", 2));
-  EXPECT_FALSE(PercentDecode("%", false).ok());
-}
-
 }  // namespace
 }  // namespace mlhub::http

@@ -159,14 +159,7 @@ StatusOr<Experiment> SqlTrackingStore::GetExperimentByName(std::string_view name
 }
 
 StatusOr<ExperimentPage> SqlTrackingStore::SearchExperiments(const ExperimentQuery& query) {
-  if (query.max_results < 1) return InvalidArgumentError("max_results must be at least 1");
-  if (query.offset < 0 || query.offset > internal::kMaxSearchOffset) {
-    return InvalidArgumentError("invalid page token (offset out of range)");
-  }
-  if (query.max_results > internal::kMaxSearchResults) {
-    return InvalidArgumentError("max_results must be at most " +
-                                std::to_string(internal::kMaxSearchResults));
-  }
+  RETURN_IF_ERROR(internal::CheckPageWindow(query.max_results, query.offset));
   SearchSqlBuilder builder(SearchTarget::kExperiments, db_->dialect());
   ASSIGN_OR_RETURN(std::vector<FilterClause> clauses, builder.SplitFilter(query.filter));
   ASSIGN_OR_RETURN(OrderSql order, builder.Order(query.order_by, 0, {}));

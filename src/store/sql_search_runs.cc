@@ -248,14 +248,7 @@ class RunPageQuery {
 }  // namespace
 
 StatusOr<RunPage> SqlTrackingStore::SearchRuns(const RunQuery& query) {
-  if (query.max_results < 1) return InvalidArgumentError("max_results must be at least 1");
-  if (query.offset < 0 || query.offset > internal::kMaxSearchOffset) {
-    return InvalidArgumentError("invalid page token (offset out of range)");
-  }
-  if (query.max_results > internal::kMaxSearchResults) {
-    return InvalidArgumentError("max_results must be at most " +
-                                std::to_string(internal::kMaxSearchResults));
-  }
+  RETURN_IF_ERROR(internal::CheckPageWindow(query.max_results, query.offset));
   std::vector<int64_t> experiment_ids;
   for (const std::string& id : query.experiment_ids) {
     std::optional<int64_t> parsed = ParseExperimentId(id);

@@ -172,4 +172,15 @@ std::string ExperimentNotFoundMessage(std::string_view experiment_id) {
   return "No Experiment with id=" + Str(experiment_id) + " exists";
 }
 
+Status CheckPageWindow(int64_t max_results, int64_t offset) {
+  if (max_results < 1) return InvalidArgumentError("max_results must be at least 1");
+  if (offset < 0 || offset > kMaxSearchOffset) {
+    return InvalidArgumentError("invalid page token (offset out of range)");
+  }
+  if (max_results > kMaxSearchResults) {
+    return InvalidArgumentError("max_results must be at most " + std::to_string(kMaxSearchResults));
+  }
+  return OkStatus();
+}
+
 }  // namespace mlhub::store::internal

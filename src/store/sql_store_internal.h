@@ -22,6 +22,9 @@ namespace mlhub::store::internal {
 inline constexpr int64_t kMaxSearchOffset = int64_t{1} << 40;
 inline constexpr int64_t kMaxSearchResults = int64_t{1} << 30;
 
+// kInvalidArgument unless 1 <= max_results <= kMaxSearchResults and 0 <= offset <= kMaxSearchOffset.
+Status CheckPageWindow(int64_t max_results, int64_t offset);
+
 // The columns of `runs r` that ReadRunRow reads, starting at column 0.
 inline constexpr char kRunColumns[] =
     "r.run_key, r.run_id, r.name, r.experiment_id, r.user_id, r.status, r.start_time, "

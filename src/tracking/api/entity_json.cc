@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "tracking/api/page_token.h"
+
 namespace mlhub::tracking::api {
 
 std::string_view LifecycleName(store::LifecycleStage stage) {
@@ -117,6 +119,22 @@ void WriteRun(JsonWriter& w, const store::Run& run) {
     w.EndArray();
   }
   w.EndObject().EndObject();
+}
+
+StatusOr<SearchRequest> ReadSearchRequest(const RequestFields& fields, std::string_view view_field) {
+  SearchRequest request;
+  ASSIGN_OR_RETURN(auto filter, fields.String("filter"));
+  request.filter = std::string(filter.value_or(""));
+  ASSIGN_OR_RETURN(auto max_results, fields.Int64("max_results"));
+  request.max_results = max_results.value_or(1000);
+  ASSIGN_OR_RETURN(request.order_by, fields.StringList("order_by"));
+  ASSIGN_OR_RETURN(auto view_type, fields.EnumText(view_field));
+  if (view_type) {
+    ASSIGN_OR_RETURN(request.view_type, ParseViewType(*view_type));
+  }
+  ASSIGN_OR_RETURN(auto token, fields.String("page_token"));
+  ASSIGN_OR_RETURN(request.offset, DecodePageToken(token.value_or("")));
+  return request;
 }
 
 StatusOr<std::vector<store::Tag>> ReadKeyValues(json::Object body, std::string_view field) {

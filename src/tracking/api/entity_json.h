@@ -9,6 +9,8 @@
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "store/tracking_types.h"
+#include "tracking/api/request_fields.h"
+#include "tracking/tracking_service.h"
 
 namespace mlhub::tracking::api {
 
@@ -23,6 +25,10 @@ std::string_view RunStatusName(store::RunStatus status);
 // Accepts the enum name or its integer value (as a number or as text).
 StatusOr<store::RunStatus> ParseRunStatus(std::string_view text);
 StatusOr<store::ViewType> ParseViewType(std::string_view text);
+
+// The fields every search endpoint shares: filter, max_results (default 1000), order_by,
+// page_token and the view type, read from the field named `view_field`.
+StatusOr<SearchRequest> ReadSearchRequest(const RequestFields& fields, std::string_view view_field);
 
 // Reads a JSON list of {key, value} objects (tags, params); `field` names it in messages.
 StatusOr<std::vector<store::Tag>> ReadKeyValues(json::Object body, std::string_view field);

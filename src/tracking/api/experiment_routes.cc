@@ -22,16 +22,7 @@ StatusOr<std::string> ExperimentResponse(const StatusOr<store::Experiment>& expe
 }
 
 StatusOr<std::string> Search(TrackingService& service, const RequestFields& fields) {
-  SearchRequest request;
-  ASSIGN_OR_RETURN(auto max_results, fields.Int64("max_results"));
-  request.max_results = max_results.value_or(1000);
-  ASSIGN_OR_RETURN(auto filter, fields.String("filter"));
-  request.filter = std::string(filter.value_or(""));
-  ASSIGN_OR_RETURN(request.order_by, fields.StringList("order_by"));
-  ASSIGN_OR_RETURN(auto view_type, fields.EnumText("view_type"));
-  if (view_type) { ASSIGN_OR_RETURN(request.view_type, ParseViewType(*view_type)); }
-  ASSIGN_OR_RETURN(auto token, fields.String("page_token"));
-  ASSIGN_OR_RETURN(request.offset, DecodePageToken(token.value_or("")));
+  ASSIGN_OR_RETURN(SearchRequest request, ReadSearchRequest(fields, "view_type"));
   ASSIGN_OR_RETURN(store::ExperimentPage page, service.SearchExperiments(request));
   std::string body;
   JsonWriter w(&body);

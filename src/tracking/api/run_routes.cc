@@ -31,6 +31,15 @@ StatusOr<std::string> Empty(const Status& status) {
   return std::string("{}");
 }
 
+std::string RunResponse(const store::Run& run) {
+  std::string body;
+  JsonWriter w(&body);
+  w.StartObject().Key("run");
+  WriteRun(w, run);
+  w.EndObject();
+  return body;
+}
+
 StatusOr<store::Metric> ReadMetric(json::Object object) {
   store::Metric metric;
   auto key = json::Find(object, "key");
@@ -71,17 +80,8 @@ StatusOr<std::string> LogBatch(TrackingService& service, const RequestFields& f)
 }
 
 StatusOr<std::string> SearchRuns(TrackingService& service, const RequestFields& f) {
-  SearchRequest request;
+  ASSIGN_OR_RETURN(SearchRequest request, ReadSearchRequest(f, "run_view_type"));
   ASSIGN_OR_RETURN(request.experiment_ids, f.StringList("experiment_ids"));
-  ASSIGN_OR_RETURN(auto filter, f.String("filter"));
-  request.filter = std::string(filter.value_or(""));
-  ASSIGN_OR_RETURN(auto view_type, f.EnumText("run_view_type"));
-  if (view_type) { ASSIGN_OR_RETURN(request.view_type, ParseViewType(*view_type)); }
-  ASSIGN_OR_RETURN(auto max_results, f.Int64("max_results"));
-  request.max_results = max_results.value_or(1000);
-  ASSIGN_OR_RETURN(request.order_by, f.StringList("order_by"));
-  ASSIGN_OR_RETURN(auto token, f.String("page_token"));
-  ASSIGN_OR_RETURN(request.offset, DecodePageToken(token.value_or("")));
   ASSIGN_OR_RETURN(store::RunPage page, service.SearchRuns(request));
   std::string body;
   JsonWriter w(&body);
@@ -204,23 +204,13 @@ void AddRunRoutes(http::Router& router, TrackingService& service,
                  ASSIGN_OR_RETURN(request.start_time, f.Int64("start_time"));
                  if (f.json()) { ASSIGN_OR_RETURN(request.tags, ReadKeyValues(*f.json(), "tags")); }
                  ASSIGN_OR_RETURN(store::Run run, service.CreateRun(std::move(request)));
-                 std::string body;
-                 JsonWriter w(&body);
-                 w.StartObject().Key("run");
-                 WriteRun(w, run);
-                 w.EndObject();
-                 return body;
+                 return RunResponse(run);
                });
   AddJsonRoute(router, Method::kGet, "runs/get",
                [&service](const RequestFields& f) -> StatusOr<std::string> {
                  ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
                  ASSIGN_OR_RETURN(store::Run run, service.GetRun(run_id));
-                 std::string body;
-                 JsonWriter w(&body);
-                 w.StartObject().Key("run");
-                 WriteRun(w, run);
-                 w.EndObject();
-                 return body;
+                 return RunResponse(run);
                });
   AddJsonRoute(router, Method::kPost, "runs/update",
                [&service](const RequestFields& f) -> StatusOr<std::string> {

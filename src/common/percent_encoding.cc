@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "common/percent_encoding.h"
+
+namespace mlhub {
+
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool IsPercentEscapeAt(std::string_view s, size_t i) {
+  return i + 2 < s.size() && s[i] == '%' && HexDigitValue(s[i + 1]) >= 0 &&
+         HexDigitValue(s[i + 2]) >= 0;
+}
+
+StatusOr<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '%') {
+      if (!IsPercentEscapeAt(in, i)) {
+        return InvalidArgumentError("invalid percent escape at offset " + std::to_string(i) +
+                                    " in '" + std::string(in.substr(0, 200)) + "'");
+      }
+      out.push_back(static_cast<char>(HexDigitValue(in[i + 1]) * 16 + HexDigitValue(in[i + 2])));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace mlhub

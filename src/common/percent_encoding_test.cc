@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "common/percent_encoding.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace mlhub {
+namespace {
+
+TEST(PercentDecodeTest, PlusHandling) {
+  EXPECT_EQ(*PercentDecode("a+b%41", true), "a bA");
+  EXPECT_EQ(*PercentDecode("a+b%41", false), "a+bA");
+  EXPECT_EQ(*PercentDecode("%00x", false), std::string("\0x", 2));
+}
+
+TEST(PercentDecodeTest, MalformedEscapesAreInvalid) {
+  for (const char* bad : {"%", "%4", "a%zz", "%g1"}) {
+    EXPECT_EQ(PercentDecode(bad, false).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(PercentDecodeTest, DecodesOnlyOnce) { EXPECT_EQ(*PercentDecode("%252e", false), "%2e"); }
+
+TEST(PercentDecodeTest, EscapeDetection) {
+  EXPECT_TRUE(IsPercentEscapeAt("a%2F", 1));
+  EXPECT_FALSE(IsPercentEscapeAt("a%2", 1));
+  EXPECT_FALSE(IsPercentEscapeAt("a%2F", 0));
+}
+
+}  // namespace
+}  // namespace mlhub
