@@ -15,29 +15,36 @@ int main(int argc, char** argv) {
   server->add_option("--port,-p", config.port, "Port to listen on")->capture_default_str();
   server->add_option("--workers,-w", config.workers, "I/O threads (0: half the cores)")
       ->capture_default_str();
-  server->add_option("--handler-threads", config.handler_threads,
-                     "Threads that run request handlers (0: cores + 1)")
+  server
+      ->add_option("--handler-threads", config.handler_threads,
+                   "Threads that run request handlers (0: cores + 1)")
       ->capture_default_str();
-  server->add_option("--backend-store-uri", config.backend_store_uri,
-                     "Metadata store: sqlite:///path.db (SQLAlchemy form)")
+  server
+      ->add_option("--backend-store-uri", config.backend_store_uri,
+                   "Metadata store: sqlite:///path.db (SQLAlchemy form)")
       ->envname("MLFLOW_BACKEND_STORE_URI")
       ->capture_default_str();
-  server->add_option("--artifacts-destination", config.artifacts_destination,
-                     "Where proxied artifacts are stored (a folder)")
+  server
+      ->add_option("--artifacts-destination", config.artifacts_destination,
+                   "Where proxied artifacts are stored (a folder)")
       ->envname("MLFLOW_ARTIFACTS_DESTINATION")
       ->capture_default_str();
   server->add_option("--default-artifact-root", config.default_artifact_root,
                      "Artifact root for new experiments (default: mlflow-artifacts:, proxied)");
-  server->add_flag("--serve-artifacts,!--no-serve-artifacts", config.serve_artifacts,
-                   "Serve the proxied artifact API")
+  server
+      ->add_flag("--serve-artifacts,!--no-serve-artifacts", config.serve_artifacts,
+                 "Serve the proxied artifact API")
       ->capture_default_str();
   server->add_option("--db-pool-size", config.db_pool_size, "Database connections (0: auto)");
   server->add_option("--max-body-mb", config.max_body_mb, "Largest JSON request body, in MiB")
       ->capture_default_str();
-  server->add_option("--idle-timeout", config.idle_timeout_s, "Seconds before an idle connection closes")
+  server
+      ->add_option("--idle-timeout", config.idle_timeout_s,
+                   "Seconds before an idle connection closes")
       ->capture_default_str();
-  server->add_option("--shutdown-grace", config.shutdown_grace_s,
-                     "Seconds in-flight requests get on SIGTERM")
+  server
+      ->add_option("--shutdown-grace", config.shutdown_grace_s,
+                   "Seconds in-flight requests get on SIGTERM")
       ->capture_default_str();
 
   CLI::App* db = app.add_subcommand("db", "Database maintenance");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// ArtifactStore: the bytes of artifacts (files under a root: a local folder, later S3). Paths handed to
-// it are already validated relative paths (see artifact_path.h) using '/' separators; "" is the root.
-// Thread-safe; readers and writers are used by one thread at a time.
+// ArtifactStore: the bytes of artifacts (files under a root: a local folder, later S3). Paths
+// handed to it are already validated relative paths (see artifact_path.h) using '/' separators; ""
+// is the root. Thread-safe; readers and writers are used by one thread at a time.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,7 @@
 namespace mlhub::artifacts {
 
 struct FileInfo {
-  std::string path;       // relative to the listed directory's parent root path, see List
+  std::string path;  // relative to the listed directory's parent root path, see List
   bool is_dir = false;
   int64_t file_size = 0;  // files only
 };
@@ -45,8 +45,8 @@ class ArtifactStore {
   virtual StatusOr<std::unique_ptr<ArtifactReader>> OpenForRead(std::string_view path) = 0;
   // Creates parent directories as needed; replaces an existing file on Commit.
   virtual StatusOr<std::unique_ptr<ArtifactWriter>> OpenForWrite(std::string_view path) = 0;
-  // The direct children of directory `path`, sorted by name; each FileInfo::path is the child's full
-  // relative path (e.g. List("a/b") → "a/b/c.txt"). A missing directory lists as empty.
+  // The direct children of directory `path`, sorted by name; each FileInfo::path is the child's
+  // full relative path (e.g. List("a/b") → "a/b/c.txt"). A missing directory lists as empty.
   virtual StatusOr<std::vector<FileInfo>> List(std::string_view path) = 0;
   // Deletes a file or a whole directory tree. Missing is kNotFound.
   virtual Status Delete(std::string_view path) = 0;

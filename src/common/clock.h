@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Clock: the source of "now", injected so timestamps and deadlines can be tested (Envoy's TimeSource).
-// Implementations are thread-safe.
+// Clock: the source of "now", injected so timestamps and deadlines can be tested (Envoy's
+// TimeSource). Implementations are thread-safe.
 #pragma once
 
 #include <chrono>

@@ -16,8 +16,8 @@ uint64_t RandomU64() {
 std::string NewUuidHex() {
   uint64_t hi = RandomU64();
   uint64_t lo = RandomU64();
-  hi = (hi & ~0xF000ULL) | 0x4000ULL;                      // version 4
-  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);          // RFC 4122 variant
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;              // version 4
+  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(32, '0');
   for (int i = 0; i < 16; ++i) out[i] = kHex[(hi >> (60 - 4 * i)) & 0xF];

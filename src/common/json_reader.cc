@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/json_reader.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace mlhub::json {
 namespace {
@@ -14,13 +14,14 @@ namespace {
 Status InvalidValue(Element value, std::string_view name, std::string_view expected) {
   std::string text = ToJson(value);
   if (text.size() > 100) text = text.substr(0, 100) + "...";
-  return InvalidArgumentError(fmt::format("Invalid value {} for parameter '{}' supplied: expected {}.",
-                                          text, name, expected));
+  return InvalidArgumentError(fmt::format(
+      "Invalid value {} for parameter '{}' supplied: expected {}.", text, name, expected));
 }
 
 Status InvalidText(std::string_view text, std::string_view name, std::string_view expected) {
-  return InvalidArgumentError(fmt::format("Invalid value '{}' for parameter '{}' supplied: expected {}.",
-                                          text.substr(0, 100), name, expected));
+  return InvalidArgumentError(
+      fmt::format("Invalid value '{}' for parameter '{}' supplied: expected {}.",
+                  text.substr(0, 100), name, expected));
 }
 
 }  // namespace
@@ -44,7 +45,8 @@ std::optional<Element> Find(Object object, std::string_view key) {
 
 StatusOr<std::string_view> AsString(Element value, std::string_view name) {
   std::string_view out;
-  if (value.get_string().get(out) != simdjson::SUCCESS) return InvalidValue(value, name, "a string");
+  if (value.get_string().get(out) != simdjson::SUCCESS)
+    return InvalidValue(value, name, "a string");
   return out;
 }
 
@@ -92,7 +94,8 @@ StatusOr<bool> AsBool(Element value, std::string_view name) {
 
 StatusOr<Object> AsObject(Element value, std::string_view name) {
   Object out;
-  if (value.get_object().get(out) != simdjson::SUCCESS) return InvalidValue(value, name, "an object");
+  if (value.get_object().get(out) != simdjson::SUCCESS)
+    return InvalidValue(value, name, "an object");
   return out;
 }
 

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reading JSON request bodies with simdjson's DOM API, plus conversions that follow MLflow's wire rules:
-// int64 as a number or a numeric string, doubles also as "NaN" / "Infinity" / "-Infinity", enums as
-// names or integers. A parsed document lives in a per-thread parser: it stays valid until the next
-// ParseJson call on the same thread.
+// Reading JSON request bodies with simdjson's DOM API, plus conversions that follow MLflow's wire
+// rules: int64 as a number or a numeric string, doubles also as "NaN" / "Infinity" / "-Infinity",
+// enums as names or integers. A parsed document lives in a per-thread parser: it stays valid until
+// the next ParseJson call on the same thread.
 #pragma once
+
+#include <simdjson.h>
 
 #include <cstdint>
 #include <optional>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "common/status.h"
 
@@ -25,7 +25,8 @@ StatusOr<Element> ParseJson(std::string_view text);
 // The member `key` of `object`, or nullopt when it is absent or JSON null.
 std::optional<Element> Find(Object object, std::string_view key);
 
-// Typed reads. `name` names the field in error messages, e.g. "Invalid value 5 for parameter 'key'".
+// Typed reads. `name` names the field in error messages, e.g. "Invalid value 5 for parameter
+// 'key'".
 StatusOr<std::string_view> AsString(Element value, std::string_view name);
 StatusOr<int64_t> AsInt64(Element value, std::string_view name);
 StatusOr<double> AsDouble(Element value, std::string_view name);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Percent-encoding (RFC 3986 %XX escapes), shared by query strings and artifact paths. Pure functions.
+// Percent-encoding (RFC 3986 %XX escapes), shared by query strings and artifact paths. Pure
+// functions.
 #pragma once
 
 #include <string>

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Status / StatusOr: the one error type of mlhub. Codes follow abseil's canonical set so that a later
-// move to absl is a rename. Nothing in mlhub throws across a module boundary; fallible calls return
-// these. Wire error codes (MLflow's, KServe's) are mapped from them only in the */api layers.
+// Status / StatusOr: the one error type of mlhub. Codes follow abseil's canonical set so that a
+// later move to absl is a rename. Nothing in mlhub throws across a module boundary; fallible calls
+// return these. Wire error codes (MLflow's, KServe's) are mapped from them only in the */api
+// layers.
 #pragma once
 
 #include <optional>
@@ -50,15 +51,21 @@ class [[nodiscard]] Status {
 };
 
 inline Status OkStatus() { return Status(); }
-inline Status InvalidArgumentError(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgumentError(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFoundError(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status AlreadyExistsError(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+inline Status AlreadyExistsError(std::string m) {
+  return {StatusCode::kAlreadyExists, std::move(m)};
+}
 inline Status FailedPreconditionError(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
 }
 inline Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status UnavailableError(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
-inline Status UnimplementedError(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
+inline Status UnimplementedError(std::string m) {
+  return {StatusCode::kUnimplemented, std::move(m)};
+}
 inline Status ResourceExhaustedError(std::string m) {
   return {StatusCode::kResourceExhausted, std::move(m)};
 }
@@ -92,9 +99,9 @@ class [[nodiscard]] StatusOr {
 #define MLHUB_CONCAT(a, b) MLHUB_CONCAT_INNER(a, b)
 
 // Returns from the calling function when `expr` yields a non-OK Status.
-#define RETURN_IF_ERROR(expr)                   \
-  do {                                          \
-    ::mlhub::Status _mlhub_status = (expr);     \
+#define RETURN_IF_ERROR(expr)                      \
+  do {                                             \
+    ::mlhub::Status _mlhub_status = (expr);        \
     if (!_mlhub_status.ok()) return _mlhub_status; \
   } while (0)
 

@@ -268,9 +268,11 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
   Exchange x;
   if (ec) {
     if (ec == bhttp::error::header_limit) {
-      co_return co_await Reply(x, owner_->router().TransportError(431, "Request Header Fields Too Large"), false);
+      co_return co_await Reply(
+          x, owner_->router().TransportError(431, "Request Header Fields Too Large"), false);
     }
-    if (IsParseError(ec)) co_return co_await Reply(x, owner_->router().TransportError(400, "Bad Request"), false);
+    if (IsParseError(ec))
+      co_return co_await Reply(x, owner_->router().TransportError(400, "Bad Request"), false);
     co_return false;
   }
   if (owner_->metrics() != nullptr) x.start = std::chrono::steady_clock::now();
@@ -293,7 +295,8 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
   if (qmark != std::string::npos) {
     auto query = QueryParams::Parse(std::string_view(req.target).substr(qmark + 1));
     if (!query.ok()) {
-      co_return co_await Reply(x, owner_->router().TransportError(400, query.status().message()), parser.is_done());
+      co_return co_await Reply(x, owner_->router().TransportError(400, query.status().message()),
+                               parser.is_done());
     }
     req.query = std::move(query).value();
   }
@@ -302,7 +305,8 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
 
   // Buffered route: read the whole body.
   if (auto length = parser.content_length(); length && *length > config_.max_body_bytes) {
-    co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"), false);
+    co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"),
+                             false);
   }
   if (!parser.is_done()) {
     if (ExpectsContinue(x)) {
@@ -315,9 +319,11 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
       co_await bhttp::async_read_some(socket_, buf_, parser, Await(ec));
       ++progress_;
       if (ec == bhttp::error::body_limit) {
-        co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"), false);
+        co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"),
+                                 false);
       }
-      if (IsParseError(ec)) co_return co_await Reply(x, owner_->router().TransportError(400, "Bad Request"), false);
+      if (IsParseError(ec))
+        co_return co_await Reply(x, owner_->router().TransportError(400, "Bad Request"), false);
       if (ec) co_return false;
     }
   }
@@ -332,7 +338,8 @@ asio::awaitable<bool> ConnectionImpl::ServeUpload(bhttp::request_parser<bhttp::s
                                                   Exchange& x) {
   const Router::Route& route = *x.route;
   if (auto length = parser.content_length(); length && *length > config_.max_upload_bytes) {
-    co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"), false);
+    co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"),
+                             false);
   }
   using UploadResult = std::variant<Response, std::unique_ptr<BodySink>>;
   UploadResult started = co_await OnPool<UploadResult>([this, &route, &x]() -> UploadResult {
@@ -347,7 +354,8 @@ asio::awaitable<bool> ConnectionImpl::ServeUpload(bhttp::request_parser<bhttp::s
   }
   SinkHolder holder{std::move(std::get<std::unique_ptr<BodySink>>(started))};
   if (!holder.sink) {
-    co_return co_await Reply(x, owner_->router().TransportError(500, "Internal Server Error"), parser.is_done());
+    co_return co_await Reply(x, owner_->router().TransportError(500, "Internal Server Error"),
+                             parser.is_done());
   }
   BodySink* sink = holder.sink.get();
   if (!parser.is_done() && ExpectsContinue(x)) {
@@ -408,9 +416,11 @@ asio::awaitable<bool> ConnectionImpl::ServeUpload(bhttp::request_parser<bhttp::s
   if (ec) {
     co_await OnPool<bool>([sink] { return SafeAbort(sink); });
     if (ec == bhttp::error::body_limit) {
-      co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"), false);
+      co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"),
+                               false);
     }
-    if (IsParseError(ec)) co_return co_await Reply(x, owner_->router().TransportError(400, "Bad Request"), false);
+    if (IsParseError(ec))
+      co_return co_await Reply(x, owner_->router().TransportError(400, "Bad Request"), false);
     co_return false;  // client gone, timed out or force-closed
   }
   Response done = co_await OnPool<Response>([this, sink]() -> Response {

@@ -34,5 +34,4 @@ class QueryParams {
   std::vector<std::pair<std::string, std::string>> entries_;
 };
 
-
 }  // namespace mlhub::http

@@ -3,11 +3,10 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "artifacts/artifact_store_factory.h"
 #include "common/clock.h"
@@ -23,12 +22,10 @@ namespace mlhub::server {
 namespace {
 
 void AddOperationalRoutes(http::Router& router, const http::HttpMetrics& metrics) {
-  router.Add(http::Method::kGet, "/health", [](http::Request&) {
-    return http::Response::Text(200, "OK");
-  });
-  router.Add(http::Method::kGet, "/version", [](http::Request&) {
-    return http::Response::Text(200, MLHUB_VERSION);
-  });
+  router.Add(http::Method::kGet, "/health",
+             [](http::Request&) { return http::Response::Text(200, "OK"); });
+  router.Add(http::Method::kGet, "/version",
+             [](http::Request&) { return http::Response::Text(200, MLHUB_VERSION); });
   router.Add(http::Method::kGet, "/metrics", [&metrics](http::Request&) {
     http::Response response = http::Response::Text(200, "");
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -40,8 +37,8 @@ void AddOperationalRoutes(http::Router& router, const http::HttpMetrics& metrics
 // Answers the artifact API with 503 when artifact serving is off, as `mlflow server` does.
 void AddArtifactsDisabledRoutes(http::Router& router) {
   for (const char* prefix : {"/api/2.0/mlflow-artifacts/", "/ajax-api/2.0/mlflow-artifacts/"}) {
-    for (http::Method method : {http::Method::kGet, http::Method::kPut, http::Method::kDelete,
-                                http::Method::kPost}) {
+    for (http::Method method :
+         {http::Method::kGet, http::Method::kPut, http::Method::kDelete, http::Method::kPost}) {
       router.AddPrefix(method, prefix, [](http::Request&) {
         return http::Response::Text(
             503, "Endpoint disabled: the server was started with --no-serve-artifacts.");
@@ -63,7 +60,8 @@ class SignalWatcher {
       while (!stop_.load()) {
         int signal = sigtimedwait(&set, nullptr, &tick);
         if (signal == SIGINT || signal == SIGTERM) {
-          spdlog::info("received {}, draining in-flight requests", signal == SIGINT ? "SIGINT" : "SIGTERM");
+          spdlog::info("received {}, draining in-flight requests",
+                       signal == SIGINT ? "SIGINT" : "SIGTERM");
           server.Shutdown();
           return;
         }
@@ -102,8 +100,7 @@ int RunServer(const ServerConfig& config) {
   // Measured on 2 cores (docs/benchmarks.md): half the cores moving bytes and one handler thread
   // per core plus one beat "a thread per core each" by 40%; extra threads only add switching.
   http_config.io_threads = config.workers > 0 ? config.workers : std::max(1, cores / 2);
-  http_config.blocking_threads =
-      config.handler_threads > 0 ? config.handler_threads : cores + 1;
+  http_config.blocking_threads = config.handler_threads > 0 ? config.handler_threads : cores + 1;
   http_config.max_body_bytes = config.max_body_mb * 1024 * 1024;
   http_config.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
   http_config.shutdown_grace = std::chrono::seconds(config.shutdown_grace_s);

@@ -11,15 +11,15 @@ namespace mlhub::server {
 struct ServerConfig {
   std::string host = "127.0.0.1";
   uint16_t port = 5000;
-  int workers = 0;  // I/O threads; 0 = half the cores (at least 1)
+  int workers = 0;          // I/O threads; 0 = half the cores (at least 1)
   int handler_threads = 0;  // pool that runs handlers (SQL, files); 0 = cores + 1
   std::string backend_store_uri = "sqlite:///mlhub.db";
   std::string artifacts_destination = "./mlartifacts";
   // Where new experiments' artifacts go. Empty: "mlflow-artifacts:" (proxied through this server).
   std::string default_artifact_root;
   bool serve_artifacts = true;
-  int db_pool_size = 0;  // 0 = sized to the blocking pool
-  uint64_t max_body_mb = 64;       // non-upload request bodies
+  int db_pool_size = 0;       // 0 = sized to the blocking pool
+  uint64_t max_body_mb = 64;  // non-upload request bodies
   int idle_timeout_s = 60;
   int shutdown_grace_s = 30;
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Parsed search requests: a filter expression tree (comparisons joined by AND / OR, grouped by
-// parentheses), an ordering and a page window. Produced by tracking's search-filter parser, executed by
-// the store as parameterised SQL. Identifiers are already validated and normalised by the parser.
+// parentheses), an ordering and a page window. Produced by tracking's search-filter parser,
+// executed by the store as parameterised SQL. Identifiers are already validated and normalised by
+// the parser.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +34,8 @@ struct Comparison {
 struct FilterExpr {
   enum class Kind { kComparison, kAnd, kOr };
   Kind kind = Kind::kComparison;
-  Comparison comparison;            // kComparison
-  std::vector<FilterExpr> children; // kAnd / kOr, two or more
+  Comparison comparison;             // kComparison
+  std::vector<FilterExpr> children;  // kAnd / kOr, two or more
 };
 
 struct OrderBy {

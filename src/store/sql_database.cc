@@ -75,8 +75,7 @@ void SqlDatabase::Return(std::unique_ptr<SqlConnection> connection, bool discard
   // A discarded connection closes here, outside the lock.
 }
 
-Status SqlDatabase::TransactOne(TxnMode mode,
-                                const std::function<Status(SqlConnection&)>& body) {
+Status SqlDatabase::TransactOne(TxnMode mode, const std::function<Status(SqlConnection&)>& body) {
   ASSIGN_OR_RETURN(Lease lease, Acquire(mode));
   SqlConnection& connection = lease.connection();
   RETURN_IF_ERROR(connection.Begin(mode));

@@ -20,9 +20,12 @@ std::unique_ptr<SqlDatabase> OpenFileDatabase(const TempDir& dir) {
   options.path = dir.File("group.db");
   auto db = OpenSqliteDatabase(options);
   EXPECT_TRUE(db.ok()) << db.status().ToString();
-  EXPECT_TRUE((*db)->Transact(TxnMode::kWrite, [](SqlConnection& c) {
-                    return c.Execute("CREATE TABLE t (id INTEGER PRIMARY KEY)");
-                  }).ok());
+  EXPECT_TRUE((*db)
+                  ->Transact(TxnMode::kWrite,
+                             [](SqlConnection& c) {
+                               return c.Execute("CREATE TABLE t (id INTEGER PRIMARY KEY)");
+                             })
+                  .ok());
   return std::move(db).value();
 }
 
@@ -82,7 +85,8 @@ TEST(SqlDatabaseTest, ASqlErrorInOneWriteDoesNotSpoilTheGroup) {
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       results[i] = db->Transact(TxnMode::kWrite, [i](SqlConnection& c) {
-        // Writers 0..3 insert ids 0..3; writers 4..7 insert a duplicate of id 0: a constraint error.
+        // Writers 0..3 insert ids 0..3; writers 4..7 insert a duplicate of id 0: a constraint
+        // error.
         return c.Execute("INSERT INTO t (id) VALUES (?)", {int64_t{i < 4 ? i : 0}});
       });
     });

@@ -143,8 +143,9 @@ StatusOr<LatestRow> AppendPoints(SqlConnection& c, int64_t run_key, const KeyPoi
   }
   const int64_t count = static_cast<int64_t>(key.points.size());
   if (current.has_value() && current->tail_points + count <= kTailAppendLimit) {
-    const std::string append = "UPDATE metric_chunks SET points = " +
-                               c.dialect().BlobAppend("points") + " WHERE chunk_id = ?";
+    const std::string append =
+        "UPDATE metric_chunks SET points = " + c.dialect().BlobAppend("points") +
+        " WHERE chunk_id = ?";
     RETURN_IF_ERROR(
         c.Execute(append, {SqlBlob{Pack(key.points, 0, key.points.size())}, current->tail_chunk}));
     next.tail_chunk = current->tail_chunk;
@@ -179,9 +180,9 @@ Status UpsertLatest(SqlConnection& c, int64_t run_key, const std::vector<KeyPoin
       const LatestRow& row = rows[i];
       const bool is_nan = std::isnan(row.point.value);
       sql += i == begin ? "(?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?)";
-      params.insert(params.end(), {run_key, keys[i].key, is_nan ? 0.0 : row.point.value,
-                                   row.point.timestamp, row.point.step, int64_t{is_nan},
-                                   row.tail_chunk, row.tail_points});
+      params.insert(params.end(),
+                    {run_key, keys[i].key, is_nan ? 0.0 : row.point.value, row.point.timestamp,
+                     row.point.step, int64_t{is_nan}, row.tail_chunk, row.tail_points});
     }
     sql +=
         " ON CONFLICT (run_key, key) DO UPDATE SET value = excluded.value, "

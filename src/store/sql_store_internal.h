@@ -22,7 +22,8 @@ namespace mlhub::store::internal {
 inline constexpr int64_t kMaxSearchOffset = int64_t{1} << 40;
 inline constexpr int64_t kMaxSearchResults = int64_t{1} << 30;
 
-// kInvalidArgument unless 1 <= max_results <= kMaxSearchResults and 0 <= offset <= kMaxSearchOffset.
+// kInvalidArgument unless 1 <= max_results <= kMaxSearchResults and 0 <= offset <=
+// kMaxSearchOffset.
 Status CheckPageWindow(int64_t max_results, int64_t offset);
 
 // The columns of `runs r` that ReadRunRow reads, starting at column 0.

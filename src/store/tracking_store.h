@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// TrackingStore: persistence of experiments and runs. One SQL implementation (SqlTrackingStore) serves
-// every dialect through SqlConnection. Every method is one transaction: it happens whole or not at all.
-// Thread-safe: many threads may call concurrently.
+// TrackingStore: persistence of experiments and runs. One SQL implementation (SqlTrackingStore)
+// serves every dialect through SqlConnection. Every method is one transaction: it happens whole or
+// not at all. Thread-safe: many threads may call concurrently.
 //
-// Errors: kNotFound for an unknown experiment/run, kAlreadyExists for a taken name, kInvalidArgument
-// for a write the data forbids (changing a logged param, logging to a deleted run),
-// kUnavailable when the database cannot be reached, kInternal otherwise.
+// Errors: kNotFound for an unknown experiment/run, kAlreadyExists for a taken name,
+// kInvalidArgument for a write the data forbids (changing a logged param, logging to a deleted
+// run), kUnavailable when the database cannot be reached, kInternal otherwise.
 #pragma once
 
 #include <string>
@@ -50,8 +50,8 @@ class TrackingStore {
   virtual Status AppendLoggedModel(std::string_view run_id, std::string_view model_json) = 0;
   virtual StatusOr<RunPage> SearchRuns(const RunQuery& query) = 0;
 
-  // Reads up to `max_points` of one metric's history after `cursor` (0 to start). kNotFound when the
-  // run does not exist; an unknown key is an empty, finished page.
+  // Reads up to `max_points` of one metric's history after `cursor` (0 to start). kNotFound when
+  // the run does not exist; an unknown key is an empty, finished page.
   virtual StatusOr<MetricHistoryPage> ReadMetricHistory(std::string_view run_id,
                                                         std::string_view key, int64_t cursor,
                                                         size_t max_points) = 0;

@@ -85,12 +85,12 @@ struct NewExperiment {
 };
 
 struct NewRun {
-  std::string run_id;             // chosen by the caller (uuid hex)
+  std::string run_id;  // chosen by the caller (uuid hex)
   std::string experiment_id;
   std::string user_id;
-  std::string run_name;           // already resolved; also stored as the mlflow.runName tag
+  std::string run_name;  // already resolved; also stored as the mlflow.runName tag
   int64_t start_time = 0;
-  std::vector<Tag> tags;          // includes mlflow.runName
+  std::vector<Tag> tags;  // includes mlflow.runName
 };
 
 struct RunUpdate {
@@ -109,9 +109,9 @@ struct RunBatch {
 
 // A slice of one metric's history, in the order the points were logged.
 struct MetricHistoryPage {
-  std::vector<Metric> points;   // `key` left empty: the caller knows it
-  int64_t next_cursor = 0;      // pass back to continue
-  bool done = true;             // no more points after these
+  std::vector<Metric> points;  // `key` left empty: the caller knows it
+  int64_t next_cursor = 0;     // pass back to continue
+  bool done = true;            // no more points after these
 };
 
 inline constexpr char kRunNameTag[] = "mlflow.runName";

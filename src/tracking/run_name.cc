@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tracking/run_name.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <string_view>
-
-#include <fmt/format.h>
 
 #include "common/ids.h"
 
@@ -12,13 +12,13 @@ namespace mlhub::tracking {
 namespace {
 
 constexpr std::array<std::string_view, 24> kAdjectives = {
-    "amber",  "bold",   "brisk",  "calm",   "clever", "crisp",  "daring", "eager",
-    "fleet",  "gentle", "glad",   "hardy",  "keen",   "lively", "lucid",  "mellow",
-    "nimble", "placid", "quick",  "quiet",  "sharp",  "steady", "sunny",  "witty"};
+    "amber",  "bold",   "brisk", "calm",  "clever", "crisp",  "daring", "eager",
+    "fleet",  "gentle", "glad",  "hardy", "keen",   "lively", "lucid",  "mellow",
+    "nimble", "placid", "quick", "quiet", "sharp",  "steady", "sunny",  "witty"};
 constexpr std::array<std::string_view, 24> kAnimals = {
-    "badger", "bison",  "crane",  "dingo", "egret", "ferret", "finch", "gecko",
-    "heron",  "ibis",   "jackal", "koala", "lemur", "lynx",   "marten", "newt",
-    "ocelot", "otter",  "panda",  "quail", "raven", "stoat",  "tapir", "wren"};
+    "badger", "bison", "crane",  "dingo", "egret", "ferret", "finch",  "gecko",
+    "heron",  "ibis",  "jackal", "koala", "lemur", "lynx",   "marten", "newt",
+    "ocelot", "otter", "panda",  "quail", "raven", "stoat",  "tapir",  "wren"};
 
 }  // namespace
 

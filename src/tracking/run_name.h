@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Friendly random run names ("adjective-animal-NNN"), given to runs created without a name, as MLflow
-// does. Thread-safe.
+// Friendly random run names ("adjective-animal-NNN"), given to runs created without a name, as
+// MLflow does. Thread-safe.
 #pragma once
 
 #include <string>

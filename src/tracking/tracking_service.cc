@@ -27,14 +27,14 @@ Status CheckSearchSize(const std::optional<store::FilterExpr>& filter,
                        const std::vector<store::OrderBy>& order_by) {
   size_t clauses = filter ? CountClauses(*filter) : 0;
   if (clauses > kMaxFilterClauses) {
-    return InvalidArgumentError(fmt::format(
-        "Invalid filter: it has {} comparisons; at most {} are allowed.", clauses,
-        kMaxFilterClauses));
+    return InvalidArgumentError(
+        fmt::format("Invalid filter: it has {} comparisons; at most {} are allowed.", clauses,
+                    kMaxFilterClauses));
   }
   if (order_by.size() > kMaxOrderByKeys) {
-    return InvalidArgumentError(fmt::format(
-        "Invalid order_by: {} keys given; at most {} are allowed.", order_by.size(),
-        kMaxOrderByKeys));
+    return InvalidArgumentError(
+        fmt::format("Invalid order_by: {} keys given; at most {} are allowed.", order_by.size(),
+                    kMaxOrderByKeys));
   }
   return OkStatus();
 }
@@ -82,8 +82,9 @@ Status TrackingService::RenameExperiment(std::string_view experiment_id,
 Status TrackingService::DeleteExperiment(std::string_view experiment_id) {
   RETURN_IF_ERROR(ValidateExperimentId(experiment_id));
   if (experiment_id == "0") {
-    return InvalidArgumentError("Cannot delete the default experiment '0'. This is an internally "
-                                "reserved experiment.");
+    return InvalidArgumentError(
+        "Cannot delete the default experiment '0'. This is an internally "
+        "reserved experiment.");
   }
   return store_.SetExperimentLifecycle(experiment_id, store::LifecycleStage::kDeleted,
                                        clock_.NowMillis());
@@ -101,8 +102,7 @@ Status TrackingService::SetExperimentTag(std::string_view experiment_id, const s
   return store_.SetExperimentTag(experiment_id, tag);
 }
 
-Status TrackingService::DeleteExperimentTag(std::string_view experiment_id,
-                                            std::string_view key) {
+Status TrackingService::DeleteExperimentTag(std::string_view experiment_id, std::string_view key) {
   RETURN_IF_ERROR(ValidateExperimentId(experiment_id));
   return store_.DeleteExperimentTag(experiment_id, key);
 }
@@ -116,7 +116,8 @@ StatusOr<store::Run> TrackingService::CreateRun(CreateRunRequest request) {
   for (const auto& tag : request.tags) {
     if (tag.key == store::kRunNameTag) tag_name = tag.value;
   }
-  if (request.run_name && !request.run_name->empty() && tag_name && *tag_name != *request.run_name) {
+  if (request.run_name && !request.run_name->empty() && tag_name &&
+      *tag_name != *request.run_name) {
     return InvalidArgumentError(fmt::format(
         "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different "
         "values (run_name='{}', mlflow.runName='{}').",

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// TrackingService: the tracking domain (experiments, runs, metrics, params, tags, inputs) on top of a
-// TrackingStore. It validates requests against MLflow's limits, resolves run names, parses search
+// TrackingService: the tracking domain (experiments, runs, metrics, params, tags, inputs) on top of
+// a TrackingStore. It validates requests against MLflow's limits, resolves run names, parses search
 // filters, and stamps times from the injected Clock; the store persists. Thread-safe when the store
 // is. The store and clock must outlive the service.
 #pragma once

@@ -28,8 +28,9 @@ bool NormalisesToItself(std::string_view key) {
 
 Status CheckLength(std::string_view what, std::string_view value, size_t limit) {
   if (value.size() <= limit) return OkStatus();
-  return InvalidArgumentError(fmt::format("{} '{}' had length {}, which exceeded length limit of {}",
-                                          what, value.substr(0, 50), value.size(), limit));
+  return InvalidArgumentError(
+      fmt::format("{} '{}' had length {}, which exceeded length limit of {}", what,
+                  value.substr(0, 50), value.size(), limit));
 }
 
 }  // namespace
@@ -40,17 +41,19 @@ Status ValidateKey(std::string_view kind, std::string_view key) {
   }
   for (unsigned char c : key) {
     if (!IsKeyChar(c)) {
-      return InvalidArgumentError(fmt::format(
-          "Invalid {} name: '{}'. Names may only contain alphanumerics, underscores (_), dashes (-), "
-          "periods (.), spaces ( ), and slashes (/).",
-          kind, key));
+      return InvalidArgumentError(
+          fmt::format("Invalid {} name: '{}'. Names may only contain alphanumerics, underscores "
+                      "(_), dashes (-), "
+                      "periods (.), spaces ( ), and slashes (/).",
+                      kind, key));
     }
   }
   if (!NormalisesToItself(key)) {
-    return InvalidArgumentError(fmt::format(
-        "Invalid {} name: '{}'. Names may be treated as files in certain cases, and must not resolve "
-        "to other names when treated as such.",
-        kind, key));
+    return InvalidArgumentError(
+        fmt::format("Invalid {} name: '{}'. Names may be treated as files in certain cases, and "
+                    "must not resolve "
+                    "to other names when treated as such.",
+                    kind, key));
   }
   return CheckLength(fmt::format("{} name", kind), key, kMaxKeyLength);
 }
@@ -79,19 +82,19 @@ Status ValidateExperimentTag(const store::Tag& tag) { return ValidateRunTag(tag)
 
 Status ValidateBatch(const store::RunBatch& batch) {
   if (batch.metrics.size() > kMaxMetricsPerBatch) {
-    return InvalidArgumentError(fmt::format(
-        "A batch logging request can contain at most {} metrics. Got {} metrics.",
-        kMaxMetricsPerBatch, batch.metrics.size()));
+    return InvalidArgumentError(
+        fmt::format("A batch logging request can contain at most {} metrics. Got {} metrics.",
+                    kMaxMetricsPerBatch, batch.metrics.size()));
   }
   if (batch.params.size() > kMaxParamsOrTagsPerBatch) {
-    return InvalidArgumentError(fmt::format(
-        "A batch logging request can contain at most {} params. Got {} params.",
-        kMaxParamsOrTagsPerBatch, batch.params.size()));
+    return InvalidArgumentError(
+        fmt::format("A batch logging request can contain at most {} params. Got {} params.",
+                    kMaxParamsOrTagsPerBatch, batch.params.size()));
   }
   if (batch.tags.size() > kMaxParamsOrTagsPerBatch) {
-    return InvalidArgumentError(fmt::format(
-        "A batch logging request can contain at most {} tags. Got {} tags.",
-        kMaxParamsOrTagsPerBatch, batch.tags.size()));
+    return InvalidArgumentError(
+        fmt::format("A batch logging request can contain at most {} tags. Got {} tags.",
+                    kMaxParamsOrTagsPerBatch, batch.tags.size()));
   }
   size_t total = batch.metrics.size() + batch.params.size() + batch.tags.size();
   if (total > kMaxEntitiesPerBatch) {
@@ -106,9 +109,9 @@ Status ValidateBatch(const store::RunBatch& batch) {
     for (size_t j = i + 1; j < batch.params.size(); ++j) {
       if (batch.params[i].key == batch.params[j].key &&
           batch.params[i].value != batch.params[j].value) {
-        return InvalidArgumentError(fmt::format(
-            "Duplicate parameter keys with different values in one batch: '{}'",
-            batch.params[i].key));
+        return InvalidArgumentError(
+            fmt::format("Duplicate parameter keys with different values in one batch: '{}'",
+                        batch.params[i].key));
       }
     }
   }

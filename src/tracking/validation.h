@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// MLflow's server-side validation limits (key names, value lengths, batch sizes, ids). Every failure is
-// kInvalidArgument with a message in MLflow's words, which the REST layer turns into a 400
-// INVALID_PARAMETER_VALUE. Stateless and thread-safe.
+// MLflow's server-side validation limits (key names, value lengths, batch sizes, ids). Every
+// failure is kInvalidArgument with a message in MLflow's words, which the REST layer turns into a
+// 400 INVALID_PARAMETER_VALUE. Stateless and thread-safe.
 #pragma once
 
 #include <string_view>

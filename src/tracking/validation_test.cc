@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tracking/validation.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace mlhub::tracking {
 namespace {
@@ -15,7 +15,8 @@ TEST(ValidationTest, AcceptsMlflowKeyCharacters) {
 }
 
 TEST(ValidationTest, RejectsKeysThatAreNotSafeNames) {
-  for (const char* key : {"", "a:b", "a\\b", "..", "a/../b", "/abs", "a//b", ".", "a/", "x\ny", "q?"}) {
+  for (const char* key :
+       {"", "a:b", "a\\b", "..", "a/../b", "/abs", "a//b", ".", "a/", "x\ny", "q?"}) {
     Status status = ValidateKey("metric", key);
     EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << key;
   }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The proxied artifact API, `/api/2.0/mlflow-artifacts/artifacts/<path>`: streamed upload (PUT),
-// streamed download (GET), listing (GET ...artifacts?path=) and DELETE. Paths are validated before any
-// byte is read or written; a path that would leave the artifact root is a 400 and touches nothing.
+// streamed download (GET), listing (GET ...artifacts?path=) and DELETE. Paths are validated before
+// any byte is read or written; a path that would leave the artifact root is a 400 and touches
+// nothing.
 #include <fmt/format.h>
 
 #include "artifacts/artifact_path.h"
@@ -24,10 +25,10 @@ std::string_view BaseName(std::string_view path) {
 
 std::string_view GuessMimeType(std::string_view name) {
   static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
-      {".json", "application/json"}, {".txt", "text/plain"},   {".log", "text/plain"},
-      {".yaml", "text/plain"},       {".yml", "text/plain"},   {".md", "text/plain"},
-      {".csv", "text/csv"},          {".html", "text/html"},   {".png", "image/png"},
-      {".jpg", "image/jpeg"},        {".jpeg", "image/jpeg"},  {".gif", "image/gif"},
+      {".json", "application/json"}, {".txt", "text/plain"},     {".log", "text/plain"},
+      {".yaml", "text/plain"},       {".yml", "text/plain"},     {".md", "text/plain"},
+      {".csv", "text/csv"},          {".html", "text/html"},     {".png", "image/png"},
+      {".jpg", "image/jpeg"},        {".jpeg", "image/jpeg"},    {".gif", "image/gif"},
       {".svg", "image/svg+xml"},     {".pdf", "application/pdf"}};
   for (const auto& [extension, type] : kTypes) {
     if (name.size() > extension.size() && name.ends_with(extension)) return type;
@@ -79,7 +80,8 @@ http::Response Download(artifacts::ArtifactStore& store, const http::Request& re
   http::Response response;
   std::string_view name = BaseName(*path);
   response.content_type = std::string(GuessMimeType(name));
-  response.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename={}", name));
+  response.headers.emplace_back("Content-Disposition",
+                                fmt::format("attachment; filename={}", name));
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");
   response.content_length = (*reader)->size();
   response.stream = std::make_unique<ArtifactBodySource>(std::move(reader).value());
@@ -137,7 +139,8 @@ void AddArtifactProxyRoutes(http::Router& router, artifacts::ArtifactStore& stor
           return std::make_unique<ArtifactUploadSink>(std::move(writer).value());
         },
         ErrorResponse);
-    // Multipart uploads exist only for cloud destinations; a local folder answers 501 as MLflow does.
+    // Multipart uploads exist only for cloud destinations; a local folder answers 501 as MLflow
+    // does.
     std::string mpu = std::string(base).replace(std::string(base).rfind("artifacts"), 9, "mpu/");
     router.AddPrefix(Method::kPost, mpu, [](http::Request&) {
       return ErrorResponse(UnimplementedError(

@@ -13,11 +13,16 @@ std::string_view LifecycleName(store::LifecycleStage stage) {
 
 std::string_view RunStatusName(store::RunStatus status) {
   switch (status) {
-    case store::RunStatus::kRunning: return "RUNNING";
-    case store::RunStatus::kScheduled: return "SCHEDULED";
-    case store::RunStatus::kFinished: return "FINISHED";
-    case store::RunStatus::kFailed: return "FAILED";
-    case store::RunStatus::kKilled: return "KILLED";
+    case store::RunStatus::kRunning:
+      return "RUNNING";
+    case store::RunStatus::kScheduled:
+      return "SCHEDULED";
+    case store::RunStatus::kFinished:
+      return "FINISHED";
+    case store::RunStatus::kFailed:
+      return "FAILED";
+    case store::RunStatus::kKilled:
+      return "KILLED";
   }
   return "RUNNING";
 }
@@ -32,22 +37,23 @@ StatusOr<store::RunStatus> ParseRunStatus(std::string_view text) {
   for (const auto& [name, status] : kNames) {
     if (name == text) return status;
   }
-  return InvalidArgumentError(fmt::format("Invalid value '{}' for parameter 'status' supplied.",
-                                          text.substr(0, 100)));
+  return InvalidArgumentError(
+      fmt::format("Invalid value '{}' for parameter 'status' supplied.", text.substr(0, 100)));
 }
 
 StatusOr<store::ViewType> ParseViewType(std::string_view text) {
   if (text == "ACTIVE_ONLY" || text == "1") return store::ViewType::kActiveOnly;
   if (text == "DELETED_ONLY" || text == "2") return store::ViewType::kDeletedOnly;
   if (text == "ALL" || text == "3") return store::ViewType::kAll;
-  return InvalidArgumentError(fmt::format("Invalid value '{}' for parameter 'view_type' supplied.",
-                                          text.substr(0, 100)));
+  return InvalidArgumentError(
+      fmt::format("Invalid value '{}' for parameter 'view_type' supplied.", text.substr(0, 100)));
 }
 
 void WriteKeyValues(JsonWriter& w, std::string_view field, const std::vector<store::Tag>& tags) {
   if (tags.empty()) return;
   w.Key(field).StartArray();
-  for (const auto& tag : tags) w.StartObject().Field("key", tag.key).Field("value", tag.value).EndObject();
+  for (const auto& tag : tags)
+    w.StartObject().Field("key", tag.key).Field("value", tag.value).EndObject();
   w.EndArray();
 }
 
@@ -98,7 +104,8 @@ void WriteRun(JsonWriter& w, const store::Run& run) {
   }
   if (!run.params.empty()) {
     w.Key("params").StartArray();
-    for (const auto& p : run.params) w.StartObject().Field("key", p.key).Field("value", p.value).EndObject();
+    for (const auto& p : run.params)
+      w.StartObject().Field("key", p.key).Field("value", p.value).EndObject();
     w.EndArray();
   }
   WriteKeyValues(w, "tags", run.tags);
@@ -121,7 +128,8 @@ void WriteRun(JsonWriter& w, const store::Run& run) {
   w.EndObject().EndObject();
 }
 
-StatusOr<SearchRequest> ReadSearchRequest(const RequestFields& fields, std::string_view view_field) {
+StatusOr<SearchRequest> ReadSearchRequest(const RequestFields& fields,
+                                          std::string_view view_field) {
   SearchRequest request;
   ASSIGN_OR_RETURN(auto filter, fields.String("filter"));
   request.filter = std::string(filter.value_or(""));

@@ -50,11 +50,13 @@ void AddExperimentRoutes(http::Router& router, TrackingService& service) {
                  ASSIGN_OR_RETURN(std::string_view name, f.RequiredString("name"));
                  ASSIGN_OR_RETURN(auto location, f.String("artifact_location"));
                  std::vector<store::Tag> tags;
-                 if (f.json()) { ASSIGN_OR_RETURN(tags, ReadKeyValues(*f.json(), "tags")); }
-                 ASSIGN_OR_RETURN(std::string id,
-                                  service.CreateExperiment(std::string(name),
-                                                           std::string(location.value_or("")),
-                                                           std::move(tags)));
+                 if (f.json()) {
+                   ASSIGN_OR_RETURN(tags, ReadKeyValues(*f.json(), "tags"));
+                 }
+                 ASSIGN_OR_RETURN(
+                     std::string id,
+                     service.CreateExperiment(std::string(name), std::string(location.value_or("")),
+                                              std::move(tags)));
                  std::string body;
                  JsonWriter(&body).StartObject().Field("experiment_id", id).EndObject();
                  return body;

@@ -21,12 +21,12 @@ void AddResponseRoute(http::Router& router, http::Method method, std::string_vie
 
 void AddJsonRoute(http::Router& router, http::Method method, std::string_view path,
                   JsonHandler handler) {
-  AddResponseRoute(router, method, path,
-                   [handler = std::move(handler)](
-                       const RequestFields& fields) -> StatusOr<http::Response> {
-                     ASSIGN_OR_RETURN(std::string body, handler(fields));
-                     return http::Response::Json(200, std::move(body));
-                   });
+  AddResponseRoute(
+      router, method, path,
+      [handler = std::move(handler)](const RequestFields& fields) -> StatusOr<http::Response> {
+        ASSIGN_OR_RETURN(std::string body, handler(fields));
+        return http::Response::Json(200, std::move(body));
+      });
 }
 
 }  // namespace mlhub::tracking::api

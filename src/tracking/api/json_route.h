@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registering MLflow JSON endpoints: each is mounted under both `/api/2.0/mlflow/` (clients) and
-// `/ajax-api/2.0/mlflow/` (the web UI), reads its fields through RequestFields, and answers either the
-// JSON it returns or the MLflow error for the Status it fails with.
+// `/ajax-api/2.0/mlflow/` (the web UI), reads its fields through RequestFields, and answers either
+// the JSON it returns or the MLflow error for the Status it fails with.
 #pragma once
 
 #include <functional>

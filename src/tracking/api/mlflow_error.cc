@@ -13,16 +13,23 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kFailedPrecondition:
     case StatusCode::kOutOfRange:
       return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAborted: return 409;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kUnimplemented: return 501;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAborted:
+      return 409;
+    case StatusCode::kResourceExhausted:
+      return 429;
+    case StatusCode::kUnimplemented:
+      return 501;
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
       return 503;
-    default: return 500;
+    default:
+      return 500;
   }
 }
 
@@ -34,17 +41,25 @@ std::string_view MlflowErrorCode(StatusCode code) {
     case StatusCode::kFailedPrecondition:
     case StatusCode::kOutOfRange:
       return "INVALID_PARAMETER_VALUE";
-    case StatusCode::kAlreadyExists: return "RESOURCE_ALREADY_EXISTS";
-    case StatusCode::kNotFound: return "RESOURCE_DOES_NOT_EXIST";
-    case StatusCode::kUnauthenticated: return "UNAUTHENTICATED";
-    case StatusCode::kPermissionDenied: return "PERMISSION_DENIED";
-    case StatusCode::kAborted: return "ABORTED";
-    case StatusCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
-    case StatusCode::kUnimplemented: return "NOT_IMPLEMENTED";
+    case StatusCode::kAlreadyExists:
+      return "RESOURCE_ALREADY_EXISTS";
+    case StatusCode::kNotFound:
+      return "RESOURCE_DOES_NOT_EXIST";
+    case StatusCode::kUnauthenticated:
+      return "UNAUTHENTICATED";
+    case StatusCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case StatusCode::kAborted:
+      return "ABORTED";
+    case StatusCode::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
+    case StatusCode::kUnimplemented:
+      return "NOT_IMPLEMENTED";
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
       return "TEMPORARILY_UNAVAILABLE";
-    default: return "INTERNAL_ERROR";
+    default:
+      return "INTERNAL_ERROR";
   }
 }
 

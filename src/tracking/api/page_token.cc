@@ -62,9 +62,10 @@ std::string EncodePageToken(int64_t offset) {
 
 StatusOr<int64_t> DecodePageToken(std::string_view token) {
   if (token.empty()) return int64_t{0};
-  Status invalid = InvalidArgumentError(fmt::format("Invalid page token, could not base64-decode "
-                                                    "or parse: '{}'",
-                                                    token.substr(0, 100)));
+  Status invalid =
+      InvalidArgumentError(fmt::format("Invalid page token, could not base64-decode "
+                                       "or parse: '{}'",
+                                       token.substr(0, 100)));
   std::string decoded;
   if (!Base64Decode(token, &decoded)) return invalid;
   // Parse with a local parser: the thread's parser may be holding the request document.

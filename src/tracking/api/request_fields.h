@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// RequestFields: the fields of an MLflow request, read the same way whether they came as a JSON body
-// (POST/PATCH/DELETE) or as a query string (GET), following MLflow's conventions: numbers or numeric
-// strings for int64, repeated query keys for lists, unknown fields ignored. Lives for one request on
-// one thread (it borrows the request and this thread's JSON parser).
+// RequestFields: the fields of an MLflow request, read the same way whether they came as a JSON
+// body (POST/PATCH/DELETE) or as a query string (GET), following MLflow's conventions: numbers or
+// numeric strings for int64, repeated query keys for lists, unknown fields ignored. Lives for one
+// request on one thread (it borrows the request and this thread's JSON parser).
 #pragma once
 
 #include <optional>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // runs/*, metrics/get-history and artifacts/list.
-#include <cstring>
-
 #include <fmt/format.h>
+
+#include <cstring>
 
 #include "artifacts/artifact_path.h"
 #include "common/json_writer.h"
@@ -52,7 +52,9 @@ StatusOr<store::Metric> ReadMetric(json::Object object) {
   metric.key = key_text;
   ASSIGN_OR_RETURN(metric.value, json::AsDouble(*value, "value"));
   ASSIGN_OR_RETURN(metric.timestamp, json::AsInt64(*timestamp, "timestamp"));
-  if (auto step = json::Find(object, "step")) { ASSIGN_OR_RETURN(metric.step, json::AsInt64(*step, "step")); }
+  if (auto step = json::Find(object, "step")) {
+    ASSIGN_OR_RETURN(metric.step, json::AsInt64(*step, "step"));
+  }
   return metric;
 }
 
@@ -170,7 +172,8 @@ StatusOr<std::string> ListArtifacts(TrackingService& service, artifacts::Artifac
   w.StartObject().Field("root_uri", run.info.artifact_uri);
   auto root = artifacts::RunArtifactPathFromUri(run.info.artifact_uri);
   if (root.ok()) {
-    ASSIGN_OR_RETURN(std::string relative, artifacts::NormalizeDecodedArtifactPath(path.value_or("")));
+    ASSIGN_OR_RETURN(std::string relative,
+                     artifacts::NormalizeDecodedArtifactPath(path.value_or("")));
     std::string dir = relative.empty() ? *root : *root + "/" + relative;
     ASSIGN_OR_RETURN(std::vector<artifacts::FileInfo> files, store.List(dir));
     if (!files.empty()) {
@@ -196,13 +199,16 @@ void AddRunRoutes(http::Router& router, TrackingService& service,
                [&service](const RequestFields& f) -> StatusOr<std::string> {
                  CreateRunRequest request;
                  ASSIGN_OR_RETURN(auto experiment_id, f.String("experiment_id"));
-                 if (experiment_id && !experiment_id->empty()) request.experiment_id = *experiment_id;
+                 if (experiment_id && !experiment_id->empty())
+                   request.experiment_id = *experiment_id;
                  ASSIGN_OR_RETURN(auto user_id, f.String("user_id"));
                  request.user_id = std::string(user_id.value_or(""));
                  ASSIGN_OR_RETURN(auto run_name, f.String("run_name"));
                  if (run_name) request.run_name = std::string(*run_name);
                  ASSIGN_OR_RETURN(request.start_time, f.Int64("start_time"));
-                 if (f.json()) { ASSIGN_OR_RETURN(request.tags, ReadKeyValues(*f.json(), "tags")); }
+                 if (f.json()) {
+                   ASSIGN_OR_RETURN(request.tags, ReadKeyValues(*f.json(), "tags"));
+                 }
                  ASSIGN_OR_RETURN(store::Run run, service.CreateRun(std::move(request)));
                  return RunResponse(run);
                });
@@ -218,7 +224,9 @@ void AddRunRoutes(http::Router& router, TrackingService& service,
                  ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
                  update.run_id = run_id;
                  ASSIGN_OR_RETURN(auto status, f.EnumText("status"));
-                 if (status) { ASSIGN_OR_RETURN(update.status, ParseRunStatus(*status)); }
+                 if (status) {
+                   ASSIGN_OR_RETURN(update.status, ParseRunStatus(*status));
+                 }
                  ASSIGN_OR_RETURN(update.end_time, f.Int64("end_time"));
                  ASSIGN_OR_RETURN(auto run_name, f.String("run_name"));
                  if (run_name && !run_name->empty()) update.run_name = std::string(*run_name);
@@ -275,19 +283,20 @@ void AddRunRoutes(http::Router& router, TrackingService& service,
                });
   AddJsonRoute(router, Method::kPost, "runs/log-batch",
                [&service](const RequestFields& f) { return LogBatch(service, f); });
-  AddJsonRoute(router, Method::kPost, "runs/log-model",
-               [&service](const RequestFields& f) -> StatusOr<std::string> {
-                 ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
-                 ASSIGN_OR_RETURN(std::string_view model_json, f.RequiredString("model_json"));
-                 // The model must be a JSON object; check it with a local parser (the thread's
-                 // parser holds the request document).
-                 simdjson::dom::parser parser;
-                 simdjson::dom::object model;
-                 if (parser.parse(model_json).get(model) != simdjson::SUCCESS) {
-                   return InvalidArgumentError("Malformed model info: 'model_json' must be a JSON object.");
-                 }
-                 return Empty(service.LogModel(run_id, model_json));
-               });
+  AddJsonRoute(
+      router, Method::kPost, "runs/log-model",
+      [&service](const RequestFields& f) -> StatusOr<std::string> {
+        ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+        ASSIGN_OR_RETURN(std::string_view model_json, f.RequiredString("model_json"));
+        // The model must be a JSON object; check it with a local parser (the thread's
+        // parser holds the request document).
+        simdjson::dom::parser parser;
+        simdjson::dom::object model;
+        if (parser.parse(model_json).get(model) != simdjson::SUCCESS) {
+          return InvalidArgumentError("Malformed model info: 'model_json' must be a JSON object.");
+        }
+        return Empty(service.LogModel(run_id, model_json));
+      });
   AddJsonRoute(router, Method::kPost, "runs/log-inputs",
                [&service](const RequestFields& f) -> StatusOr<std::string> {
                  ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
@@ -302,9 +311,11 @@ void AddRunRoutes(http::Router& router, TrackingService& service,
                      if (!dataset) return MissingField("dataset");
                      ASSIGN_OR_RETURN(json::Object d, json::AsObject(*dataset, "dataset"));
                      std::pair<const char*, std::string*> fields[] = {
-                         {"name", &input.dataset.name},     {"digest", &input.dataset.digest},
+                         {"name", &input.dataset.name},
+                         {"digest", &input.dataset.digest},
                          {"source_type", &input.dataset.source_type},
-                         {"source", &input.dataset.source}, {"schema", &input.dataset.schema},
+                         {"source", &input.dataset.source},
+                         {"schema", &input.dataset.schema},
                          {"profile", &input.dataset.profile}};
                      for (auto& [name, target] : fields) {
                        if (auto value = json::Find(d, name)) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The MLflow tracking REST API (experiments, runs, metrics, artifacts/list) and the proxied artifact
-// API (`/api/2.0/mlflow-artifacts/...`), registered on a Router. The service and store must outlive
-// the router.
+// The MLflow tracking REST API (experiments, runs, metrics, artifacts/list) and the proxied
+// artifact API (`/api/2.0/mlflow-artifacts/...`), registered on a Router. The service and store
+// must outlive the router.
 #pragma once
 
 #include "artifacts/artifact_store.h"
