@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
   server->add_option("--max-body-mb", config.max_body_mb, "Largest JSON request body, in MiB")
       ->capture_default_str();
   server
+      ->add_option("--max-header-kb", config.max_header_kb,
+                   "Largest request line + headers, in KiB")
+      ->capture_default_str();
+  server
       ->add_option("--idle-timeout", config.idle_timeout_s,
                    "Seconds before an idle connection closes")
       ->capture_default_str();

@@ -102,6 +102,7 @@ int RunServer(const ServerConfig& config) {
   http_config.io_threads = config.workers > 0 ? config.workers : std::max(1, cores / 2);
   http_config.blocking_threads = config.handler_threads > 0 ? config.handler_threads : cores + 1;
   http_config.max_body_bytes = config.max_body_mb * 1024 * 1024;
+  http_config.max_header_bytes = config.max_header_kb * 1024;
   http_config.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
   http_config.shutdown_grace = std::chrono::seconds(config.shutdown_grace_s);
 

@@ -20,6 +20,7 @@ struct ServerConfig {
   bool serve_artifacts = true;
   int db_pool_size = 0;       // 0 = sized to the blocking pool
   uint64_t max_body_mb = 64;  // non-upload request bodies
+  size_t max_header_kb = 64;  // request line + headers
   int idle_timeout_s = 60;
   int shutdown_grace_s = 30;
 };

@@ -57,3 +57,25 @@ def test_a_database_newer_than_the_binary_is_refused(tmp_path):
         result = run(*args)
         assert result.returncode != 0
         assert "newer than this mlhub" in result.stdout + result.stderr
+
+
+class _LimitedServer(ServerProcess):
+    def command(self):
+        return super().command() + ["--max-header-kb", "2", "--max-body-mb", "1"]
+
+
+def test_header_and_body_limits_are_configurable_and_answered_as_mlflow_errors(tmp_path):
+    import requests
+    server = _LimitedServer(tmp_path / "srv")
+    server.start()
+    try:
+        r = requests.get(f"{server.url}/health", headers={"X-Big": "a" * 4096}, timeout=30)
+        assert 400 <= r.status_code < 500 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        body = '{"name": "' + "x" * (2 << 20) + '"}'
+        r = requests.post(f"{server.url}{API}/experiments/create", data=body, timeout=30,
+                          headers={"Content-Type": "application/json"})
+        assert 400 <= r.status_code < 500 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        r = requests.get(f"{server.url}/health", timeout=30)  # still serving
+        assert r.status_code == 200 and r.text == "OK"
+    finally:
+        assert server.terminate() == 0
