@@ -134,8 +134,9 @@ Status LoadLatest(SqlConnection& c, int64_t run_key, const std::vector<KeyPoints
 
 // Appends `key`'s points to its history (to the tail chunk while it is small, else in new chunks)
 // and returns the key's new latest_metrics row.
-StatusOr<LatestRow> AppendPoints(SqlConnection& c, int64_t run_key, const KeyPoints& key,
-                                 const std::optional<LatestRow>& current) {
+// `append_sql` is the dialect's "append a blob to a tail chunk" statement, built once per batch.
+StatusOr<LatestRow> AppendPoints(SqlConnection& c, const std::string& append_sql, int64_t run_key,
+                                 const KeyPoints& key, const std::optional<LatestRow>& current) {
   LatestRow next;
   next.point = key.latest;
   if (current.has_value() && !ReplacesLatest(key.latest, current->point)) {
@@ -143,11 +144,8 @@ StatusOr<LatestRow> AppendPoints(SqlConnection& c, int64_t run_key, const KeyPoi
   }
   const int64_t count = static_cast<int64_t>(key.points.size());
   if (current.has_value() && current->tail_points + count <= kTailAppendLimit) {
-    const std::string append =
-        "UPDATE metric_chunks SET points = " + c.dialect().BlobAppend("points") +
-        " WHERE chunk_id = ?";
-    RETURN_IF_ERROR(
-        c.Execute(append, {SqlBlob{Pack(key.points, 0, key.points.size())}, current->tail_chunk}));
+    RETURN_IF_ERROR(c.Execute(
+        append_sql, {SqlBlob{Pack(key.points, 0, key.points.size())}, current->tail_chunk}));
     next.tail_chunk = current->tail_chunk;
     next.tail_points = current->tail_points + count;
     return next;
@@ -197,13 +195,16 @@ Status WriteMetrics(SqlConnection& c, int64_t run_key, const std::vector<KeyPoin
   if (keys.empty()) return OkStatus();
   std::unordered_map<std::string, LatestRow> current;
   RETURN_IF_ERROR(LoadLatest(c, run_key, keys, &current));
+  const std::string append_sql =
+      "UPDATE metric_chunks SET points = " + c.dialect().BlobAppend("points") +
+      " WHERE chunk_id = ?";
   std::vector<LatestRow> next;
   next.reserve(keys.size());
   for (const KeyPoints& key : keys) {
     auto found = current.find(key.key);
     std::optional<LatestRow> existing;
     if (found != current.end()) existing = found->second;
-    ASSIGN_OR_RETURN(LatestRow row, AppendPoints(c, run_key, key, existing));
+    ASSIGN_OR_RETURN(LatestRow row, AppendPoints(c, append_sql, run_key, key, existing));
     next.push_back(row);
   }
   return UpsertLatest(c, run_key, keys, next);
