@@ -444,6 +444,18 @@ asio::awaitable<bool> ConnectionImpl::WriteContinue() {
 asio::awaitable<bool> ConnectionImpl::Reply(Exchange& x, Response resp, bool body_consumed) {
   bool keep = x.keep_alive && body_consumed && !owner_->stopping() && !closed_;
   const int status = resp.status;
+  // Counted once the response is decided and before any byte of it is sent, so that a client that
+  // has its response always finds the request in /metrics (latency is the time to the response).
+  if (HttpMetrics* metrics = owner_->metrics()) {
+    double seconds =
+        x.start == std::chrono::steady_clock::time_point()
+            ? 0.0
+            : std::chrono::duration<double>(std::chrono::steady_clock::now() - x.start).count();
+    metrics->Record(
+        x.method_label,
+        x.route != nullptr ? std::string_view(x.route->pattern) : std::string_view("unmatched"),
+        status, seconds);
+  }
   bool ok;
   if (resp.stream && !x.head && !HasNoBody(status)) {
     ok = co_await SendStream(x, resp, keep);
@@ -458,16 +470,6 @@ asio::awaitable<bool> ConnectionImpl::Reply(Exchange& x, Response resp, bool bod
     ok = co_await WriteHeadAndBody(send_body ? std::string_view(resp.body) : std::string_view());
   }
   resp.stream.reset();
-  if (HttpMetrics* metrics = owner_->metrics()) {
-    double seconds =
-        x.start == std::chrono::steady_clock::time_point()
-            ? 0.0
-            : std::chrono::duration<double>(std::chrono::steady_clock::now() - x.start).count();
-    metrics->Record(
-        x.method_label,
-        x.route != nullptr ? std::string_view(x.route->pattern) : std::string_view("unmatched"),
-        status, seconds);
-  }
   if (ok && keep) co_return true;
   co_await CloseGracefully(ok && !body_consumed);
   co_return false;

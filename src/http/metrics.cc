@@ -93,7 +93,7 @@ void HttpMetrics::Render(std::string* out) const {
   }
   out->append(
       "# HELP mlhub_http_request_duration_seconds HTTP request latency, from request headers "
-      "received to response sent.\n"
+      "received to response ready (streamed bodies excluded).\n"
       "# TYPE mlhub_http_request_duration_seconds histogram\n");
   for (const auto& [key, h] : latency_) {
     uint64_t cumulative = 0;
