@@ -6,10 +6,11 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config ccache
-  # libraries (docs/deps: Beast/Asio, simdjson, SQLite, spdlog/fmt, CLI11)
-  libboost-dev libsimdjson-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
-  # tests
+  # libraries (docs/deps: Beast/Asio, simdjson, SQLite, libpq, spdlog/fmt, CLI11)
+  libboost-dev libsimdjson-dev libsqlite3-dev libpq-dev libspdlog-dev libfmt-dev libcli11-dev
+  # tests (a real PostgreSQL 15 server is started by the test suite itself)
   libgtest-dev libgmock-dev python3 python3-pytest python3-requests
+  postgresql-15 postgresql-client-15
   # benchmarks
   wrk
 )

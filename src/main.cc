@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   server
       ->add_option("--backend-store-uri", config.backend_store_uri,
-                   "Metadata store: sqlite:///path.db (SQLAlchemy form)")
+                   "Metadata store: sqlite:///path.db or postgresql://user:pass@host:port/db")
       ->envname("MLFLOW_BACKEND_STORE_URI")
       ->capture_default_str();
   server
@@ -36,6 +36,16 @@ int main(int argc, char** argv) {
                  "Serve the proxied artifact API")
       ->capture_default_str();
   server->add_option("--db-pool-size", config.db_pool_size, "Database connections (0: auto)");
+  server
+      ->add_option("--db-connect-timeout", config.db_connect_timeout_s,
+                   "PostgreSQL: seconds to connect, or to wait for a free connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  server
+      ->add_option("--db-statement-timeout", config.db_statement_timeout_s,
+                   "PostgreSQL: seconds a statement may run (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86400));
   server->add_option("--max-body-mb", config.max_body_mb, "Largest JSON request body, in MiB")
       ->capture_default_str();
   server

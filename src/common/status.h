@@ -70,6 +70,9 @@ inline Status ResourceExhaustedError(std::string m) {
   return {StatusCode::kResourceExhausted, std::move(m)};
 }
 inline Status AbortedError(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
+inline Status DeadlineExceededError(std::string m) {
+  return {StatusCode::kDeadlineExceeded, std::move(m)};
+}
 
 // Holds either a value or a non-OK Status.
 template <typename T>

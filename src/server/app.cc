@@ -112,9 +112,12 @@ int RunServer(const ServerConfig& config) {
       config.default_artifact_root.empty() ? "mlflow-artifacts:" : config.default_artifact_root;
   store_config.pool_size =
       config.db_pool_size > 0 ? config.db_pool_size : http_config.blocking_threads;
+  store_config.connect_timeout_s = config.db_connect_timeout_s;
+  store_config.statement_timeout_s = config.db_statement_timeout_s;
+  const std::string store_uri = store::RedactBackendStoreUri(config.backend_store_uri);
   auto tracking_store = store::OpenTrackingStore(store_config);
   if (!tracking_store.ok()) {
-    spdlog::error("cannot open the backend store {}: {}", config.backend_store_uri,
+    spdlog::error("cannot open the backend store {}: {}", store_uri,
                   tracking_store.status().message());
     return 1;
   }
@@ -150,8 +153,7 @@ int RunServer(const ServerConfig& config) {
     return 1;
   }
   spdlog::info("mlhub server listening on http://{}:{} (backend store {}, artifacts {})",
-               config.host, (*server)->port(), config.backend_store_uri,
-               config.artifacts_destination);
+               config.host, (*server)->port(), store_uri, config.artifacts_destination);
   {
     SignalWatcher watcher(**server);
     (*server)->Run();
@@ -164,13 +166,13 @@ int RunDbUpgrade(const std::string& backend_store_uri) {
   store::StoreConfig store_config;
   store_config.backend_store_uri = backend_store_uri;
   store_config.pool_size = 1;
+  const std::string store_uri = store::RedactBackendStoreUri(backend_store_uri);
   auto version = store::UpgradeDatabase(store_config);
   if (!version.ok()) {
-    spdlog::error("database upgrade failed for {}: {}", backend_store_uri,
-                  version.status().message());
+    spdlog::error("database upgrade failed for {}: {}", store_uri, version.status().message());
     return 1;
   }
-  spdlog::info("database {} is at schema version {}", backend_store_uri, *version);
+  spdlog::info("database {} is at schema version {}", store_uri, *version);
   return 0;
 }
 

@@ -18,9 +18,11 @@ struct ServerConfig {
   // Where new experiments' artifacts go. Empty: "mlflow-artifacts:" (proxied through this server).
   std::string default_artifact_root;
   bool serve_artifacts = true;
-  int db_pool_size = 0;       // 0 = sized to the blocking pool
-  uint64_t max_body_mb = 64;  // non-upload request bodies
-  size_t max_header_kb = 64;  // request line + headers
+  int db_pool_size = 0;             // 0 = sized to the blocking pool
+  int db_connect_timeout_s = 5;     // PostgreSQL: connect (and wait for a pooled connection)
+  int db_statement_timeout_s = 30;  // PostgreSQL: statement_timeout; 0 = none
+  uint64_t max_body_mb = 64;        // non-upload request bodies
+  size_t max_header_kb = 64;        // request line + headers
   int idle_timeout_s = 60;
   int shutdown_grace_s = 30;
 };

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mlhub::store {
 
@@ -14,6 +15,13 @@ struct MetricPoint {
   int64_t timestamp = 0;
   int64_t step = 0;
   double value = 0;
+};
+
+// One metric key's points in one write, in log order, and the latest of them.
+struct KeyPoints {
+  std::string key;
+  std::vector<MetricPoint> points;
+  MetricPoint latest;
 };
 
 inline constexpr size_t kPackedPointSize = 24;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store/schema.h"
 
+#include <spdlog/spdlog.h>
+
 #include <string_view>
 #include <vector>
 
@@ -9,7 +11,7 @@
 namespace mlhub::store {
 namespace {
 
-// Replaces the dialect words {AUTO_ID}, {BLOB} and {WITHOUT_ROWID} in DDL text.
+// Replaces the dialect words {AUTO_ID}, {BLOB}, {WITHOUT_ROWID} and {TEXT_VALUE_INDEX} in DDL.
 std::string Ddl(std::string_view text, const SqlDialect& dialect) {
   struct Word {
     std::string_view token;
@@ -17,7 +19,8 @@ std::string Ddl(std::string_view text, const SqlDialect& dialect) {
   };
   const Word words[] = {{"{AUTO_ID}", dialect.AutoIdPrimaryKey()},
                         {"{BLOB}", dialect.BlobType()},
-                        {"{WITHOUT_ROWID}", dialect.WithoutRowid()}};
+                        {"{WITHOUT_ROWID}", dialect.WithoutRowid()},
+                        {"{TEXT_VALUE_INDEX}", dialect.TextValueIndexColumns()}};
   std::string out;
   out.reserve(text.size() + 32);
   size_t i = 0;
@@ -75,13 +78,13 @@ constexpr const char* kV1Tables[] = {
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (run_key, key)){WITHOUT_ROWID})",
-    "CREATE INDEX params_by_key_value ON params (key, value)",
+    "CREATE INDEX params_by_key_value ON params ({TEXT_VALUE_INDEX})",
     R"(CREATE TABLE tags (
   run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (run_key, key)){WITHOUT_ROWID})",
-    "CREATE INDEX tags_by_key_value ON tags (key, value)",
+    "CREATE INDEX tags_by_key_value ON tags ({TEXT_VALUE_INDEX})",
     // value is 0 when is_nan; tail_chunk / tail_points locate the chunk that later points of
     // this key may be appended to.
     R"(CREATE TABLE latest_metrics (
@@ -151,6 +154,14 @@ constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
     "description TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 
+// Inside a write transaction: waits until no other process is migrating this database (a no-op
+// where write transactions are serialised anyway).
+Status LockMigrations(SqlConnection& connection) {
+  const std::string_view lock = connection.dialect().MigrationLock();
+  if (lock.empty()) return OkStatus();
+  return connection.Query(lock, {}, [](const SqlRow&) { return false; });
+}
+
 StatusOr<int> CurrentVersion(SqlConnection& connection) {
   int version = 0;
   RETURN_IF_ERROR(connection.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {},
@@ -177,6 +188,7 @@ int LatestSchemaVersion() { return Migrations().back().version; }
 StatusOr<int> ReadSchemaVersion(SqlDatabase& db) {
   int version = 0;
   RETURN_IF_ERROR(db.Transact(TxnMode::kWrite, [&](SqlConnection& connection) -> Status {
+    RETURN_IF_ERROR(LockMigrations(connection));
     RETURN_IF_ERROR(connection.Execute(kCreateMigrationsTable));
     ASSIGN_OR_RETURN(version, CurrentVersion(connection));
     return OkStatus();
@@ -189,8 +201,10 @@ StatusOr<int> MigrateSchema(SqlDatabase& db, const MigrationContext& context) {
   RETURN_IF_ERROR(CheckNotNewer(version));
   for (const Migration& migration : Migrations()) {
     if (migration.version <= version) continue;
+    bool applied_here = false;
     RETURN_IF_ERROR(db.Transact(TxnMode::kWrite, [&](SqlConnection& connection) -> Status {
       // Another process may have got here first.
+      RETURN_IF_ERROR(LockMigrations(connection));
       ASSIGN_OR_RETURN(int current, CurrentVersion(connection));
       RETURN_IF_ERROR(CheckNotNewer(current));
       if (current >= migration.version) return OkStatus();
@@ -199,10 +213,14 @@ StatusOr<int> MigrateSchema(SqlDatabase& db, const MigrationContext& context) {
         return Status(applied.code(), "schema migration " + std::to_string(migration.version) +
                                           " failed: " + applied.message());
       }
+      applied_here = true;
       return connection.Execute(
           "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
           {int64_t{migration.version}, std::string(migration.description), context.now});
     }));
+    if (applied_here) {
+      spdlog::info("applied schema migration {} ({})", migration.version, migration.description);
+    }
     version = migration.version;
   }
   return version;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Versioned schema migrations of the SQL stores, recorded in the database itself
 // (schema_migrations: version, description, applied_at). Each migration runs in its own write
-// transaction and re-checks the version inside it, so several processes starting at once
-// serialise on the database's write lock and every migration applies exactly once.
+// transaction and re-checks the version inside it after taking the dialect's migration lock (on
+// PostgreSQL an advisory lock; SQLite's write lock serialises anyway), so several processes
+// starting at once apply every migration exactly once. Each applied migration is logged.
 #pragma once
 
 #include <cstdint>

@@ -58,16 +58,24 @@ class SqlDialect {
   virtual std::string CaseSensitiveLike(std::string_view expr) const = 0;
   // `expr ILIKE ?`, matching case-insensitively.
   virtual std::string CaseInsensitiveLike(std::string_view expr) const = 0;
-  // An expression appending the next bound blob to blob column `column`.
-  virtual std::string BlobAppend(std::string_view column) const = 0;
+  // An expression: blob `column` with blob `value` appended.
+  virtual std::string BlobAppend(std::string_view column, std::string_view value) const = 0;
   // " FOR UPDATE" where row locks are needed to read-modify-write; "" where the database
   // serialises writers anyway.
   virtual std::string_view ForUpdate() const = 0;
+  // The join that keeps its left side as the outer loop of the plan: SQLite's CROSS JOIN does
+  // that; PostgreSQL plans a plain JOIN itself (and allows no ON after CROSS JOIN).
+  virtual std::string_view OrderedJoin() const = 0;
+  // A statement that, run first in a write transaction, serialises schema migrations across
+  // processes until that transaction ends; "" where write transactions are serialised anyway.
+  virtual std::string_view MigrationLock() const = 0;
 
   // DDL vocabulary for migrations.
   virtual std::string_view AutoIdPrimaryKey() const = 0;  // a 64-bit key the database assigns
   virtual std::string_view BlobType() const = 0;
   virtual std::string_view WithoutRowid() const = 0;  // table suffix for small composite-key rows
+  // The columns of the (key, value) search indexes on params and tags.
+  virtual std::string_view TextValueIndexColumns() const = 0;
 
   // ` ON CONFLICT (conflict_columns) DO UPDATE SET c = excluded.c, ...` (both SQLite and
   // PostgreSQL spell upserts this way).

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store/sql_database.h"
 
+#include <string>
+#include <thread>
 #include <utility>
 
 namespace mlhub::store {
@@ -24,8 +26,16 @@ SqlDatabase::Lease::~Lease() {
 }
 
 SqlDatabase::SqlDatabase(ConnectionFactory factory, const Options& options,
-                         std::unique_ptr<SqlConnection> writer)
-    : factory_(std::move(factory)), options_(options), writer_(std::move(writer)) {}
+                         std::unique_ptr<SqlConnection> first)
+    : factory_(std::move(factory)),
+      options_(options),
+      dialect_(&first->dialect()),
+      writer_(options.single_writer || options.reads_use_writer ? std::move(first) : nullptr) {
+  if (first != nullptr) {  // no dedicated writer: the first connection joins the pool
+    idle_.push_back(std::move(first));
+    open_pooled_ = 1;
+  }
+}
 
 StatusOr<std::unique_ptr<SqlDatabase>> SqlDatabase::Create(ConnectionFactory factory,
                                                            const Options& options) {
@@ -44,7 +54,11 @@ StatusOr<SqlDatabase::Lease> SqlDatabase::Acquire(TxnMode mode) {
     return Lease(this, nullptr, writer_.get(), std::move(lock));
   }
   std::unique_lock<std::mutex> lock(pool_mu_);
-  pool_cv_.wait(lock, [&] { return !idle_.empty() || open_pooled_ < options_.max_readers; });
+  if (!pool_cv_.wait_for(lock, options_.acquire_timeout,
+                         [&] { return !idle_.empty() || open_pooled_ < options_.max_readers; })) {
+    return UnavailableError("all " + std::to_string(options_.max_readers) +
+                            " database connections are busy");
+  }
   if (!idle_.empty()) {
     std::unique_ptr<SqlConnection> connection = std::move(idle_.back());
     idle_.pop_back();
@@ -75,17 +89,56 @@ void SqlDatabase::Return(std::unique_ptr<SqlConnection> connection, bool discard
   // A discarded connection closes here, outside the lock.
 }
 
-Status SqlDatabase::TransactOne(TxnMode mode, const std::function<Status(SqlConnection&)>& body) {
+void SqlDatabase::DropIdle() {
+  std::vector<std::unique_ptr<SqlConnection>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    dropped.swap(idle_);
+    open_pooled_ -= static_cast<int>(dropped.size());
+  }
+  pool_cv_.notify_all();
+  // They close here, outside the lock.
+}
+
+Status SqlDatabase::TransactOnce(TxnMode mode, const std::function<Status(SqlConnection&)>& body,
+                                 bool* connection_was_dead) {
   ASSIGN_OR_RETURN(Lease lease, Acquire(mode));
   SqlConnection& connection = lease.connection();
-  RETURN_IF_ERROR(connection.Begin(mode));
-  Status status = body(connection);
+  Status status = connection.Begin(mode);
+  if (status.ok()) status = body(connection);
   if (status.ok()) {
     status = connection.Commit();
     if (status.ok()) return status;
+    // A commit that failed may still have happened: never retried.
+  } else if (status.code() == StatusCode::kUnavailable) {
+    // The connection died before COMMIT was sent, so the database rolled the transaction back:
+    // safe to run it again on a fresh connection.
+    *connection_was_dead = true;
   }
-  if (!connection.Rollback().ok()) lease.Discard();
+  if (!connection.Rollback().ok()) {
+    lease.Discard();
+    if (lease.pooled_ != nullptr) DropIdle();
+  }
   return status;
+}
+
+Status SqlDatabase::TransactOne(TxnMode mode, const std::function<Status(SqlConnection&)>& body) {
+  constexpr int kAbortedRetries = 3;
+  bool retried_dead_connection = false;
+  for (int attempt = 0;; ++attempt) {
+    bool connection_was_dead = false;
+    Status status = TransactOnce(mode, body, &connection_was_dead);
+    if (connection_was_dead && !retried_dead_connection) {
+      retried_dead_connection = true;
+      DropIdle();
+      continue;
+    }
+    if (status.code() == StatusCode::kAborted && attempt < kAbortedRetries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1 << attempt));
+      continue;
+    }
+    return status;
+  }
 }
 
 Status SqlDatabase::Transact(TxnMode mode, const std::function<Status(SqlConnection&)>& body) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // SqlDatabase: the connections to one database and the transactions that run on them.
-// Thread-safe. With `single_writer` (SQLite) every write transaction runs on one dedicated
+// Thread-safe. Without `single_writer` (PostgreSQL) every transaction takes any pooled
+// connection and the database runs writers concurrently. With `single_writer` (SQLite) every
+// write transaction runs on one dedicated
 // connection, one at a time behind an in-process mutex, so writers queue here instead of spinning
 // in the database's busy handler; reads run concurrently on pooled connections of their own.
 // Writers that queue meanwhile are committed together (group commit): the first in line runs the
@@ -8,8 +10,12 @@
 // fails alone, while the commit's locks and log writes are paid once for the group. Every write is
 // acknowledged only after the commit that holds it.
 // Owns its connections; the factory is called from whichever thread first needs a connection.
+// A transaction whose connection turns out dead before its COMMIT (the server restarted) is
+// retried once on a fresh one; one the database aborted (deadlock, serialization failure) is
+// retried a few times.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -29,6 +35,8 @@ class SqlDatabase {
     int max_readers = 8;            // read connections, opened on demand
     bool single_writer = true;      // writes on one dedicated connection (SQLite)
     bool reads_use_writer = false;  // reads too (an in-memory database has one connection)
+    // How long a transaction waits for a free pooled connection before kUnavailable.
+    std::chrono::milliseconds acquire_timeout = std::chrono::minutes(10);
   };
 
   // A connection on loan; given back when the lease is destroyed.
@@ -66,12 +74,14 @@ class SqlDatabase {
   // A connection outside any transaction, for work that manages its own (migrations).
   StatusOr<Lease> Acquire(TxnMode mode);
 
-  const SqlDialect& dialect() const { return writer_->dialect(); }
+  const SqlDialect& dialect() const { return *dialect_; }
 
  private:
   SqlDatabase(ConnectionFactory factory, const Options& options,
-              std::unique_ptr<SqlConnection> writer);
+              std::unique_ptr<SqlConnection> first);
   void Return(std::unique_ptr<SqlConnection> connection, bool discard);
+  // Closes every idle pooled connection (after one was found dead, the others likely are too).
+  void DropIdle();
 
   struct PendingWrite {
     const std::function<Status(SqlConnection&)>* body;
@@ -79,12 +89,15 @@ class SqlDatabase {
     bool done = false;
   };
   Status TransactOne(TxnMode mode, const std::function<Status(SqlConnection&)>& body);
+  Status TransactOnce(TxnMode mode, const std::function<Status(SqlConnection&)>& body,
+                      bool* connection_was_dead);
   // Runs `group` in one write transaction, setting each member's status.
   void CommitGroup(const std::vector<PendingWrite*>& group);
 
   const ConnectionFactory factory_;
   const Options options_;
-  // The dedicated writer (single_writer) or, otherwise, the first pooled connection's sibling.
+  const SqlDialect* const dialect_;
+  // The dedicated writer (single_writer or reads_use_writer); null otherwise.
   const std::unique_ptr<SqlConnection> writer_;
   std::mutex writer_mu_;  // held for the whole of a write transaction on writer_
 

@@ -117,13 +117,18 @@ StatusOr<std::string> SqlTrackingStore::CreateExperiment(const NewExperiment& ex
     if (taken) {
       return AlreadyExistsError("Experiment(name=" + experiment.name + ") already exists.");
     }
-    RETURN_IF_ERROR(c.Query(
+    Status inserted = c.Query(
         "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, "
         "last_update_time) VALUES (?, ?, 'active', ?, ?) RETURNING experiment_id",
         {experiment.name, experiment.artifact_location, created, created}, [&](const SqlRow& row) {
           id = row.GetInt(0);
           return true;
-        }));
+        });
+    // A concurrent writer (PostgreSQL) may have taken the name since the check above.
+    if (inserted.code() == StatusCode::kAlreadyExists) {
+      return AlreadyExistsError("Experiment(name=" + experiment.name + ") already exists.");
+    }
+    RETURN_IF_ERROR(inserted);
     if (id < 0) return InternalError("experiment insert returned no id");
     if (experiment.artifact_location.empty()) {
       RETURN_IF_ERROR(
@@ -208,9 +213,13 @@ Status SqlTrackingStore::RenameExperiment(std::string_view experiment_id, std::s
     if (holder.has_value() && *holder != state.id) {
       return AlreadyExistsError("Experiment(name=" + Str(new_name) + ") already exists.");
     }
-    return c.Execute(
-        "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
-        {Str(new_name), now, state.id});
+    Status renamed =
+        c.Execute("UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
+                  {Str(new_name), now, state.id});
+    if (renamed.code() == StatusCode::kAlreadyExists) {  // taken concurrently (PostgreSQL)
+      return AlreadyExistsError("Experiment(name=" + Str(new_name) + ") already exists.");
+    }
+    return renamed;
   });
 }
 

@@ -25,12 +25,6 @@ static_assert(kMaxChunkPoints < (size_t{1} << kCursorOffsetBits));
 
 std::string Str(std::string_view s) { return std::string(s); }
 
-struct KeyPoints {
-  std::string key;
-  std::vector<MetricPoint> points;
-  MetricPoint latest;
-};
-
 struct LatestRow {
   MetricPoint point;
   int64_t tail_chunk = 0;
@@ -42,13 +36,16 @@ struct RunKeyStage {
   LifecycleStage stage = LifecycleStage::kActive;
 };
 
+// Locks the run's row until the transaction ends: concurrent batches of one run take turns, so
+// two of them never both create the same new metric key.
 StatusOr<RunKeyStage> LoadRunKey(SqlConnection& c, std::string_view run_id) {
   std::optional<RunKeyStage> found;
-  RETURN_IF_ERROR(c.Query("SELECT run_key, lifecycle_stage FROM runs WHERE run_id = ?",
-                          {Str(run_id)}, [&](const SqlRow& row) {
-                            found = RunKeyStage{row.GetInt(0), ParseLifecycleStage(row.GetText(1))};
-                            return false;
-                          }));
+  const std::string sql = "SELECT run_key, lifecycle_stage FROM runs WHERE run_id = ?" +
+                          std::string(c.dialect().ForUpdate());
+  RETURN_IF_ERROR(c.Query(sql, {Str(run_id)}, [&](const SqlRow& row) {
+    found = RunKeyStage{row.GetInt(0), ParseLifecycleStage(row.GetText(1))};
+    return false;
+  }));
   if (!found.has_value()) return NotFoundError("Run with id=" + Str(run_id) + " not found");
   if (found->stage != LifecycleStage::kActive) {
     return InvalidArgumentError("The run " + Str(run_id) +
@@ -132,35 +129,72 @@ Status LoadLatest(SqlConnection& c, int64_t run_key, const std::vector<KeyPoints
   return OkStatus();
 }
 
-// Appends `key`'s points to its history (to the tail chunk while it is small, else in new chunks)
-// and returns the key's new latest_metrics row.
-// `append_sql` is the dialect's "append a blob to a tail chunk" statement, built once per batch.
-StatusOr<LatestRow> AppendPoints(SqlConnection& c, const std::string& append_sql, int64_t run_key,
-                                 const KeyPoints& key, const std::optional<LatestRow>& current) {
-  LatestRow next;
-  next.point = key.latest;
-  if (current.has_value() && !ReplacesLatest(key.latest, current->point)) {
-    next.point = current->point;
+// Rows per multi-row statement come in a few fixed sizes, so that few distinct statements reach
+// the statement caches: n rows go as a greedy sum of these.
+constexpr size_t kRowSlices[] = {64, 16, 4, 1};
+
+template <typename Emit>
+Status ForEachSlice(size_t count, const Emit& emit) {
+  size_t begin = 0;
+  for (size_t slice : kRowSlices) {
+    for (; count - begin >= slice; begin += slice) RETURN_IF_ERROR(emit(begin, slice));
   }
-  const int64_t count = static_cast<int64_t>(key.points.size());
-  if (current.has_value() && current->tail_points + count <= kTailAppendLimit) {
-    RETURN_IF_ERROR(c.Execute(
-        append_sql, {SqlBlob{Pack(key.points, 0, key.points.size())}, current->tail_chunk}));
-    next.tail_chunk = current->tail_chunk;
-    next.tail_points = current->tail_points + count;
-    return next;
-  }
-  for (size_t begin = 0; begin < key.points.size(); begin += kMaxChunkPoints) {
-    const size_t end = std::min(key.points.size(), begin + kMaxChunkPoints);
-    RETURN_IF_ERROR(c.Query(
-        "INSERT INTO metric_chunks (run_key, key, points) VALUES (?, ?, ?) RETURNING chunk_id",
-        {run_key, key.key, SqlBlob{Pack(key.points, begin, end)}}, [&](const SqlRow& row) {
-          next.tail_chunk = row.GetInt(0);
-          return true;
-        }));
-    next.tail_points = static_cast<int64_t>(end - begin);
-  }
-  return next;
+  return OkStatus();
+}
+
+struct ChunkAppend {
+  int64_t chunk_id;
+  std::string points;
+};
+
+struct ChunkInsert {
+  size_t key_index;
+  std::string points;
+};
+
+// Appends packed points to existing tail chunks, a slice of chunks per statement.
+Status AppendToChunks(SqlConnection& c, const std::vector<ChunkAppend>& appends) {
+  return ForEachSlice(appends.size(), [&](size_t begin, size_t n) -> Status {
+    std::string sql = "WITH v (chunk_id, points) AS (VALUES (?, ?)";
+    for (size_t i = 1; i < n; ++i) sql += ", (?, ?)";
+    sql += ") UPDATE metric_chunks SET points = " +
+           c.dialect().BlobAppend("metric_chunks.points", "v.points") +
+           " FROM v WHERE metric_chunks.chunk_id = v.chunk_id";
+    std::vector<SqlValue> params;
+    params.reserve(2 * n);
+    for (size_t i = begin; i < begin + n; ++i) {
+      params.emplace_back(appends[i].chunk_id);
+      params.emplace_back(SqlBlob{appends[i].points});
+    }
+    return c.Execute(sql, params);
+  });
+}
+
+// Inserts new chunks; each key's last inserted chunk becomes its tail (chunk ids increase).
+Status InsertChunks(SqlConnection& c, int64_t run_key, const std::vector<KeyPoints>& keys,
+                    const std::vector<ChunkInsert>& inserts, std::vector<LatestRow>* rows) {
+  return ForEachSlice(inserts.size(), [&](size_t begin, size_t n) -> Status {
+    std::string sql = "INSERT INTO metric_chunks (run_key, key, points) VALUES (?, ?, ?)";
+    for (size_t i = 1; i < n; ++i) sql += ", (?, ?, ?)";
+    sql += " RETURNING chunk_id, key";
+    std::vector<SqlValue> params;
+    params.reserve(3 * n);
+    std::unordered_map<std::string_view, size_t> key_index;
+    for (size_t i = begin; i < begin + n; ++i) {
+      const std::string& key = keys[inserts[i].key_index].key;
+      params.emplace_back(run_key);
+      params.emplace_back(key);
+      params.emplace_back(SqlBlob{inserts[i].points});
+      key_index[key] = inserts[i].key_index;
+    }
+    return c.Query(sql, params, [&](const SqlRow& row) {
+      auto found = key_index.find(row.GetText(1));
+      if (found == key_index.end()) return true;
+      LatestRow& latest = (*rows)[found->second];
+      latest.tail_chunk = std::max(latest.tail_chunk, row.GetInt(0));
+      return true;
+    });
+  });
 }
 
 // Writes the new latest_metrics rows with multi-row upserts (one statement per slice of keys).
@@ -191,23 +225,60 @@ Status UpsertLatest(SqlConnection& c, int64_t run_key, const std::vector<KeyPoin
   return OkStatus();
 }
 
+// Appends each key's points to its history (to the tail chunk while that stays small, else in
+// new chunks) and updates its latest_metrics row: a handful of multi-row statements however
+// many keys the batch has.
 Status WriteMetrics(SqlConnection& c, int64_t run_key, const std::vector<KeyPoints>& keys) {
   if (keys.empty()) return OkStatus();
   std::unordered_map<std::string, LatestRow> current;
   RETURN_IF_ERROR(LoadLatest(c, run_key, keys, &current));
-  const std::string append_sql =
-      "UPDATE metric_chunks SET points = " + c.dialect().BlobAppend("points") +
-      " WHERE chunk_id = ?";
-  std::vector<LatestRow> next;
-  next.reserve(keys.size());
-  for (const KeyPoints& key : keys) {
+  std::vector<LatestRow> next(keys.size());
+  std::vector<ChunkAppend> appends;
+  std::vector<ChunkInsert> inserts;
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const KeyPoints& key = keys[k];
+    LatestRow& row = next[k];
     auto found = current.find(key.key);
-    std::optional<LatestRow> existing;
-    if (found != current.end()) existing = found->second;
-    ASSIGN_OR_RETURN(LatestRow row, AppendPoints(c, append_sql, run_key, key, existing));
-    next.push_back(row);
+    row.point = key.latest;
+    if (found != current.end() && !ReplacesLatest(key.latest, found->second.point)) {
+      row.point = found->second.point;
+    }
+    const int64_t count = static_cast<int64_t>(key.points.size());
+    if (found != current.end() && found->second.tail_points + count <= kTailAppendLimit) {
+      appends.push_back({found->second.tail_chunk, Pack(key.points, 0, key.points.size())});
+      row.tail_chunk = found->second.tail_chunk;
+      row.tail_points = found->second.tail_points + count;
+      continue;
+    }
+    for (size_t begin = 0; begin < key.points.size(); begin += kMaxChunkPoints) {
+      const size_t end = std::min(key.points.size(), begin + kMaxChunkPoints);
+      inserts.push_back({k, Pack(key.points, begin, end)});
+      row.tail_points = static_cast<int64_t>(end - begin);
+    }
   }
+  RETURN_IF_ERROR(AppendToChunks(c, appends));
+  RETURN_IF_ERROR(InsertChunks(c, run_key, keys, inserts, &next));
   return UpsertLatest(c, run_key, keys, next);
+}
+
+// Merges metric-only batches in arrival order into one (points concatenated per key).
+std::vector<KeyPoints> MergeBatches(const std::vector<std::vector<KeyPoints>*>& batches) {
+  if (batches.size() == 1) return *batches.front();
+  std::vector<KeyPoints> merged;
+  std::unordered_map<std::string, size_t> index;
+  for (const std::vector<KeyPoints>* batch : batches) {
+    for (const KeyPoints& key : *batch) {
+      auto [it, added] = index.emplace(key.key, merged.size());
+      if (added) {
+        merged.push_back(key);
+        continue;
+      }
+      KeyPoints& into = merged[it->second];
+      if (ReplacesLatest(key.latest, into.latest)) into.latest = key.latest;
+      into.points.insert(into.points.end(), key.points.begin(), key.points.end());
+    }
+  }
+  return merged;
 }
 
 }  // namespace
@@ -253,6 +324,19 @@ Status SqlTrackingStore::LogBatch(std::string_view run_id, const RunBatch& batch
     key.points.push_back(point);
   }
 
+  if (params.empty() && tags.empty()) {
+    // Metric-only batches of one run are combined with those queued beside them. Sound because
+    // such a batch can fail only for reasons every batch of the run shares (the run is missing
+    // or not active, the database failed), so the group's status is each member's own.
+    return metric_writes_.Submit(
+        run_id, &metrics, [&](const std::vector<std::vector<KeyPoints>*>& group) -> Status {
+          const std::vector<KeyPoints> merged = MergeBatches(group);
+          return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
+            ASSIGN_OR_RETURN(RunKeyStage run, LoadRunKey(c, run_id));
+            return WriteMetrics(c, run.run_key, merged);
+          });
+        });
+  }
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
     ASSIGN_OR_RETURN(RunKeyStage run, LoadRunKey(c, run_id));
     if (!params.empty()) RETURN_IF_ERROR(WriteParams(c, run.run_key, run_id, params));

@@ -12,6 +12,7 @@ namespace {
 
 using internal::CheckRunActive;
 using internal::LoadRunRow;
+using internal::RowLock;
 using internal::RunRow;
 
 std::string Str(std::string_view s) { return std::string(s); }
@@ -121,7 +122,7 @@ StatusOr<Run> SqlTrackingStore::GetRun(std::string_view run_id) {
 StatusOr<RunInfo> SqlTrackingStore::UpdateRun(const RunUpdate& update) {
   RunInfo info;
   RETURN_IF_ERROR(db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    ASSIGN_OR_RETURN(RunRow row, LoadRunRow(c, update.run_id));
+    ASSIGN_OR_RETURN(RunRow row, LoadRunRow(c, update.run_id, RowLock::kForUpdate));
     RETURN_IF_ERROR(CheckRunActive(row));
     info = std::move(row.info);
     if (update.status.has_value()) info.status = *update.status;
@@ -141,7 +142,7 @@ StatusOr<RunInfo> SqlTrackingStore::UpdateRun(const RunUpdate& update) {
 Status SqlTrackingStore::SetRunLifecycle(std::string_view run_id, LifecycleStage stage) {
   const int64_t now = Now();
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    ASSIGN_OR_RETURN(RunRow row, LoadRunRow(c, run_id));
+    ASSIGN_OR_RETURN(RunRow row, LoadRunRow(c, run_id, RowLock::kForUpdate));
     SqlValue deleted_time;
     if (stage == LifecycleStage::kDeleted) deleted_time = now;
     return c.Execute("UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_key = ?",
@@ -151,7 +152,7 @@ Status SqlTrackingStore::SetRunLifecycle(std::string_view run_id, LifecycleStage
 
 Status SqlTrackingStore::DeleteRunTag(std::string_view run_id, std::string_view key) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    ASSIGN_OR_RETURN(RunRow row, LoadRunRow(c, run_id));
+    ASSIGN_OR_RETURN(RunRow row, LoadRunRow(c, run_id, RowLock::kForUpdate));
     RETURN_IF_ERROR(CheckRunActive(row));
     int64_t deleted = 0;
     RETURN_IF_ERROR(c.Execute("DELETE FROM tags WHERE run_key = ? AND key = ?",
@@ -166,29 +167,33 @@ Status SqlTrackingStore::DeleteRunTag(std::string_view run_id, std::string_view 
 Status SqlTrackingStore::LogInputs(std::string_view run_id,
                                    const std::vector<DatasetInput>& inputs) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    ASSIGN_OR_RETURN(RunRow row, LoadRunRow(c, run_id));
+    ASSIGN_OR_RETURN(RunRow row, LoadRunRow(c, run_id, RowLock::kForUpdate));
     RETURN_IF_ERROR(CheckRunActive(row));
     const int64_t experiment_id = ParseExperimentId(row.info.experiment_id).value_or(-1);
     for (const DatasetInput& input : inputs) {
       const Dataset& d = input.dataset;
       // Datasets are shared within an experiment by (name, digest); the first logged wins.
+      // Insert first, then look up: two runs logging the same new dataset at once (concurrent
+      // writers on PostgreSQL) both end up on the one row instead of one failing.
       std::optional<int64_t> dataset_id;
-      RETURN_IF_ERROR(c.Query(
-          "SELECT dataset_id FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?",
-          {experiment_id, d.name, d.digest}, [&](const SqlRow& r) {
-            dataset_id = r.GetInt(0);
-            return false;
-          }));
+      RETURN_IF_ERROR(
+          c.Query("INSERT INTO datasets (experiment_id, name, digest, source_type, source, "
+                  "dataset_schema, dataset_profile) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                  "ON CONFLICT (experiment_id, name, digest) DO NOTHING RETURNING dataset_id",
+                  {experiment_id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile},
+                  [&](const SqlRow& r) {
+                    dataset_id = r.GetInt(0);
+                    return true;
+                  }));
       if (!dataset_id.has_value()) {
         RETURN_IF_ERROR(c.Query(
-            "INSERT INTO datasets (experiment_id, name, digest, source_type, source, "
-            "dataset_schema, dataset_profile) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING dataset_id",
-            {experiment_id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile},
-            [&](const SqlRow& r) {
+            "SELECT dataset_id FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?",
+            {experiment_id, d.name, d.digest}, [&](const SqlRow& r) {
               dataset_id = r.GetInt(0);
-              return true;
+              return false;
             }));
       }
+      if (!dataset_id.has_value()) return InternalError("dataset row vanished while logging");
       // An input already linked to the run keeps its original tags.
       std::optional<int64_t> input_id;
       RETURN_IF_ERROR(
@@ -210,7 +215,7 @@ Status SqlTrackingStore::LogInputs(std::string_view run_id,
 
 Status SqlTrackingStore::AppendLoggedModel(std::string_view run_id, std::string_view model_json) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    ASSIGN_OR_RETURN(RunRow row, LoadRunRow(c, run_id));
+    ASSIGN_OR_RETURN(RunRow row, LoadRunRow(c, run_id, RowLock::kForUpdate));
     RETURN_IF_ERROR(CheckRunActive(row));
     std::string history;
     RETURN_IF_ERROR(c.Query("SELECT value FROM tags WHERE run_key = ? AND key = ?",

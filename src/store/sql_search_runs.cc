@@ -37,6 +37,7 @@ class RunPageQuery {
       : query_(query),
         plan_(plan),
         experiment_ids_(std::move(experiment_ids)),
+        dialect_(dialect),
         builder_(SearchTarget::kRuns, dialect),
         limit_(query.max_results + 1) {}
 
@@ -117,11 +118,12 @@ class RunPageQuery {
     return where;
   }
 
+  // PostgreSQL wants every subquery in FROM named.
   static SqlFragment Capped(const std::string& from, const SqlFragment& where) {
     SqlFragment sql;
     sql.sql = "SELECT COUNT(*) FROM (SELECT 1 FROM " + from + " WHERE ";
     sql.Append(where);
-    sql.Append(" LIMIT ?)");
+    sql.Append(" LIMIT ?) capped");
     sql.params.emplace_back(kFewRows);
     return sql;
   }
@@ -173,9 +175,10 @@ class RunPageQuery {
     RETURN_IF_ERROR(builder_.KeyedCondition(k, d, &where));
     where.Append(" AND ");
     where.Append(Where(driver));
-    // CROSS JOIN keeps the driver as the outer loop.
+    // The driver stays the outer loop.
     const std::string from = std::string(TableFor(driver)) + " " + d +
-                             " CROSS JOIN runs r ON r.run_key = " + d + ".run_key";
+                             std::string(dialect_.OrderedJoin()) + "runs r ON r.run_key = " + d +
+                             ".run_key";
     return Collect(c, PageSql(from, order.joins, where, order.terms, limit_, query_.offset));
   }
 
@@ -188,8 +191,8 @@ class RunPageQuery {
     const std::string table(builder_.TableFor(first.type));
     ASSIGN_OR_RETURN(OrderSql rest, builder_.Order(query_.order_by, 1, {}));
     const std::string s = builder_.NewAlias("s");
-    const std::string keyed_from =
-        table + " " + s + " CROSS JOIN runs r ON r.run_key = " + s + ".run_key";
+    const std::string keyed_from = table + " " + s + std::string(dialect_.OrderedJoin()) +
+                                   "runs r ON r.run_key = " + s + ".run_key";
     struct Segment {
       std::string from;
       SqlFragment condition;
@@ -239,6 +242,7 @@ class RunPageQuery {
   const RunQuery& query_;
   const RunSearchPlan plan_;
   const std::vector<int64_t> experiment_ids_;
+  const SqlDialect& dialect_;
   SearchSqlBuilder builder_;
   const int64_t limit_;
   std::vector<FilterClause> clauses_;

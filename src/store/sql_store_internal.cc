@@ -33,9 +33,11 @@ RunRow ReadRunRow(const SqlRow& row) {
   return out;
 }
 
-StatusOr<RunRow> LoadRunRow(SqlConnection& connection, std::string_view run_id) {
-  static const std::string sql =
+StatusOr<RunRow> LoadRunRow(SqlConnection& connection, std::string_view run_id, RowLock lock) {
+  static const std::string select =
       std::string("SELECT ") + kRunColumns + " FROM runs r WHERE r.run_id = ?";
+  const std::string sql =
+      lock == RowLock::kForUpdate ? select + std::string(connection.dialect().ForUpdate()) : select;
   std::optional<RunRow> found;
   RETURN_IF_ERROR(connection.Query(sql, {Str(run_id)}, [&](const SqlRow& row) {
     found = ReadRunRow(row);

@@ -38,8 +38,13 @@ struct RunRow {
 
 RunRow ReadRunRow(const SqlRow& row);
 
-// kNotFound "Run with id=<id> not found".
-StatusOr<RunRow> LoadRunRow(SqlConnection& connection, std::string_view run_id);
+enum class RowLock { kNone, kForUpdate };
+
+// kNotFound "Run with id=<id> not found". kForUpdate (in write transactions that read, then
+// change, the run's data) locks the run's row until the transaction ends, so concurrent writers
+// of one run take turns where the database runs writers concurrently (PostgreSQL).
+StatusOr<RunRow> LoadRunRow(SqlConnection& connection, std::string_view run_id,
+                            RowLock lock = RowLock::kNone);
 
 // kInvalidArgument unless the run is active (MLflow's wording).
 Status CheckRunActive(const RunRow& run);

@@ -12,8 +12,10 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "store/metric_points.h"
 #include "store/sql_database.h"
 #include "store/tracking_store.h"
+#include "store/write_combiner.h"
 
 namespace mlhub::store {
 
@@ -30,6 +32,9 @@ struct SqlTrackingStoreOptions {
 
 class SqlTrackingStore final : public TrackingStore {
  public:
+  // At most this many metric-only batches of one run are written as one transaction.
+  static constexpr size_t kMaxCombinedBatches = 32;
+
   // `db` must hold the current schema (see MigrateSchema); kFailedPrecondition otherwise.
   static StatusOr<std::unique_ptr<SqlTrackingStore>> Create(std::shared_ptr<SqlDatabase> db,
                                                             const SqlTrackingStoreOptions& options);
@@ -67,6 +72,8 @@ class SqlTrackingStore final : public TrackingStore {
   const SystemClock system_clock_;
   const Clock* const clock_;
   const RunSearchPlan run_search_plan_;
+  // Metric-only LogBatch calls, combined per run (sql_log_batch.cc).
+  WriteCombiner<std::vector<KeyPoints>> metric_writes_{kMaxCombinedBatches};
 };
 
 }  // namespace mlhub::store

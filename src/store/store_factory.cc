@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store/store_factory.h"
 
+#include <algorithm>
+#include <optional>
 #include <utility>
 
+#include "store/postgres/pg_connection.h"
 #include "store/schema.h"
 #include "store/sql_tracking_store.h"
 #include "store/sqlite/sqlite_connection.h"
@@ -11,14 +14,23 @@ namespace mlhub::store {
 namespace {
 
 constexpr std::string_view kSupported =
-    "supported backend store URIs are sqlite:///<relative path>, sqlite:////<absolute path> and "
-    "sqlite:///:memory: (or sqlite://)";
+    "supported backend store URIs are sqlite:///<relative path>, sqlite:////<absolute path>, "
+    "sqlite:///:memory: (or sqlite://) and postgresql://<user>:<password>@<host>:<port>/<database>";
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
 StatusOr<std::shared_ptr<SqlDatabase>> Open(const StoreConfig& config, const StoreLocation& at) {
+  if (at.kind == StoreLocation::Kind::kPostgres) {
+    PgOptions options;
+    options.conninfo = at.conninfo;
+    options.connect_timeout_s = config.connect_timeout_s;
+    options.statement_timeout_s = config.statement_timeout_s;
+    options.pool_size = config.pool_size;
+    ASSIGN_OR_RETURN(std::unique_ptr<SqlDatabase> db, OpenPostgresDatabase(options));
+    return std::shared_ptr<SqlDatabase>(std::move(db));
+  }
   SqliteOptions options;
   options.path = at.kind == StoreLocation::Kind::kSqliteMemory ? ":memory:" : at.path;
   options.busy_timeout_ms = config.busy_timeout_ms;
@@ -36,13 +48,36 @@ StatusOr<int> Migrate(SqlDatabase& db, const StoreConfig& config) {
   return MigrateSchema(db, context);
 }
 
+// postgresql+psycopg2://... (SQLAlchemy) -> postgresql://... (libpq); nullopt if not PostgreSQL.
+std::optional<std::string> PostgresConninfo(std::string_view uri) {
+  const size_t scheme_end = uri.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  std::string_view scheme = uri.substr(0, scheme_end);
+  scheme = scheme.substr(0, scheme.find('+'));  // drop the SQLAlchemy driver name
+  if (scheme != "postgresql" && scheme != "postgres") return std::nullopt;
+  return "postgresql" + std::string(uri.substr(scheme_end));
+}
+
 }  // namespace
 
+std::string RedactBackendStoreUri(std::string_view uri) {
+  const size_t scheme_end = uri.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(uri);
+  const size_t authority = scheme_end + 3;
+  const size_t authority_end = std::min(uri.find_first_of("/?", authority), uri.size());
+  const size_t at = uri.rfind('@', authority_end);
+  if (at == std::string_view::npos || at < authority) return std::string(uri);
+  const size_t colon = uri.find(':', authority);
+  if (colon == std::string_view::npos || colon > at) return std::string(uri);
+  return std::string(uri.substr(0, colon + 1)) + "***" + std::string(uri.substr(at));
+}
+
 StatusOr<StoreLocation> ParseBackendStoreUri(std::string_view uri) {
-  if (StartsWith(uri, "postgresql") || StartsWith(uri, "postgres:")) {
-    return InvalidArgumentError("backend store URI '" + std::string(uri) +
-                                "': postgresql:// is not supported yet; " +
-                                std::string(kSupported));
+  if (std::optional<std::string> conninfo = PostgresConninfo(uri)) {
+    StoreLocation location;
+    location.kind = StoreLocation::Kind::kPostgres;
+    location.conninfo = std::move(*conninfo);
+    return location;
   }
   std::string_view rest;
   if (StartsWith(uri, "sqlite://")) {

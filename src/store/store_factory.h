@@ -17,24 +17,31 @@ namespace mlhub::store {
 
 struct StoreConfig {
   // sqlite:///relative/path.db, sqlite:////absolute/path.db, sqlite:///:memory: or sqlite://
-  // (in memory). postgresql:// is reserved for a later driver.
+  // (in memory); postgresql://user:pass@host:port/db?libpq-options (also postgres:// and
+  // SQLAlchemy's postgresql+<driver>://).
   std::string backend_store_uri = "sqlite:///mlhub.db";
   // New experiments without an artifact location get "<root>/<id>"; Default gets "<root>/0".
   std::string default_artifact_root = "mlflow-artifacts:";
-  int pool_size = 8;             // read connections (plus one writer)
-  int busy_timeout_ms = 10000;   // waits on other processes' write locks
+  int pool_size = 8;             // SQLite: read connections (plus one writer); PostgreSQL: all
+  int busy_timeout_ms = 10000;   // SQLite: waits on other processes' write locks
+  int connect_timeout_s = 5;     // PostgreSQL: connecting, and waiting for a pooled connection
+  int statement_timeout_s = 30;  // PostgreSQL: server-side statement_timeout (0: none)
   const Clock* clock = nullptr;  // null: the system clock
 };
 
 // What a backend store URI names.
 struct StoreLocation {
-  enum class Kind { kSqliteFile, kSqliteMemory };
+  enum class Kind { kSqliteFile, kSqliteMemory, kPostgres };
   Kind kind = Kind::kSqliteMemory;
-  std::string path;  // kSqliteFile
+  std::string path;      // kSqliteFile
+  std::string conninfo;  // kPostgres: a libpq connection URI
 };
 
 // kInvalidArgument for an unsupported or malformed URI, naming what is supported.
 StatusOr<StoreLocation> ParseBackendStoreUri(std::string_view uri);
+
+// The URI with any password replaced by "***", for logs and messages.
+std::string RedactBackendStoreUri(std::string_view uri);
 
 // Opens the database the config names, without touching its schema.
 StatusOr<std::shared_ptr<SqlDatabase>> OpenSqlDatabase(const StoreConfig& config);

@@ -1,18 +1,29 @@
 # SPDX-License-Identifier: Apache-2.0
 """Fixtures for the mlhub end-to-end suite.
 
-The binary comes from $MLHUB_BIN (default /work/main/build/src/mlhub). One server is shared by
-the whole session; tests that kill or restart a server start their own via `make_server`.
+The binary comes from $MLHUB_BIN (default /work/main/build/src/mlhub). Every test that uses the
+shared `server` (or `make_server`) runs twice: once on a sqlite file and once on a PostgreSQL
+database (ids `sqlite` / `postgres`). One server per backend is shared by the whole session; tests
+that kill or restart a server start their own via `make_server`, each on a fresh store.
+
+PostgreSQL: under ctest one cluster serves the whole run (the fixture tests pg_cluster_start /
+pg_cluster_stop; $MLHUB_PG_STATE names its state directory); a pytest run by hand starts a private
+cluster for its session. Every PostgreSQL server gets a database of its own on that cluster.
 """
 from __future__ import annotations
 
+import os
 import signal
+import uuid
 
 import pytest
 
 from mlhub_testlib import (  # noqa: F401  (re-exported for convenience)
     AJAX, API, PREFIXES, Client, ServerProcess, unique,
 )
+from pg_cluster import ClusterError, PostgresCluster
+
+BACKENDS = ("sqlite", "postgres")
 
 DEFAULT_TEST_TIMEOUT_S = 150
 
@@ -35,20 +46,85 @@ def _per_test_timeout(request):
         signal.signal(signal.SIGALRM, old)
 
 
+# -- PostgreSQL ----------------------------------------------------------------------------------
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    srv = ServerProcess(tmp_path_factory.mktemp("mlhub-shared"))
+def pg_cluster():
+    """The PostgreSQL cluster of this session: the one ctest started for the whole run when
+    $MLHUB_PG_STATE names its state directory, else a private one started here (and removed at
+    the end). Never skipped: no PostgreSQL is a failure."""
+    state_dir = os.environ.get("MLHUB_PG_STATE")
+    if state_dir:
+        try:
+            cluster = PostgresCluster.from_state_dir(state_dir)
+            cluster.psql("SELECT 1")
+        except (ClusterError, OSError) as e:
+            pytest.fail(f"the shared PostgreSQL cluster of $MLHUB_PG_STATE={state_dir} is not usable"
+                        f" (did the ctest fixture pg_cluster_start run?): {e}")
+        yield cluster
+        return
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+    except (ClusterError, OSError) as e:
+        cluster.destroy()
+        pytest.fail(f"cannot start a PostgreSQL cluster for this session: {e}")
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def pg_database(pg_cluster):
+    """Factory: pg_database(prefix) creates a fresh empty database on the session's cluster and
+    returns its URI; every database made is dropped at the end of the test."""
+    made = []
+
+    def make(prefix="t"):
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        uri = pg_cluster.create_database(name)
+        made.append(name)
+        return uri
+
+    yield make
+    for name in made:
+        pg_cluster.drop_database(name)
+
+
+# -- servers -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", params=BACKENDS, ids=BACKENDS)
+def backend(request):
+    """The metadata store the tests run on: every test using `server` or `make_server` runs once
+    per backend."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def server(backend, tmp_path_factory, request):
+    db_name = None
+    if backend == "postgres":
+        cluster = request.getfixturevalue("pg_cluster")
+        db_name = f"shared_{uuid.uuid4().hex[:12]}"
+        srv = ServerProcess(tmp_path_factory.mktemp(f"mlhub-shared-{backend}"),
+                            backend_uri=cluster.create_database(db_name))
+    else:
+        srv = ServerProcess(tmp_path_factory.mktemp(f"mlhub-shared-{backend}"))
     srv.start()
     yield srv
     alive = srv.proc.poll() is None
     rc = srv.terminate(timeout=10)
+    if db_name:
+        cluster.drop_database(db_name)
     assert alive, f"shared server died during the session (rc={srv.proc.returncode}); output:\n{srv.log()}"
     assert rc == 0, f"shared server exited with {rc} after SIGTERM; output:\n{srv.log()}"
 
 
 @pytest.fixture
-def make_server(tmp_path):
-    """Factory for private servers (crash / restart / shutdown tests); all are stopped at the end."""
+def server_factory(tmp_path):
+    """Factory for private servers on stores the test names itself (backend_uri=..., db_path=...,
+    or nothing for a fresh sqlite file); all are killed at the end."""
     started = []
 
     def make(**kw):
@@ -56,9 +132,29 @@ def make_server(tmp_path):
         started.append(srv)
         return srv
 
+    def kill_all():
+        for srv in started:
+            srv.kill()
+
+    make.kill_all = kill_all
     yield make
-    for srv in started:
-        srv.kill()
+    kill_all()
+
+
+@pytest.fixture
+def make_server(backend, server_factory, request):
+    """Factory for private servers (crash / restart / shutdown tests) of the current backend, each
+    on a fresh store unless the test passes backend_uri= (or db_path=) to share one; a server
+    restarted with .start() keeps its store. All are killed at the end."""
+    new_database = request.getfixturevalue("pg_database") if backend == "postgres" else None
+
+    def make(**kw):
+        if new_database is not None and "backend_uri" not in kw and "db_path" not in kw:
+            kw["backend_uri"] = new_database("srv")
+        return server_factory(**kw)
+
+    yield make
+    server_factory.kill_all()  # before pg_database drops the databases
 
 
 @pytest.fixture

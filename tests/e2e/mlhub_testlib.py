@@ -64,15 +64,25 @@ def strict_json(text: str):
 
 
 class ServerProcess:
-    """One mlhub server process on a free port, with its own sqlite database and artifact root."""
+    """One mlhub server process on a free port with its own artifact root. The metadata store is
+    `backend_uri` when given (e.g. a PostgreSQL database), else a sqlite file in `workdir`."""
 
-    def __init__(self, workdir, *, db_path=None, artifacts=None, workers=2, port=None):
+    def __init__(self, workdir, *, db_path=None, backend_uri=None, artifacts=None, workers=2, port=None,
+                 extra_args=()):
+        if db_path is not None and backend_uri is not None:
+            raise ValueError("give db_path or backend_uri, not both")
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
-        self.db_path = db_path or os.path.join(self.workdir, "mlhub.db")
+        if backend_uri is None:
+            self.db_path = str(db_path or os.path.join(self.workdir, "mlhub.db"))
+            self.backend_uri = f"sqlite:///{self.db_path}"
+        else:
+            self.db_path = None
+            self.backend_uri = backend_uri
         self.artifacts = artifacts or os.path.join(self.workdir, "artifacts")
         self.workers = workers
         self.port = port
+        self.extra_args = list(extra_args)
         self.proc = None
         self.log_path = None
         self._starts = 0
@@ -90,12 +100,14 @@ class ServerProcess:
             mlhub_bin(), "server",
             "--host", "127.0.0.1",
             "--port", str(self.port),
-            "--backend-store-uri", f"sqlite:///{self.db_path}",
+            "--backend-store-uri", self.backend_uri,
             "--artifacts-destination", self.artifacts,
             "--workers", str(self.workers),
+            *self.extra_args,
         ]
 
-    def start(self, timeout: float = 20.0, new_port: bool = True):
+    def spawn(self, new_port: bool = True):
+        """Starts the process and returns at once (see wait_ready)."""
         binary = mlhub_bin()
         if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
             pytest.fail(f"mlhub binary not found or not executable: {binary} (set MLHUB_BIN)")
@@ -107,6 +119,10 @@ class ServerProcess:
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         log.close()
+        return self
+
+    def wait_ready(self, timeout: float = 20.0):
+        """Waits until GET /health answers 200; fails the test if the process exits or never does."""
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
@@ -124,6 +140,10 @@ class ServerProcess:
         self.kill()
         pytest.fail(f"mlhub server did not answer GET /health with 200 within {timeout}s "
                     f"(last: {last}); output:\n{self.log()}")
+
+    def start(self, timeout: float = 20.0, new_port: bool = True):
+        self.spawn(new_port=new_port)
+        return self.wait_ready(timeout)
 
     def log(self) -> str:
         if not self.log_path or not os.path.exists(self.log_path):

@@ -24,13 +24,16 @@ class SqliteDialectImpl final : public SqlDialect {
     return "LOWER(" + std::string(expr) + ") LIKE LOWER(?)";
   }
   // `||` is binary-safe in a UTF-8 database; the cast keeps the result a BLOB.
-  std::string BlobAppend(std::string_view column) const override {
-    return "CAST(" + std::string(column) + " || ? AS BLOB)";
+  std::string BlobAppend(std::string_view column, std::string_view value) const override {
+    return "CAST(" + std::string(column) + " || " + std::string(value) + " AS BLOB)";
   }
   std::string_view ForUpdate() const override { return ""; }
+  std::string_view OrderedJoin() const override { return " CROSS JOIN "; }
+  std::string_view MigrationLock() const override { return ""; }
   std::string_view AutoIdPrimaryKey() const override { return "INTEGER PRIMARY KEY"; }
   std::string_view BlobType() const override { return "BLOB"; }
   std::string_view WithoutRowid() const override { return " WITHOUT ROWID"; }
+  std::string_view TextValueIndexColumns() const override { return "key, value"; }
 };
 
 class SqliteRow final : public SqlRow {

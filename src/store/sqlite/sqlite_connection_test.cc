@@ -132,7 +132,7 @@ TEST(SqliteConnectionTest, BlobAppendKeepsBinaryBytes) {
   auto c = OpenMemory();
   ASSERT_TRUE(c->Execute("CREATE TABLE t (b BLOB)").ok());
   ASSERT_TRUE(c->Execute("INSERT INTO t VALUES (?)", {SqlBlob{std::string("\0a", 2)}}).ok());
-  ASSERT_TRUE(c->Execute("UPDATE t SET b = " + c->dialect().BlobAppend("b"),
+  ASSERT_TRUE(c->Execute("UPDATE t SET b = " + c->dialect().BlobAppend("b", "?"),
                          {SqlBlob{std::string("\0\xff", 2)}})
                   .ok());
   std::string got;
