@@ -16,8 +16,9 @@ int main(int argc, char** argv) {
   server->add_option("--workers,-w", config.workers, "I/O threads (0: half the cores)")
       ->capture_default_str();
   server
-      ->add_option("--handler-threads", config.handler_threads,
-                   "Threads that run request handlers (0: cores + 1)")
+      ->add_option(
+          "--handler-threads", config.handler_threads,
+          "Threads that run request handlers (0: cores + 1; PostgreSQL: max(16, 4 x cores))")
       ->capture_default_str();
   server
       ->add_option("--backend-store-uri", config.backend_store_uri,

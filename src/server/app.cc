@@ -100,7 +100,14 @@ int RunServer(const ServerConfig& config) {
   // Measured on 2 cores (docs/benchmarks.md): half the cores moving bytes and one handler thread
   // per core plus one beat "a thread per core each" by 40%; extra threads only add switching.
   http_config.io_threads = config.workers > 0 ? config.workers : std::max(1, cores / 2);
-  http_config.blocking_threads = config.handler_threads > 0 ? config.handler_threads : cores + 1;
+  // On PostgreSQL a handler mostly waits for the database's answers, not for a core, and writers
+  // of one run that wait together are written together: more threads, bigger groups (measured:
+  // log-metric at 16 clients, 3.7k req/s with 3 threads, 9.9k with 16).
+  auto location = store::ParseBackendStoreUri(config.backend_store_uri);
+  const bool postgres = location.ok() && location->kind == store::StoreLocation::Kind::kPostgres;
+  const int default_handlers = postgres ? std::max(16, 4 * cores) : cores + 1;
+  http_config.blocking_threads =
+      config.handler_threads > 0 ? config.handler_threads : default_handlers;
   http_config.max_body_bytes = config.max_body_mb * 1024 * 1024;
   http_config.max_header_bytes = config.max_header_kb * 1024;
   http_config.idle_timeout = std::chrono::seconds(config.idle_timeout_s);

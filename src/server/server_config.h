@@ -12,7 +12,7 @@ struct ServerConfig {
   std::string host = "127.0.0.1";
   uint16_t port = 5000;
   int workers = 0;          // I/O threads; 0 = half the cores (at least 1)
-  int handler_threads = 0;  // pool that runs handlers (SQL, files); 0 = cores + 1
+  int handler_threads = 0;  // pool that runs handlers (SQL, files); 0 = by backend (app.cc)
   std::string backend_store_uri = "sqlite:///mlhub.db";
   std::string artifacts_destination = "./mlartifacts";
   // Where new experiments' artifacts go. Empty: "mlflow-artifacts:" (proxied through this server).

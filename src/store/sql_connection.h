@@ -60,9 +60,9 @@ class SqlDialect {
   virtual std::string CaseInsensitiveLike(std::string_view expr) const = 0;
   // An expression: blob `column` with blob `value` appended.
   virtual std::string BlobAppend(std::string_view column, std::string_view value) const = 0;
-  // " FOR UPDATE" where row locks are needed to read-modify-write; "" where the database
-  // serialises writers anyway.
-  virtual std::string_view ForUpdate() const = 0;
+  // The clause that locks the selected rows of table `alias` until the transaction ends, where
+  // row locks are needed to read-modify-write; "" where the database serialises writers anyway.
+  virtual std::string ForUpdate(std::string_view alias) const = 0;
   // The join that keeps its left side as the outer loop of the plan: SQLite's CROSS JOIN does
   // that; PostgreSQL plans a plain JOIN itself (and allows no ON after CROSS JOIN).
   virtual std::string_view OrderedJoin() const = 0;
@@ -90,6 +90,13 @@ class SqlConnection {
   // Runs one statement. `rows_affected` (nullable) receives the number of rows it changed.
   virtual Status Execute(std::string_view sql, std::span<const SqlValue> params,
                          int64_t* rows_affected) = 0;
+  // Runs one statement whose outcome the caller needs only at the end of the transaction. A
+  // driver may send it without waiting (PostgreSQL queues it to travel with the next statement
+  // that needs an answer, at the latest COMMIT); its error then comes from that later call, and
+  // fails the transaction all the same. Not for statements whose error the caller handles.
+  virtual Status ExecuteDeferred(std::string_view sql, std::span<const SqlValue> params) {
+    return Execute(sql, params, nullptr);
+  }
   // Runs one statement and calls `on_row` for each result row. `on_row` may run other
   // statements on this connection.
   virtual Status Query(std::string_view sql, std::span<const SqlValue> params,
@@ -106,6 +113,9 @@ class SqlConnection {
   Status Execute(std::string_view sql, std::initializer_list<SqlValue> params = {},
                  int64_t* rows_affected = nullptr) {
     return Execute(sql, std::span<const SqlValue>(params.begin(), params.size()), rows_affected);
+  }
+  Status ExecuteDeferred(std::string_view sql, std::initializer_list<SqlValue> params) {
+    return ExecuteDeferred(sql, std::span<const SqlValue>(params.begin(), params.size()));
   }
   Status Query(std::string_view sql, std::initializer_list<SqlValue> params,
                const SqlRowCallback& on_row) {

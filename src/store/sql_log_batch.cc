@@ -5,6 +5,7 @@
 // appends its points for a key to the key's tail chunk while that stays small (so one-point
 // writes do not leave one row per point), or else inserts a new chunk. latest_metrics keeps each
 // key's latest point and where its tail chunk is, updated in the same transaction.
+#include <bit>
 #include <cmath>
 #include <optional>
 #include <unordered_map>
@@ -19,8 +20,12 @@ namespace mlhub::store {
 namespace {
 
 constexpr int64_t kTailAppendLimit = 128;  // a tail chunk grows by appends up to this many points
-constexpr size_t kMaxChunkPoints = 4096;   // points per inserted chunk
-constexpr int kCursorOffsetBits = 16;      // cursor = chunk_id << 16 | offset in the chunk
+// Only small writes of a key are appended to its tail (so one-point writes do not leave one row
+// per point); a larger one is a chunk of its own, since inserting a row is cheaper than growing
+// one (PostgreSQL writes a whole new row version for every update).
+constexpr int64_t kMaxAppendedPoints = 4;
+constexpr size_t kMaxChunkPoints = 4096;  // points per inserted chunk
+constexpr int kCursorOffsetBits = 16;     // cursor = chunk_id << 16 | offset in the chunk
 static_assert(kMaxChunkPoints < (size_t{1} << kCursorOffsetBits));
 
 std::string Str(std::string_view s) { return std::string(s); }
@@ -35,24 +40,6 @@ struct RunKeyStage {
   int64_t run_key = 0;
   LifecycleStage stage = LifecycleStage::kActive;
 };
-
-// Locks the run's row until the transaction ends: concurrent batches of one run take turns, so
-// two of them never both create the same new metric key.
-StatusOr<RunKeyStage> LoadRunKey(SqlConnection& c, std::string_view run_id) {
-  std::optional<RunKeyStage> found;
-  const std::string sql = "SELECT run_key, lifecycle_stage FROM runs WHERE run_id = ?" +
-                          std::string(c.dialect().ForUpdate());
-  RETURN_IF_ERROR(c.Query(sql, {Str(run_id)}, [&](const SqlRow& row) {
-    found = RunKeyStage{row.GetInt(0), ParseLifecycleStage(row.GetText(1))};
-    return false;
-  }));
-  if (!found.has_value()) return NotFoundError("Run with id=" + Str(run_id) + " not found");
-  if (found->stage != LifecycleStage::kActive) {
-    return InvalidArgumentError("The run " + Str(run_id) +
-                                " must be in the 'active' state. Current state is deleted.");
-  }
-  return *found;
-}
 
 Status WriteParams(SqlConnection& c, int64_t run_key, std::string_view run_id,
                    const std::vector<Param>& params) {
@@ -83,10 +70,10 @@ Status WriteTags(SqlConnection& c, int64_t run_key, const std::vector<Tag>& tags
   const std::string upsert = "INSERT INTO tags (run_key, key, value) VALUES (?, ?, ?)" +
                              c.dialect().UpsertSuffix("run_key, key", {"value"});
   for (const Tag& tag : tags) {
-    RETURN_IF_ERROR(c.Execute(upsert, {run_key, tag.key, tag.value}));
+    RETURN_IF_ERROR(c.ExecuteDeferred(upsert, {run_key, tag.key, tag.value}));
     if (tag.key == kRunNameTag) {
       RETURN_IF_ERROR(
-          c.Execute("UPDATE runs SET name = ? WHERE run_key = ?", {tag.value, run_key}));
+          c.ExecuteDeferred("UPDATE runs SET name = ? WHERE run_key = ?", {tag.value, run_key}));
     }
   }
   return OkStatus();
@@ -99,34 +86,72 @@ std::string Pack(const std::vector<MetricPoint>& points, size_t begin, size_t en
   return out;
 }
 
-// The latest_metrics rows of `keys` (those that exist), read with one query per slice of keys.
-Status LoadLatest(SqlConnection& c, int64_t run_key, const std::vector<KeyPoints>& keys,
-                  std::unordered_map<std::string, LatestRow>* out) {
-  constexpr size_t kKeysPerQuery = 200;
-  for (size_t begin = 0; begin < keys.size(); begin += kKeysPerQuery) {
-    const size_t end = std::min(keys.size(), begin + kKeysPerQuery);
-    std::string sql =
-        "SELECT key, value, timestamp, step, is_nan, tail_chunk, tail_points FROM latest_metrics "
-        "WHERE run_key = ? AND key IN (?";
-    std::vector<SqlValue> params{run_key, keys[begin].key};
-    for (size_t i = begin + 1; i < end; ++i) {
-      sql += ", ?";
-      params.emplace_back(keys[i].key);
-    }
-    sql += ")";
-    sql += c.dialect().ForUpdate();
-    RETURN_IF_ERROR(c.Query(sql, params, [&](const SqlRow& row) {
-      LatestRow latest;
-      latest.point.value = row.GetInt(4) != 0 ? std::nan("") : row.GetDouble(1);
-      latest.point.timestamp = row.GetInt(2);
-      latest.point.step = row.GetInt(3);
-      latest.tail_chunk = row.GetInt(5);
-      latest.tail_points = row.GetInt(6);
-      out->emplace(std::string(row.GetText(0)), latest);
-      return true;
-    }));
+constexpr size_t kKeysPerQuery = 256;  // latest_metrics rows read per statement
+
+// "?, ?, ..." for keys[begin, end) padded to a power of two by repeating the last key (a
+// duplicate in an IN list changes nothing), so that few distinct statements reach the caches.
+std::string KeyInList(const std::vector<KeyPoints>& keys, size_t begin, size_t end,
+                      std::vector<SqlValue>* params) {
+  const size_t padded = std::bit_ceil(end - begin);
+  for (size_t i = 0; i < padded; ++i) params->emplace_back(keys[std::min(begin + i, end - 1)].key);
+  return SqlPlaceholders(padded);
+}
+
+// Reads a latest_metrics row from columns first .. first + 6.
+void ReadLatest(const SqlRow& row, int first, std::unordered_map<std::string, LatestRow>* out) {
+  LatestRow latest;
+  latest.point.value = row.GetInt(first + 4) != 0 ? std::nan("") : row.GetDouble(first + 1);
+  latest.point.timestamp = row.GetInt(first + 2);
+  latest.point.step = row.GetInt(first + 3);
+  latest.tail_chunk = row.GetInt(first + 5);
+  latest.tail_points = row.GetInt(first + 6);
+  out->emplace(std::string(row.GetText(first)), latest);
+}
+
+// Looks the run up, locks its row until the transaction ends (concurrent writers of one run take
+// turns, so two of them never both create the same new metric key) and, in the same statement,
+// reads the latest_metrics rows of `keys` (those that exist) into `latest`.
+StatusOr<RunKeyStage> LoadRun(SqlConnection& c, std::string_view run_id,
+                              const std::vector<KeyPoints>& keys,
+                              std::unordered_map<std::string, LatestRow>* latest) {
+  std::vector<SqlValue> params;
+  std::string sql = "SELECT r.run_key, r.lifecycle_stage";
+  const size_t joined = std::min(keys.size(), kKeysPerQuery);
+  if (joined > 0) {
+    sql +=
+        ", m.key, m.value, m.timestamp, m.step, m.is_nan, m.tail_chunk, m.tail_points FROM runs r "
+        "LEFT JOIN latest_metrics m ON m.run_key = r.run_key AND m.key IN (" +
+        KeyInList(keys, 0, joined, &params) + ")";
+  } else {
+    sql += " FROM runs r";
   }
-  return OkStatus();
+  sql += " WHERE r.run_id = ?" + c.dialect().ForUpdate("r");
+  params.emplace_back(Str(run_id));
+  std::optional<RunKeyStage> found;
+  RETURN_IF_ERROR(c.Query(sql, params, [&](const SqlRow& row) {
+    found = RunKeyStage{row.GetInt(0), ParseLifecycleStage(row.GetText(1))};
+    if (joined > 0 && !row.IsNull(2)) ReadLatest(row, 2, latest);
+    return true;
+  }));
+  if (!found.has_value()) return NotFoundError("Run with id=" + Str(run_id) + " not found");
+  if (found->stage != LifecycleStage::kActive) {
+    return InvalidArgumentError("The run " + Str(run_id) +
+                                " must be in the 'active' state. Current state is deleted.");
+  }
+  for (size_t begin = joined; begin < keys.size(); begin += kKeysPerQuery) {
+    const size_t end = std::min(keys.size(), begin + kKeysPerQuery);
+    std::vector<SqlValue> slice{found->run_key};
+    const std::string in_list = KeyInList(keys, begin, end, &slice);
+    RETURN_IF_ERROR(c.Query(
+        "SELECT key, value, timestamp, step, is_nan, tail_chunk, tail_points FROM latest_metrics "
+        "WHERE run_key = ? AND key IN (" +
+            in_list + ")",
+        slice, [&](const SqlRow& row) {
+          ReadLatest(row, 0, latest);
+          return true;
+        }));
+  }
+  return *found;
 }
 
 // Rows per multi-row statement come in a few fixed sizes, so that few distinct statements reach
@@ -166,7 +191,7 @@ Status AppendToChunks(SqlConnection& c, const std::vector<ChunkAppend>& appends)
       params.emplace_back(appends[i].chunk_id);
       params.emplace_back(SqlBlob{appends[i].points});
     }
-    return c.Execute(sql, params);
+    return c.ExecuteDeferred(sql, params);
   });
 }
 
@@ -197,41 +222,38 @@ Status InsertChunks(SqlConnection& c, int64_t run_key, const std::vector<KeyPoin
   });
 }
 
-// Writes the new latest_metrics rows with multi-row upserts (one statement per slice of keys).
+// Writes the keys' latest_metrics rows with multi-row upserts.
 Status UpsertLatest(SqlConnection& c, int64_t run_key, const std::vector<KeyPoints>& keys,
                     const std::vector<LatestRow>& rows) {
-  constexpr size_t kRowsPerStatement = 100;
-  for (size_t begin = 0; begin < keys.size(); begin += kRowsPerStatement) {
-    const size_t end = std::min(keys.size(), begin + kRowsPerStatement);
+  return ForEachSlice(keys.size(), [&](size_t begin, size_t n) -> Status {
     std::string sql =
         "INSERT INTO latest_metrics (run_key, key, value, timestamp, step, is_nan, tail_chunk, "
-        "tail_points) VALUES ";
-    std::vector<SqlValue> params;
-    params.reserve((end - begin) * 8);
-    for (size_t i = begin; i < end; ++i) {
-      const LatestRow& row = rows[i];
-      const bool is_nan = std::isnan(row.point.value);
-      sql += i == begin ? "(?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?)";
-      params.insert(params.end(),
-                    {run_key, keys[i].key, is_nan ? 0.0 : row.point.value, row.point.timestamp,
-                     row.point.step, int64_t{is_nan}, row.tail_chunk, row.tail_points});
-    }
+        "tail_points) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    for (size_t i = 1; i < n; ++i) sql += ", (?, ?, ?, ?, ?, ?, ?, ?)";
     sql +=
         " ON CONFLICT (run_key, key) DO UPDATE SET value = excluded.value, "
         "timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan, "
         "tail_chunk = excluded.tail_chunk, tail_points = excluded.tail_points";
-    RETURN_IF_ERROR(c.Execute(sql, params));
-  }
-  return OkStatus();
+    std::vector<SqlValue> params;
+    params.reserve(n * 8);
+    for (size_t i = begin; i < begin + n; ++i) {
+      const LatestRow& row = rows[i];
+      const bool is_nan = std::isnan(row.point.value);
+      params.insert(params.end(),
+                    {run_key, keys[i].key, is_nan ? 0.0 : row.point.value, row.point.timestamp,
+                     row.point.step, int64_t{is_nan}, row.tail_chunk, row.tail_points});
+    }
+    return c.ExecuteDeferred(sql, params);
+  });
 }
 
 // Appends each key's points to its history (to the tail chunk while that stays small, else in
 // new chunks) and updates its latest_metrics row: a handful of multi-row statements however
 // many keys the batch has.
-Status WriteMetrics(SqlConnection& c, int64_t run_key, const std::vector<KeyPoints>& keys) {
+// `current` holds the keys' latest_metrics rows as LoadRun read them.
+Status WriteMetrics(SqlConnection& c, int64_t run_key, const std::vector<KeyPoints>& keys,
+                    const std::unordered_map<std::string, LatestRow>& current) {
   if (keys.empty()) return OkStatus();
-  std::unordered_map<std::string, LatestRow> current;
-  RETURN_IF_ERROR(LoadLatest(c, run_key, keys, &current));
   std::vector<LatestRow> next(keys.size());
   std::vector<ChunkAppend> appends;
   std::vector<ChunkInsert> inserts;
@@ -244,7 +266,8 @@ Status WriteMetrics(SqlConnection& c, int64_t run_key, const std::vector<KeyPoin
       row.point = found->second.point;
     }
     const int64_t count = static_cast<int64_t>(key.points.size());
-    if (found != current.end() && found->second.tail_points + count <= kTailAppendLimit) {
+    if (found != current.end() && count <= kMaxAppendedPoints &&
+        found->second.tail_points + count <= kTailAppendLimit) {
       appends.push_back({found->second.tail_chunk, Pack(key.points, 0, key.points.size())});
       row.tail_chunk = found->second.tail_chunk;
       row.tail_points = found->second.tail_points + count;
@@ -332,16 +355,18 @@ Status SqlTrackingStore::LogBatch(std::string_view run_id, const RunBatch& batch
         run_id, &metrics, [&](const std::vector<std::vector<KeyPoints>*>& group) -> Status {
           const std::vector<KeyPoints> merged = MergeBatches(group);
           return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-            ASSIGN_OR_RETURN(RunKeyStage run, LoadRunKey(c, run_id));
-            return WriteMetrics(c, run.run_key, merged);
+            std::unordered_map<std::string, LatestRow> latest;
+            ASSIGN_OR_RETURN(RunKeyStage run, LoadRun(c, run_id, merged, &latest));
+            return WriteMetrics(c, run.run_key, merged, latest);
           });
         });
   }
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    ASSIGN_OR_RETURN(RunKeyStage run, LoadRunKey(c, run_id));
+    std::unordered_map<std::string, LatestRow> latest;
+    ASSIGN_OR_RETURN(RunKeyStage run, LoadRun(c, run_id, metrics, &latest));
     if (!params.empty()) RETURN_IF_ERROR(WriteParams(c, run.run_key, run_id, params));
     if (!tags.empty()) RETURN_IF_ERROR(WriteTags(c, run.run_key, tags));
-    RETURN_IF_ERROR(WriteMetrics(c, run.run_key, metrics));
+    RETURN_IF_ERROR(WriteMetrics(c, run.run_key, metrics, latest));
     return OkStatus();
   });
 }

@@ -17,11 +17,12 @@ using internal::RunRow;
 
 std::string Str(std::string_view s) { return std::string(s); }
 
+// Deferred: its outcome matters only at commit.
 Status UpsertRunTag(SqlConnection& connection, int64_t run_key, std::string_view key,
                     std::string_view value) {
   const std::string sql = "INSERT INTO tags (run_key, key, value) VALUES (?, ?, ?)" +
                           connection.dialect().UpsertSuffix("run_key, key", {"value"});
-  return connection.Execute(sql, {run_key, Str(key), Str(value)});
+  return connection.ExecuteDeferred(sql, {run_key, Str(key), Str(value)});
 }
 
 // Tags with later duplicates winning, in first-seen order.

@@ -37,7 +37,7 @@ StatusOr<RunRow> LoadRunRow(SqlConnection& connection, std::string_view run_id, 
   static const std::string select =
       std::string("SELECT ") + kRunColumns + " FROM runs r WHERE r.run_id = ?";
   const std::string sql =
-      lock == RowLock::kForUpdate ? select + std::string(connection.dialect().ForUpdate()) : select;
+      lock == RowLock::kForUpdate ? select + connection.dialect().ForUpdate("r") : select;
   std::optional<RunRow> found;
   RETURN_IF_ERROR(connection.Query(sql, {Str(run_id)}, [&](const SqlRow& row) {
     found = ReadRunRow(row);

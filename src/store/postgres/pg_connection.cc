@@ -43,7 +43,9 @@ class PgDialectImpl final : public SqlDialect {
   }
   // Writers run concurrently, so read-modify-write needs the row lock. NO KEY UPDATE is enough
   // (keys never change) and does not block inserts of rows that reference the locked one.
-  std::string_view ForUpdate() const override { return " FOR NO KEY UPDATE"; }
+  std::string ForUpdate(std::string_view alias) const override {
+    return " FOR NO KEY UPDATE OF " + std::string(alias);
+  }
   std::string_view OrderedJoin() const override { return " JOIN "; }
   std::string_view MigrationLock() const override { return kMigrationLock; }
   std::string_view AutoIdPrimaryKey() const override {
@@ -325,54 +327,96 @@ StatusOr<const std::string*> PgConnection::Prepared(std::string_view sql,
   return &added->second;
 }
 
+StatusOr<const std::string*> PgConnection::Prepare(std::string_view sql,
+                                                   std::span<const SqlValue> params) {
+  auto it = statements_.find(StatementKey(sql, params));
+  if (it != statements_.end()) return &it->second;
+  // Preparing is a round trip of its own (once per statement and connection): finish what is
+  // in flight first, BEGIN included.
+  RETURN_IF_ERROR(Sync(nullptr));
+  if (pending_begin_ != nullptr) RETURN_IF_ERROR(Command(std::exchange(pending_begin_, nullptr)));
+  return Prepared(sql, params);
+}
+
+Status PgConnection::Send(const char* sql) {
+  if (!in_pipeline_) {
+    if (PQenterPipelineMode(conn_) != 1) return Error(nullptr, sql);
+    in_pipeline_ = true;
+  }
+  if (PQsendQueryParams(conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
+    return Error(nullptr, sql);
+  }
+  ++in_flight_;
+  return OkStatus();
+}
+
+Status PgConnection::SendPrepared(const std::string& name, std::span<const SqlValue> params) {
+  if (pending_begin_ != nullptr) RETURN_IF_ERROR(Send(std::exchange(pending_begin_, nullptr)));
+  if (!in_pipeline_) {
+    if (PQenterPipelineMode(conn_) != 1) return Error(nullptr, name);
+    in_pipeline_ = true;
+  }
+  BoundParams bound(params);
+  if (PQsendQueryPrepared(conn_, name.c_str(), bound.count(), bound.values(), bound.lengths(),
+                          bound.formats(), /*resultFormat=*/1) != 1) {
+    return Error(nullptr, name);
+  }
+  ++in_flight_;
+  return OkStatus();
+}
+
+Status PgConnection::Sync(Result* last) {
+  if (!in_pipeline_) return OkStatus();
+  const int count = std::exchange(in_flight_, 0);
+  Status first;
+  if (PQpipelineSync(conn_) != 1) {
+    first = Error(nullptr, "pipeline sync");
+  } else {
+    // Each statement's result is followed by a null; the sync point closes the pipeline. After
+    // an error the server skips the rest (PGRES_PIPELINE_ABORTED) up to the sync point.
+    for (int i = 0; i < count; ++i) {
+      Result result(PQgetResult(conn_));
+      if (result == nullptr) {
+        if (first.ok()) first = Error(nullptr, "pipeline");
+        break;
+      }
+      const ExecStatusType status = PQresultStatus(result.get());
+      if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && first.ok()) {
+        first = status == PGRES_PIPELINE_ABORTED
+                    ? AbortedError("PostgreSQL skipped a statement after an earlier error")
+                    : Error(result.get(), "a pipelined statement");
+      }
+      if (i == count - 1 && last != nullptr) *last = std::move(result);
+      Result end(PQgetResult(conn_));
+    }
+    Result sync(PQgetResult(conn_));
+    if (first.ok() && PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
+      first = Error(sync.get(), "pipeline sync");
+    }
+  }
+  if (PQexitPipelineMode(conn_) == 1) {
+    in_pipeline_ = false;
+  } else if (first.ok()) {
+    first = Error(nullptr, "pipeline exit");
+  }
+  return first;
+}
+
 StatusOr<PgConnection::Result> PgConnection::Run(std::string_view sql,
                                                  std::span<const SqlValue> params) {
-  const bool known = statements_.contains(StatementKey(sql, params));
-  if (pending_begin_ != nullptr && !known) {  // preparing needs a round trip anyway
-    const char* begin = std::exchange(pending_begin_, nullptr);
-    RETURN_IF_ERROR(Command(begin));
+  ASSIGN_OR_RETURN(const std::string* name, Prepare(sql, params));
+  if (in_pipeline_ || pending_begin_ != nullptr) {
+    // Goes with what is queued (BEGIN, deferred statements) in one round trip.
+    Result result;
+    RETURN_IF_ERROR(SendPrepared(*name, params));
+    RETURN_IF_ERROR(Sync(&result));
+    return result;
   }
-  ASSIGN_OR_RETURN(const std::string* name, Prepared(sql, params));
-  if (pending_begin_ != nullptr) return RunAfterBegin(*name, params, sql);
   BoundParams bound(params);
   Result result(PQexecPrepared(conn_, name->c_str(), bound.count(), bound.values(), bound.lengths(),
                                bound.formats(), /*resultFormat=*/1));
   const ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Error(result.get(), sql);
-  return result;
-}
-
-StatusOr<PgConnection::Result> PgConnection::RunAfterBegin(const std::string& name,
-                                                           std::span<const SqlValue> params,
-                                                           std::string_view sql) {
-  const char* begin = std::exchange(pending_begin_, nullptr);
-  BoundParams bound(params);
-  if (PQenterPipelineMode(conn_) != 1) return Error(nullptr, sql);
-  const bool sent =
-      PQsendQueryParams(conn_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
-      PQsendQueryPrepared(conn_, name.c_str(), bound.count(), bound.values(), bound.lengths(),
-                          bound.formats(), /*resultFormat=*/1) == 1 &&
-      PQpipelineSync(conn_) == 1;
-  // Each query's results end with a null; the sync point ends the pipeline.
-  Result begun, result;
-  if (sent) {
-    begun.reset(PQgetResult(conn_));
-    if (begun != nullptr) Result(PQgetResult(conn_));
-    result.reset(PQgetResult(conn_));
-    if (result != nullptr) Result(PQgetResult(conn_));
-    Result sync(PQgetResult(conn_));
-  }
-  Status status;
-  if (!sent || begun == nullptr || result == nullptr) {
-    status = Error(nullptr, sql);
-  } else if (PQresultStatus(begun.get()) != PGRES_COMMAND_OK) {
-    status = Error(begun.get(), begin);
-  } else if (PQresultStatus(result.get()) != PGRES_COMMAND_OK &&
-             PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
-    status = Error(result.get(), sql);
-  }
-  if (PQexitPipelineMode(conn_) != 1 && status.ok()) status = Error(nullptr, sql);
-  if (!status.ok()) return status;
   return result;
 }
 
@@ -386,6 +430,11 @@ Status PgConnection::Execute(std::string_view sql, std::span<const SqlValue> par
     *rows_affected = n;
   }
   return OkStatus();
+}
+
+Status PgConnection::ExecuteDeferred(std::string_view sql, std::span<const SqlValue> params) {
+  ASSIGN_OR_RETURN(const std::string* name, Prepare(sql, params));
+  return SendPrepared(*name, params);
 }
 
 Status PgConnection::Query(std::string_view sql, std::span<const SqlValue> params,
@@ -407,7 +456,7 @@ Status PgConnection::Command(const char* sql) {
 }
 
 Status PgConnection::Begin(TxnMode mode) {
-  if (PQtransactionStatus(conn_) != PQTRANS_IDLE || pending_begin_ != nullptr) {
+  if (in_pipeline_ || pending_begin_ != nullptr || PQtransactionStatus(conn_) != PQTRANS_IDLE) {
     return IsConnectionLost(conn_) ? UnavailableError("PostgreSQL connection lost")
                                    : InternalError("BEGIN inside a transaction");
   }
@@ -420,6 +469,10 @@ Status PgConnection::Begin(TxnMode mode) {
 
 Status PgConnection::Commit() {
   if (std::exchange(pending_begin_, nullptr) != nullptr) return OkStatus();  // nothing ran
+  if (in_pipeline_) {  // deferred statements and COMMIT in one round trip
+    RETURN_IF_ERROR(Send("COMMIT"));
+    return Sync(nullptr);
+  }
   // COMMIT of a failed transaction "succeeds" as a rollback: catch that instead of reporting OK.
   if (PQtransactionStatus(conn_) == PQTRANS_INERROR) {
     return AbortedError("PostgreSQL transaction failed earlier and was rolled back");
@@ -429,9 +482,14 @@ Status PgConnection::Commit() {
 
 Status PgConnection::Rollback() {
   if (std::exchange(pending_begin_, nullptr) != nullptr) return OkStatus();
+  const Status flushed = Sync(nullptr);  // deferred statements are rolled back with the rest
+  static_cast<void>(flushed);
+  if (in_pipeline_) return UnavailableError("PostgreSQL connection is in an unknown state");
   const PGTransactionStatusType status = PQtransactionStatus(conn_);
   if (status == PQTRANS_IDLE) return OkStatus();
-  if (status == PQTRANS_UNKNOWN) return UnavailableError("PostgreSQL connection lost");
+  if (status == PQTRANS_UNKNOWN || status == PQTRANS_ACTIVE) {
+    return UnavailableError("PostgreSQL connection lost");
+  }
   return Command("ROLLBACK");
 }
 

@@ -44,9 +44,11 @@ class PgConnection final : public SqlConnection {
   PgConnection& operator=(const PgConnection&) = delete;
 
   using SqlConnection::Execute;
+  using SqlConnection::ExecuteDeferred;
   using SqlConnection::Query;
   Status Execute(std::string_view sql, std::span<const SqlValue> params,
                  int64_t* rows_affected) override;
+  Status ExecuteDeferred(std::string_view sql, std::span<const SqlValue> params) override;
   Status Query(std::string_view sql, std::span<const SqlValue> params,
                const SqlRowCallback& on_row) override;
   Status Begin(TxnMode mode) override;
@@ -65,26 +67,33 @@ class PgConnection final : public SqlConnection {
   explicit PgConnection(pg_conn* conn) : conn_(conn) {}
   // Prepares (or finds) the statement and runs it with `params`; the result holds its rows.
   StatusOr<Result> Run(std::string_view sql, std::span<const SqlValue> params);
+  // The server-side name of the statement, prepared now if need be.
+  StatusOr<const std::string*> Prepare(std::string_view sql, std::span<const SqlValue> params);
   StatusOr<const std::string*> Prepared(std::string_view sql, std::span<const SqlValue> params);
   // The statement-cache key of (sql, parameter types), in key_buffer_.
   const std::string& StatementKey(std::string_view sql, std::span<const SqlValue> params);
-  // Runs BEGIN and the prepared statement `name` in one round trip.
-  StatusOr<Result> RunAfterBegin(const std::string& name, std::span<const SqlValue> params,
-                                 std::string_view sql);
+  // Pipeline mode: statements are sent without waiting; Sync sends them off and reads every
+  // result, returning the first error (and, in `last`, the last statement's result).
+  Status Send(const char* sql);
+  Status SendPrepared(const std::string& name, std::span<const SqlValue> params);
+  Status Sync(Result* last);
   // Runs a statement without parameters or rows (transaction control), unprepared.
   Status Command(const char* sql);
   Status Error(const pg_result* result, std::string_view sql) const;
 
   pg_conn* conn_;
   const char* pending_begin_ = nullptr;  // BEGIN still to be sent, with the next statement
+  bool in_pipeline_ = false;
+  int in_flight_ = 0;  // statements sent in the pipeline whose results are unread
   // (SQL text + '\0' + parameter type signature) -> server-side statement name
   std::unordered_map<std::string, std::string> statements_;
   int next_statement_ = 0;
   std::string key_buffer_;  // reused for statement-cache lookups
 };
 
-// BEGIN is not sent on its own: it travels in one round trip with the transaction's first
-// statement (libpq pipeline mode), which saves a round trip per transaction.
+// Round trips are what a transaction costs here, so few are made (libpq pipeline mode): BEGIN
+// travels with the transaction's first statement, and deferred statements (ExecuteDeferred)
+// travel with the next statement that needs an answer, at the latest with COMMIT.
 //
 // Rewrites `?` placeholders (outside quoted literals and identifiers) to `$1`, `$2`, ...
 std::string RewritePlaceholders(std::string_view sql);

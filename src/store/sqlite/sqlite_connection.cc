@@ -27,7 +27,7 @@ class SqliteDialectImpl final : public SqlDialect {
   std::string BlobAppend(std::string_view column, std::string_view value) const override {
     return "CAST(" + std::string(column) + " || " + std::string(value) + " AS BLOB)";
   }
-  std::string_view ForUpdate() const override { return ""; }
+  std::string ForUpdate(std::string_view) const override { return ""; }
   std::string_view OrderedJoin() const override { return " CROSS JOIN "; }
   std::string_view MigrationLock() const override { return ""; }
   std::string_view AutoIdPrimaryKey() const override { return "INTEGER PRIMARY KEY"; }

@@ -36,6 +36,7 @@ class SqliteConnection final : public SqlConnection {
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
   using SqlConnection::Execute;
+  using SqlConnection::ExecuteDeferred;
   using SqlConnection::Query;
   Status Execute(std::string_view sql, std::span<const SqlValue> params,
                  int64_t* rows_affected) override;
