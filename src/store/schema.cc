@@ -11,7 +11,7 @@
 namespace mlhub::store {
 namespace {
 
-// Replaces the dialect words {AUTO_ID}, {BLOB}, {WITHOUT_ROWID} and {TEXT_VALUE_INDEX} in DDL.
+// Replaces the dialect words {AUTO_ID}, {BLOB} and {WITHOUT_ROWID} in DDL text.
 std::string Ddl(std::string_view text, const SqlDialect& dialect) {
   struct Word {
     std::string_view token;
@@ -19,8 +19,7 @@ std::string Ddl(std::string_view text, const SqlDialect& dialect) {
   };
   const Word words[] = {{"{AUTO_ID}", dialect.AutoIdPrimaryKey()},
                         {"{BLOB}", dialect.BlobType()},
-                        {"{WITHOUT_ROWID}", dialect.WithoutRowid()},
-                        {"{TEXT_VALUE_INDEX}", dialect.TextValueIndexColumns()}};
+                        {"{WITHOUT_ROWID}", dialect.WithoutRowid()}};
   std::string out;
   out.reserve(text.size() + 32);
   size_t i = 0;
@@ -78,13 +77,11 @@ constexpr const char* kV1Tables[] = {
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (run_key, key)){WITHOUT_ROWID})",
-    "CREATE INDEX params_by_key_value ON params ({TEXT_VALUE_INDEX})",
     R"(CREATE TABLE tags (
   run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (run_key, key)){WITHOUT_ROWID})",
-    "CREATE INDEX tags_by_key_value ON tags ({TEXT_VALUE_INDEX})",
     // value is 0 when is_nan; tail_chunk / tail_points locate the chunk that later points of
     // this key may be appended to.
     R"(CREATE TABLE latest_metrics (
@@ -127,9 +124,19 @@ constexpr const char* kV1Tables[] = {
   PRIMARY KEY (input_id, key)){WITHOUT_ROWID})",
 };
 
+// Search indexes over text values, where the database can index values of any length.
+constexpr const char* kV1TextValueIndexes[] = {
+    "CREATE INDEX params_by_key_value ON params (key, value)",
+    "CREATE INDEX tags_by_key_value ON tags (key, value)",
+};
+
 Status MigrateToV1(SqlConnection& connection, const MigrationContext& context) {
   for (const char* statement : kV1Tables) {
     RETURN_IF_ERROR(connection.Execute(Ddl(statement, connection.dialect())));
+  }
+  if (connection.dialect().IndexesLongText()) {
+    for (const char* statement : kV1TextValueIndexes)
+      RETURN_IF_ERROR(connection.Execute(statement));
   }
   return connection.Execute(
       "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, "

@@ -74,8 +74,13 @@ class SqlDialect {
   virtual std::string_view AutoIdPrimaryKey() const = 0;  // a 64-bit key the database assigns
   virtual std::string_view BlobType() const = 0;
   virtual std::string_view WithoutRowid() const = 0;  // table suffix for small composite-key rows
-  // The columns of the (key, value) search indexes on params and tags.
-  virtual std::string_view TextValueIndexColumns() const = 0;
+  // Whether an UPDATE writes a whole new version of the row (PostgreSQL's MVCC) rather than
+  // changing it in place (SQLite): growing a row is then dearer than inserting a small one.
+  virtual bool UpdatesCopyRows() const = 0;
+  // Whether a B-tree index can hold text values of any length (param values run to 6000
+  // characters, tag values further): SQLite's can, PostgreSQL's entries must fit in a third of a
+  // page (about 2.7 kB), so there params and tags are found through their primary keys only.
+  virtual bool IndexesLongText() const = 0;
 
   // ` ON CONFLICT (conflict_columns) DO UPDATE SET c = excluded.c, ...` (both SQLite and
   // PostgreSQL spell upserts this way).

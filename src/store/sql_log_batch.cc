@@ -20,10 +20,10 @@ namespace mlhub::store {
 namespace {
 
 constexpr int64_t kTailAppendLimit = 128;  // a tail chunk grows by appends up to this many points
-// Only small writes of a key are appended to its tail (so one-point writes do not leave one row
-// per point); a larger one is a chunk of its own, since inserting a row is cheaper than growing
-// one (PostgreSQL writes a whole new row version for every update).
-constexpr int64_t kMaxAppendedPoints = 4;
+// Where an update writes a whole new row version (PostgreSQL), only small writes of a key are
+// appended to its tail (so one-point writes do not leave one row per point) and a larger one is
+// a chunk of its own: inserting a row is then cheaper than growing one. SQLite updates in place.
+constexpr int64_t kMaxAppendedPointsWhereUpdatesCopy = 4;
 constexpr size_t kMaxChunkPoints = 4096;  // points per inserted chunk
 constexpr int kCursorOffsetBits = 16;     // cursor = chunk_id << 16 | offset in the chunk
 static_assert(kMaxChunkPoints < (size_t{1} << kCursorOffsetBits));
@@ -108,12 +108,22 @@ void ReadLatest(const SqlRow& row, int first, std::unordered_map<std::string, La
   out->emplace(std::string(row.GetText(first)), latest);
 }
 
-// Looks the run up, locks its row until the transaction ends (concurrent writers of one run take
-// turns, so two of them never both create the same new metric key) and, in the same statement,
-// reads the latest_metrics rows of `keys` (those that exist) into `latest`.
+// Locks the run's row until the transaction ends (concurrent writers of one run take turns, so
+// two of them never both create the same new metric key), then looks the run up and reads the
+// latest_metrics rows of `keys` (those that exist) into `latest`.
+//
+// The lock is a statement of its own, deferred so that it travels with the lookup in one round
+// trip: at READ COMMITTED each statement reads as of its own start, and a statement that had to
+// wait for the lock would read the other tables as they were before the previous writer
+// committed.
 StatusOr<RunKeyStage> LoadRun(SqlConnection& c, std::string_view run_id,
                               const std::vector<KeyPoints>& keys,
                               std::unordered_map<std::string, LatestRow>* latest) {
+  const std::string lock = c.dialect().ForUpdate("r");
+  if (!lock.empty()) {
+    RETURN_IF_ERROR(
+        c.ExecuteDeferred("SELECT 1 FROM runs r WHERE r.run_id = ?" + lock, {Str(run_id)}));
+  }
   std::vector<SqlValue> params;
   std::string sql = "SELECT r.run_key, r.lifecycle_stage";
   const size_t joined = std::min(keys.size(), kKeysPerQuery);
@@ -125,7 +135,7 @@ StatusOr<RunKeyStage> LoadRun(SqlConnection& c, std::string_view run_id,
   } else {
     sql += " FROM runs r";
   }
-  sql += " WHERE r.run_id = ?" + c.dialect().ForUpdate("r");
+  sql += " WHERE r.run_id = ?";
   params.emplace_back(Str(run_id));
   std::optional<RunKeyStage> found;
   RETURN_IF_ERROR(c.Query(sql, params, [&](const SqlRow& row) {
@@ -255,6 +265,8 @@ Status WriteMetrics(SqlConnection& c, int64_t run_key, const std::vector<KeyPoin
                     const std::unordered_map<std::string, LatestRow>& current) {
   if (keys.empty()) return OkStatus();
   std::vector<LatestRow> next(keys.size());
+  const int64_t max_appended =
+      c.dialect().UpdatesCopyRows() ? kMaxAppendedPointsWhereUpdatesCopy : kTailAppendLimit;
   std::vector<ChunkAppend> appends;
   std::vector<ChunkInsert> inserts;
   for (size_t k = 0; k < keys.size(); ++k) {
@@ -266,7 +278,7 @@ Status WriteMetrics(SqlConnection& c, int64_t run_key, const std::vector<KeyPoin
       row.point = found->second.point;
     }
     const int64_t count = static_cast<int64_t>(key.points.size());
-    if (found != current.end() && count <= kMaxAppendedPoints &&
+    if (found != current.end() && count <= max_appended &&
         found->second.tail_points + count <= kTailAppendLimit) {
       appends.push_back({found->second.tail_chunk, Pack(key.points, 0, key.points.size())});
       row.tail_chunk = found->second.tail_chunk;

@@ -18,6 +18,7 @@ every PostgreSQL program runs as the `postgres` user (or `nobody`) through `runu
 Command line, used by ctest to share one cluster across the whole run:
 
     python3 pg_cluster.py start STATE_DIR   # starts a cluster, writes STATE_DIR/cluster.json
+                                            # (and postgres.uri, for the C++ driver tests)
     python3 pg_cluster.py stop STATE_DIR    # stops it and removes its directory
 
 and by bench/run.sh (BACKEND=postgres): `createdb STATE_DIR NAME` prints the new database's URI,
@@ -43,6 +44,7 @@ PG_BIN_DIR = os.environ.get("MLHUB_PG_BIN_DIR", "/usr/lib/postgresql/15/bin")
 SUPERUSER = "mlhub"
 HOST = "127.0.0.1"
 STATE_FILE = "cluster.json"
+URI_FILE = "postgres.uri"
 
 _DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -329,6 +331,10 @@ def _cli_start(state_dir) -> int:
     with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         json.dump(cluster.to_state(), f, indent=2)
     os.replace(tmp, state_path)
+    # For the C++ driver tests: a superuser URI of the maintenance database, nothing else to parse.
+    with open(os.open(os.path.join(state_dir, URI_FILE), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+              "w") as f:
+        f.write(cluster.uri("postgres") + "\n")
     print(f"pg_cluster: PostgreSQL {version} on {HOST}:{cluster.port}, data in {cluster.data_dir}, "
           f"state in {state_path}")
     return 0
@@ -347,6 +353,8 @@ def _cli_stop(state_dir) -> int:
     finally:
         cluster.destroy()
         os.unlink(state_path)
+        if os.path.exists(os.path.join(state_dir, URI_FILE)):
+            os.unlink(os.path.join(state_dir, URI_FILE))
     if not was_running:
         print(f"pg_cluster: the cluster on port {cluster.port} was no longer running; its log:\n"
               f"{cluster.log()}", file=sys.stderr)

@@ -53,9 +53,8 @@ class PgDialectImpl final : public SqlDialect {
   }
   std::string_view BlobType() const override { return "BYTEA"; }
   std::string_view WithoutRowid() const override { return ""; }
-  // A B-tree entry must fit in a third of a page (about 2.7 kB); param and tag values may be
-  // longer, so PostgreSQL indexes the key alone.
-  std::string_view TextValueIndexColumns() const override { return "key"; }
+  bool IndexesLongText() const override { return false; }
+  bool UpdatesCopyRows() const override { return true; }
 };
 
 uint64_t LoadBigEndian(const char* p, int size) {

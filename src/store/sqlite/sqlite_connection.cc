@@ -33,7 +33,8 @@ class SqliteDialectImpl final : public SqlDialect {
   std::string_view AutoIdPrimaryKey() const override { return "INTEGER PRIMARY KEY"; }
   std::string_view BlobType() const override { return "BLOB"; }
   std::string_view WithoutRowid() const override { return " WITHOUT ROWID"; }
-  std::string_view TextValueIndexColumns() const override { return "key, value"; }
+  bool IndexesLongText() const override { return true; }
+  bool UpdatesCopyRows() const override { return false; }
 };
 
 class SqliteRow final : public SqlRow {
