@@ -7,9 +7,11 @@
 Data is loaded over one keep-alive connection; each timed call is a separate curl
 (`-w %{time_total}`: connect + request + full response, no client-side JSON parsing).
 Prints "RESULT name value" lines for run.sh and "ERROR ..." lines for anything that went wrong.
+$MLHUB_BENCH_AFTER_LOAD, when set, is a shell command run between loading and the timed searches.
 """
 import http.client
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -148,6 +150,9 @@ def search(base):
             error(f"loading runs took too long ({i + 1} of 10000 done)")
             return
     result("search_load_s", f"{time.monotonic() - t0:.2f}")
+    after_load = os.environ.get("MLHUB_BENCH_AFTER_LOAD")
+    if after_load:  # e.g. ANALYZE on PostgreSQL, as pgbench does after loading
+        subprocess.run(after_load, shell=True, check=True, timeout=300)
 
     url = f"{base}/api/2.0/mlflow/runs/search"
     query = {"experiment_ids": [exp],

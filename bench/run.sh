@@ -27,7 +27,6 @@ case $BACKEND in
 esac
 
 TMP=$(mktemp -d /tmp/mlhub-bench.XXXXXX)
-chmod 755 "$TMP"  # the PostgreSQL cluster below runs as an unprivileged user
 PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE=http://127.0.0.1:$PORT
 API=$BASE/api/2.0/mlflow
@@ -137,8 +136,8 @@ py_run() {
 
 # ---------------------------------------------------------------------------------------------
 log "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ { print $2 }') GiB; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-STORE_URI=${STORE_URI:-"sqlite:///$TMP/mlhub.db"}
-if [[ $BACKEND == postgres && $STORE_URI == sqlite* ]]; then
+STORE_URI="sqlite:///$TMP/mlhub.db"
+if [[ $BACKEND == postgres ]]; then
   PG_STATE=$TMP/pg
   mkdir -p "$PG_STATE"
   "$PY" "$HERE/../tests/e2e/pg_cluster.py" start "$PG_STATE" >"$TMP/pg-start.log" 2>&1 \
@@ -196,6 +195,12 @@ server_alive
 # 5. runs/search over 10,000 runs, 2-clause filter, ordered by a metric, 100 results
 log "5. runs/search over 10,000 runs, 20 timed calls"
 R_search_runs='' R_search_median_ms='' R_search_max_ms=''
+if [[ $BACKEND == postgres ]]; then
+  # Fresh tables have no planner statistics until autovacuum's first ANALYZE (up to a minute
+  # after loading); without them PostgreSQL picks nested loops that take seconds. Analyze after
+  # loading, as pgbench does.
+  export MLHUB_BENCH_AFTER_LOAD="$PY $HERE/../tests/e2e/pg_cluster.py psql $PG_STATE bench ANALYZE"
+fi
 py_run search "$BASE"
 row "5 runs/search 10k runs (median)" "${R_search_median_ms:-?} ms (max ${R_search_max_ms:-?})" "<= $T_SEARCH_MS ms" \
   "$(( $(le "$R_search_median_ms" $T_SEARCH_MS) && PY_OK ))"

@@ -401,40 +401,49 @@ StatusOr<MetricHistoryPage> SqlTrackingStore::ReadMetricHistory(std::string_view
     page = MetricHistoryPage();
     page.next_cursor = cursor;
     Status corrupt;
-    RETURN_IF_ERROR(
-        c.Query("SELECT chunk_id, points FROM metric_chunks WHERE run_key = ? AND key = ? "
-                "AND chunk_id >= ? ORDER BY chunk_id",
-                {*run_key, Str(key), start_chunk}, [&](const SqlRow& row) {
-                  const int64_t chunk_id = row.GetInt(0);
-                  const std::string_view blob = row.GetBlob(1);
-                  if (blob.size() % kPackedPointSize != 0) {
-                    corrupt = {StatusCode::kDataLoss, "damaged metric history chunk"};
-                    return false;
-                  }
-                  const size_t count = blob.size() / kPackedPointSize;
-                  size_t i = chunk_id == start_chunk ? skip : 0;
-                  if (i < count && page.points.size() >= max_points) {
-                    page.done = false;
-                    return false;
-                  }
-                  if (page.points.capacity() == 0) {
-                    page.points.reserve(std::min(max_points, std::max<size_t>(count, 1024)));
-                  }
-                  for (; i < count; ++i) {
-                    if (page.points.size() >= max_points) {
-                      page.next_cursor = (chunk_id << kCursorOffsetBits) | static_cast<int64_t>(i);
-                      page.done = false;
-                      return false;
-                    }
-                    const MetricPoint point = UnpackPoint(blob.data() + i * kPackedPointSize);
-                    Metric& metric = page.points.emplace_back();
-                    metric.value = point.value;
-                    metric.timestamp = point.timestamp;
-                    metric.step = point.step;
-                  }
-                  page.next_cursor = (chunk_id + 1) << kCursorOffsetBits;
-                  return true;
-                }));
+    // Chunks are read a few at a time, more each round: a driver may hold a whole result in
+    // memory (libpq does), and a page needs only max_points points of a history of any length.
+    int64_t from_chunk = start_chunk;
+    for (int64_t limit = 8;; limit = std::min<int64_t>(limit * 2, 1024)) {
+      int64_t rows = 0;
+      RETURN_IF_ERROR(c.Query(
+          "SELECT chunk_id, points FROM metric_chunks WHERE run_key = ? AND key = ? "
+          "AND chunk_id >= ? ORDER BY chunk_id LIMIT ?",
+          {*run_key, Str(key), from_chunk, limit}, [&](const SqlRow& row) {
+            ++rows;
+            const int64_t chunk_id = row.GetInt(0);
+            from_chunk = chunk_id + 1;
+            const std::string_view blob = row.GetBlob(1);
+            if (blob.size() % kPackedPointSize != 0) {
+              corrupt = {StatusCode::kDataLoss, "damaged metric history chunk"};
+              return false;
+            }
+            const size_t count = blob.size() / kPackedPointSize;
+            size_t i = chunk_id == start_chunk ? skip : 0;
+            if (i < count && page.points.size() >= max_points) {
+              page.done = false;
+              return false;
+            }
+            if (page.points.capacity() == 0) {
+              page.points.reserve(std::min(max_points, std::max<size_t>(count, 1024)));
+            }
+            for (; i < count; ++i) {
+              if (page.points.size() >= max_points) {
+                page.next_cursor = (chunk_id << kCursorOffsetBits) | static_cast<int64_t>(i);
+                page.done = false;
+                return false;
+              }
+              const MetricPoint point = UnpackPoint(blob.data() + i * kPackedPointSize);
+              Metric& metric = page.points.emplace_back();
+              metric.value = point.value;
+              metric.timestamp = point.timestamp;
+              metric.step = point.step;
+            }
+            page.next_cursor = (chunk_id + 1) << kCursorOffsetBits;
+            return true;
+          }));
+      if (!corrupt.ok() || !page.done || rows < limit) break;
+    }
     return corrupt;
   }));
   return page;

@@ -155,6 +155,20 @@ TEST_F(LogBatchTest, HistoryPagesCoverEveryPointInOrder) {
       ASSERT_EQ(got[i].value, expected[i].value) << i;
     }
   }
+  // Many chunks (each 200-point write is a chunk of its own): pages that end on a chunk
+  // boundary, also where the store's batched chunk reads end (8, 8 + 16, ... chunks).
+  std::vector<Metric> many;
+  for (int b = 0; b < 40; ++b) {
+    std::vector<Metric> batch;
+    for (int i = 0; i < 200; ++i) batch.push_back(M("y", b, 1, b * 200 + i));
+    ASSERT_TRUE(Log(*store_, id, batch).ok());
+    many.insert(many.end(), batch.begin(), batch.end());
+  }
+  for (size_t page_size : {200ul, 1600ul, 4800ul, 3333ul, 8000ul}) {
+    std::vector<Metric> got = History(*store_, id, "y", page_size);
+    ASSERT_EQ(got.size(), many.size()) << "page size " << page_size;
+    for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i].step, many[i].step) << i;
+  }
   StatusOr<MetricHistoryPage> none = store_->ReadMetricHistory(id, "unknown", 0, 10);
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->points.empty());

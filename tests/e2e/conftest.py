@@ -21,6 +21,7 @@ import pytest
 from mlhub_testlib import (  # noqa: F401  (re-exported for convenience)
     AJAX, API, PREFIXES, Client, ServerProcess, unique,
 )
+from mlhub_testlib import private_postgres
 from pg_cluster import ClusterError, PostgresCluster
 
 BACKENDS = ("sqlite", "postgres")
@@ -64,14 +65,7 @@ def pg_cluster():
                         f" (did the ctest fixture pg_cluster_start run?): {e}")
         yield cluster
         return
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
-    except (ClusterError, OSError) as e:
-        cluster.destroy()
-        pytest.fail(f"cannot start a PostgreSQL cluster for this session: {e}")
-    yield cluster
-    cluster.destroy()
+    yield from private_postgres("for this session")
 
 
 @pytest.fixture

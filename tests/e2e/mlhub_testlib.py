@@ -178,6 +178,20 @@ class ServerProcess:
         return vals.get("VmRSS", 0), vals.get("VmHWM", 0)
 
 
+def private_postgres(purpose):
+    """Generator for fixtures: starts a PostgreSQL cluster of its own, yields it and removes it
+    afterwards; a cluster that cannot start fails the test (never skips it)."""
+    from pg_cluster import ClusterError, PostgresCluster
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+    except (ClusterError, OSError) as e:
+        cluster.destroy()
+        pytest.fail(f"cannot start a PostgreSQL cluster {purpose}: {e}")
+    yield cluster
+    cluster.destroy()
+
+
 # ---------------------------------------------------------------------------------------------
 # client
 

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from mlhub_testlib import API, Client, params_dict, strict_json, unique
-from pg_cluster import ClusterError, PostgresCluster
+from mlhub_testlib import API, Client, params_dict, private_postgres, strict_json, unique
+
 
 
 def _db_name(uri):
@@ -204,14 +204,7 @@ CLIENT_TIMEOUT_S = 30           # well above the connect timeout: a hang is an e
 
 @pytest.fixture
 def private_cluster():
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
-    except (ClusterError, OSError) as e:
-        cluster.destroy()
-        pytest.fail(f"cannot start a private PostgreSQL cluster: {e}")
-    yield cluster
-    cluster.destroy()
+    yield from private_postgres("of its own")
 
 
 def _outage_batch(rid, key):
