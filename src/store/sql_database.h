@@ -75,6 +75,8 @@ class SqlDatabase {
   StatusOr<Lease> Acquire(TxnMode mode);
 
   const SqlDialect& dialect() const { return *dialect_; }
+  // Whether write transactions already share commits here (single_writer's group commit).
+  bool groups_writes() const { return options_.single_writer; }
 
  private:
   SqlDatabase(ConnectionFactory factory, const Options& options,

@@ -187,22 +187,17 @@ struct ChunkInsert {
   std::string points;
 };
 
-// Appends packed points to existing tail chunks, a slice of chunks per statement.
+// Appends packed points to existing tail chunks: one update by primary key each (deferred, so
+// on PostgreSQL they all travel in one round trip; SQLite runs them in-process).
 Status AppendToChunks(SqlConnection& c, const std::vector<ChunkAppend>& appends) {
-  return ForEachSlice(appends.size(), [&](size_t begin, size_t n) -> Status {
-    std::string sql = "WITH v (chunk_id, points) AS (VALUES (?, ?)";
-    for (size_t i = 1; i < n; ++i) sql += ", (?, ?)";
-    sql += ") UPDATE metric_chunks SET points = " +
-           c.dialect().BlobAppend("metric_chunks.points", "v.points") +
-           " FROM v WHERE metric_chunks.chunk_id = v.chunk_id";
-    std::vector<SqlValue> params;
-    params.reserve(2 * n);
-    for (size_t i = begin; i < begin + n; ++i) {
-      params.emplace_back(appends[i].chunk_id);
-      params.emplace_back(SqlBlob{appends[i].points});
-    }
-    return c.ExecuteDeferred(sql, params);
-  });
+  if (appends.empty()) return OkStatus();
+  const std::string sql =
+      "UPDATE metric_chunks SET points = " + c.dialect().BlobAppend("points", "?") +
+      " WHERE chunk_id = ?";
+  for (const ChunkAppend& append : appends) {
+    RETURN_IF_ERROR(c.ExecuteDeferred(sql, {SqlBlob{append.points}, append.chunk_id}));
+  }
+  return OkStatus();
 }
 
 // Inserts new chunks; each key's last inserted chunk becomes its tail (chunk ids increase).
@@ -298,7 +293,6 @@ Status WriteMetrics(SqlConnection& c, int64_t run_key, const std::vector<KeyPoin
 
 // Merges metric-only batches in arrival order into one (points concatenated per key).
 std::vector<KeyPoints> MergeBatches(const std::vector<std::vector<KeyPoints>*>& batches) {
-  if (batches.size() == 1) return *batches.front();
   std::vector<KeyPoints> merged;
   std::unordered_map<std::string, size_t> index;
   for (const std::vector<KeyPoints>* batch : batches) {
@@ -359,17 +353,21 @@ Status SqlTrackingStore::LogBatch(std::string_view run_id, const RunBatch& batch
     key.points.push_back(point);
   }
 
-  if (params.empty() && tags.empty()) {
+  if (params.empty() && tags.empty() && !db_->groups_writes()) {
     // Metric-only batches of one run are combined with those queued beside them. Sound because
     // such a batch can fail only for reasons every batch of the run shares (the run is missing
-    // or not active, the database failed), so the group's status is each member's own.
+    // or not active, the database failed), so the group's status is each member's own. (Where
+    // the database already groups writes into shared commits, SQLite, a second queue in front
+    // of it only adds thread hand-offs: measured 10 % fewer log-metric requests/s.)
     return metric_writes_.Submit(
         run_id, &metrics, [&](const std::vector<std::vector<KeyPoints>*>& group) -> Status {
-          const std::vector<KeyPoints> merged = MergeBatches(group);
+          std::vector<KeyPoints> merged;
+          if (group.size() > 1) merged = MergeBatches(group);
+          const std::vector<KeyPoints>& keys = group.size() > 1 ? merged : *group.front();
           return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
             std::unordered_map<std::string, LatestRow> latest;
-            ASSIGN_OR_RETURN(RunKeyStage run, LoadRun(c, run_id, merged, &latest));
-            return WriteMetrics(c, run.run_key, merged, latest);
+            ASSIGN_OR_RETURN(RunKeyStage run, LoadRun(c, run_id, keys, &latest));
+            return WriteMetrics(c, run.run_key, keys, latest);
           });
         });
   }
