@@ -67,6 +67,13 @@ class WriteCombiner {
     }
   }
 
+  // How many writes of `key` wait (not counting ones being written).
+  size_t WaitingForTest(std::string_view key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = keys_.find(std::string(key));
+    return it == keys_.end() ? 0 : it->second.waiting.size();
+  }
+
  private:
   struct Pending {
     Payload* payload;
