@@ -123,6 +123,10 @@ def test_postgres_server_starts_on_an_upgraded_database(tmp_path, pg_cluster, pg
         assert rows == [("0", "Default"), (exp, "made-through-the-server")], rows
     finally:
         assert server.terminate() == 0, server.log()
+    # the startup line names the store, without its password
+    log = server.log()
+    assert f"postgresql://{pg_cluster.superuser}:***@" in log, log
+    assert pg_cluster.password not in log + result.stdout + result.stderr
 
 
 def test_postgres_database_newer_than_the_binary_is_refused(tmp_path, pg_cluster, pg_database):
@@ -150,6 +154,7 @@ def test_postgres_wrong_password_fails_fast_with_a_clear_message(tmp_path, pg_cl
         out = result.stdout + result.stderr
         assert result.returncode != 0, out
         assert "password authentication failed" in out, out
+        assert "not-the-password" not in out, out
     # nothing was created with the rejected login
     assert pg_cluster.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", db=_pg_name(good)) == [("0",)]
 
