@@ -143,7 +143,7 @@ if [[ $BACKEND == postgres ]]; then
   "$PY" "$HERE/../tests/e2e/pg_cluster.py" start "$PG_STATE" >"$TMP/pg-start.log" 2>&1 \
     || { log "PostgreSQL did not start:"; cat "$TMP/pg-start.log"; exit 1; }
   STORE_URI=$("$PY" "$HERE/../tests/e2e/pg_cluster.py" createdb "$PG_STATE" bench)
-  log "PostgreSQL: $("$PY" "$HERE/../tests/e2e/pg_cluster.py" psql "$PG_STATE" bench 'SHOW server_version' | head -1), default settings"
+  log "PostgreSQL: $("$PY" "$HERE/../tests/e2e/pg_cluster.py" psql "$PG_STATE" bench 'SHOW server_version' | head -1), settings of tests/e2e/pg_cluster.py"
 fi
 log "starting $BIN on $BASE ($BACKEND; data in $TMP)"
 "$BIN" server --host 127.0.0.1 --port "$PORT" --backend-store-uri "$STORE_URI" \
