@@ -210,6 +210,7 @@ StatusOr<int> MigrateSchema(SqlDatabase& db, const MigrationContext& context) {
     if (migration.version <= version) continue;
     bool applied_here = false;
     RETURN_IF_ERROR(db.Transact(TxnMode::kWrite, [&](SqlConnection& connection) -> Status {
+      applied_here = false;  // (the body may run again after a lost connection)
       // Another process may have got here first.
       RETURN_IF_ERROR(LockMigrations(connection));
       ASSIGN_OR_RETURN(int current, CurrentVersion(connection));

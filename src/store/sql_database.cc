@@ -109,8 +109,9 @@ Status SqlDatabase::TransactOnce(TxnMode mode, const std::function<Status(SqlCon
   if (status.ok()) {
     status = connection.Commit();
     if (status.ok()) return status;
-    // A commit that failed may still have happened: never retried.
-  } else if (status.code() == StatusCode::kUnavailable) {
+    // A commit lost with its connection may still have happened: never retried as dead. (A
+    // body's first statement needs an answer, so a dead pooled connection shows before COMMIT.)
+  } else if (status.code() == StatusCode::kUnavailable && options_.retry_lost_connections) {
     // The connection died before COMMIT was sent, so the database rolled the transaction back:
     // safe to run it again on a fresh connection.
     *connection_was_dead = true;
@@ -133,6 +134,8 @@ Status SqlDatabase::TransactOne(TxnMode mode, const std::function<Status(SqlConn
       DropIdle();
       continue;
     }
+    // kAborted (deadlock, serialization failure) means the database rolled the transaction back,
+    // also when COMMIT reports it, so running it again cannot apply it twice.
     if (status.code() == StatusCode::kAborted && attempt < kAbortedRetries) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1 << attempt));
       continue;

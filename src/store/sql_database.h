@@ -35,6 +35,9 @@ class SqlDatabase {
     int max_readers = 8;            // read connections, opened on demand
     bool single_writer = true;      // writes on one dedicated connection (SQLite)
     bool reads_use_writer = false;  // reads too (an in-memory database has one connection)
+    // Connections can be lost (a database over the network): a transaction whose connection
+    // turns out dead before COMMIT is retried once on a fresh one.
+    bool retry_lost_connections = false;
     // How long a transaction waits for a free pooled connection before kUnavailable.
     std::chrono::milliseconds acquire_timeout = std::chrono::minutes(10);
   };

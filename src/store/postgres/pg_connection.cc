@@ -73,7 +73,9 @@ void StoreBigEndian(uint64_t v, char* out) {
 // One row of a binary-format result.
 class PgRow final : public SqlRow {
  public:
-  explicit PgRow(const PGresult* result) : result_(result) {}
+  // One text slot per column, made up front: views into them must survive later GetText calls.
+  explicit PgRow(const PGresult* result)
+      : result_(result), formatted_(static_cast<size_t>(PQnfields(result))) {}
   void set_row(int row) { row_ = row; }
 
   int size() const override { return PQnfields(result_); }
@@ -140,10 +142,7 @@ class PgRow final : public SqlRow {
     std::from_chars(text.data(), text.data() + text.size(), v);
     return v;
   }
-  std::string& Slot(int column) const {
-    if (formatted_.size() <= static_cast<size_t>(column)) formatted_.resize(column + 1);
-    return formatted_[column];
-  }
+  std::string& Slot(int column) const { return formatted_[column]; }
 
   const PGresult* result_;
   int row_ = 0;
@@ -249,22 +248,12 @@ void PgConnection::ResultDeleter::operator()(pg_result* result) const { PQclear(
 
 StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(const PgOptions& options) {
   const std::string connect_timeout = std::to_string(std::max(1, options.connect_timeout_s));
-  std::string server_options =
-      "-c statement_timeout=" + std::to_string(int64_t{options.statement_timeout_s} * 1000) +
-      " -c client_encoding=UTF8";
   // Our defaults first: settings in the URI (expanded from "dbname") override them.
-  const char* keywords[] = {"connect_timeout",
-                            "application_name",
-                            "keepalives",
-                            "keepalives_idle",
-                            "keepalives_interval",
-                            "keepalives_count",
-                            "options",
-                            "dbname",
-                            nullptr};
-  const char* values[] = {
-      connect_timeout.c_str(),  "mlhub", "1", "30", "10", "3", server_options.c_str(),
-      options.conninfo.c_str(), nullptr};
+  const char* keywords[] = {
+      "connect_timeout",     "application_name", "keepalives", "keepalives_idle",
+      "keepalives_interval", "keepalives_count", "dbname",     nullptr};
+  const char* values[] = {connect_timeout.c_str(),  "mlhub", "1", "30", "10", "3",
+                          options.conninfo.c_str(), nullptr};
   pg_conn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return UnavailableError("cannot connect to PostgreSQL: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -276,7 +265,14 @@ StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(const PgOptions& opti
   // NOTICEs ("relation already exists, skipping") are not for the server's log.
   PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);
-  return std::unique_ptr<PgConnection>(new PgConnection(conn));
+  std::unique_ptr<PgConnection> connection(new PgConnection(conn));
+  // Session settings are set here rather than through libpq's "options", which a URI's own
+  // options= would replace. Constants only: nothing of a request is in this text.
+  const std::string settings =
+      "SET statement_timeout = " + std::to_string(int64_t{options.statement_timeout_s} * 1000) +
+      "; SET client_encoding = 'UTF8'";
+  RETURN_IF_ERROR(connection->Command(settings.c_str()));
+  return connection;
 }
 
 PgConnection::~PgConnection() { PQfinish(conn_); }
@@ -496,6 +492,7 @@ StatusOr<std::unique_ptr<SqlDatabase>> OpenPostgresDatabase(const PgOptions& opt
   SqlDatabase::Options pool;
   pool.max_readers = std::max(1, options.pool_size);
   pool.single_writer = false;
+  pool.retry_lost_connections = true;
   pool.acquire_timeout = std::chrono::seconds(std::max(1, options.connect_timeout_s));
   SqlDatabase::ConnectionFactory factory = [options]() -> StatusOr<std::unique_ptr<SqlConnection>> {
     ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> connection, PgConnection::Open(options));

@@ -150,8 +150,26 @@ TEST_F(PgTest, ErrorsMapToStatusCodes) {
   EXPECT_EQ(rows, 1);
 }
 
+TEST_F(PgTest, NumbersReadAsTextStayValidForTheWholeRow) {
+  ASSERT_TRUE(c_->Query("SELECT 1234567::int8, 7654321::int8, 42::int4, 0.5::float8", {},
+                        [](const SqlRow& r) {
+                          const std::string_view a = r.GetText(0);
+                          const std::string_view b = r.GetText(1);
+                          const std::string_view c = r.GetText(2);
+                          const std::string_view d = r.GetText(3);
+                          EXPECT_EQ(a, "1234567");  // still valid after the later columns
+                          EXPECT_EQ(b, "7654321");
+                          EXPECT_EQ(c, "42");
+                          EXPECT_EQ(d, "0.5");
+                          return false;
+                        })
+                  .ok());
+}
+
 TEST_F(PgTest, AStatementOverItsTimeoutIsDeadlineExceeded) {
   PgOptions options = options_;
+  // The URI's own options= must not drop the statement timeout.
+  options.conninfo += "?options=-c%20work_mem%3D8MB";
   options.statement_timeout_s = 1;
   auto c = PgConnection::Open(options);
   ASSERT_TRUE(c.ok());
