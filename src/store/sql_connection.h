@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 #include "common/status.h"
@@ -102,6 +103,15 @@ class SqlConnection {
   virtual Status ExecuteDeferred(std::string_view sql, std::span<const SqlValue> params) {
     return Execute(sql, params, nullptr);
   }
+  // Runs one query whose rows the caller needs only by its next non-deferred call on this
+  // connection. A driver may send it without waiting (PostgreSQL: with the next statement that
+  // needs an answer) and call `on_row` during that later call; errors surface there too. So
+  // `on_row`, and what it captures, must live until then, and it must not run statements; rows
+  // not yet delivered when the transaction ends are dropped.
+  virtual Status QueryDeferred(std::string_view sql, std::span<const SqlValue> params,
+                               SqlRowCallback on_row) {
+    return Query(sql, params, on_row);
+  }
   // Runs one statement and calls `on_row` for each result row. `on_row` may run other
   // statements on this connection.
   virtual Status Query(std::string_view sql, std::span<const SqlValue> params,
@@ -121,6 +131,11 @@ class SqlConnection {
   }
   Status ExecuteDeferred(std::string_view sql, std::initializer_list<SqlValue> params) {
     return ExecuteDeferred(sql, std::span<const SqlValue>(params.begin(), params.size()));
+  }
+  Status QueryDeferred(std::string_view sql, std::initializer_list<SqlValue> params,
+                       SqlRowCallback on_row) {
+    return QueryDeferred(sql, std::span<const SqlValue>(params.begin(), params.size()),
+                         std::move(on_row));
   }
   Status Query(std::string_view sql, std::initializer_list<SqlValue> params,
                const SqlRowCallback& on_row) {

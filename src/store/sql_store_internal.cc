@@ -76,7 +76,8 @@ Status LoadRunData(SqlConnection& connection, const std::vector<int64_t>& run_ke
   std::unordered_map<int64_t, std::pair<Run*, size_t>> inputs;
   return ForEachKeyBatch(run_keys, [&](std::string_view in, std::span<const SqlValue> p) {
     const std::string in_list(in);
-    RETURN_IF_ERROR(connection.Query(
+    // The first three travel with the inputs query in one round trip where the driver can.
+    RETURN_IF_ERROR(connection.QueryDeferred(
         "SELECT run_key, key, value, timestamp, step, is_nan FROM latest_metrics "
         "WHERE run_key IN (" +
             in_list + ")",
@@ -90,13 +91,13 @@ Status LoadRunData(SqlConnection& connection, const std::vector<int64_t>& run_ke
           by_key[row.GetInt(0)]->metrics.push_back(std::move(metric));
           return true;
         }));
-    RETURN_IF_ERROR(connection.Query(
+    RETURN_IF_ERROR(connection.QueryDeferred(
         "SELECT run_key, key, value FROM params WHERE run_key IN (" + in_list + ")", p,
         [&](const SqlRow& row) {
           by_key[row.GetInt(0)]->params.push_back({Str(row.GetText(1)), Str(row.GetText(2))});
           return true;
         }));
-    RETURN_IF_ERROR(connection.Query(
+    RETURN_IF_ERROR(connection.QueryDeferred(
         "SELECT run_key, key, value FROM tags WHERE run_key IN (" + in_list + ")", p,
         [&](const SqlRow& row) {
           by_key[row.GetInt(0)]->tags.push_back({Str(row.GetText(1)), Str(row.GetText(2))});

@@ -341,11 +341,12 @@ Status PgConnection::Send(const char* sql) {
   if (PQsendQueryParams(conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
     return Error(nullptr, sql);
   }
-  ++in_flight_;
+  in_flight_.emplace_back();
   return OkStatus();
 }
 
-Status PgConnection::SendPrepared(const std::string& name, std::span<const SqlValue> params) {
+Status PgConnection::SendPrepared(const std::string& name, std::span<const SqlValue> params,
+                                  SqlRowCallback on_row) {
   if (pending_begin_ != nullptr) RETURN_IF_ERROR(Send(std::exchange(pending_begin_, nullptr)));
   if (!in_pipeline_) {
     if (PQenterPipelineMode(conn_) != 1) return Error(nullptr, name);
@@ -356,20 +357,21 @@ Status PgConnection::SendPrepared(const std::string& name, std::span<const SqlVa
                           bound.formats(), /*resultFormat=*/1) != 1) {
     return Error(nullptr, name);
   }
-  ++in_flight_;
+  in_flight_.push_back(std::move(on_row));
   return OkStatus();
 }
 
-Status PgConnection::Sync(Result* last) {
+Status PgConnection::Sync(Result* last, bool deliver_rows) {
   if (!in_pipeline_) return OkStatus();
-  const int count = std::exchange(in_flight_, 0);
+  std::vector<SqlRowCallback> in_flight;
+  in_flight.swap(in_flight_);
   Status first;
   if (PQpipelineSync(conn_) != 1) {
     first = Error(nullptr, "pipeline sync");
   } else {
     // Each statement's result is followed by a null; the sync point closes the pipeline. After
     // an error the server skips the rest (PGRES_PIPELINE_ABORTED) up to the sync point.
-    for (int i = 0; i < count; ++i) {
+    for (size_t i = 0; i < in_flight.size(); ++i) {
       Result result(PQgetResult(conn_));
       if (result == nullptr) {
         if (first.ok()) first = Error(nullptr, "pipeline");
@@ -381,7 +383,15 @@ Status PgConnection::Sync(Result* last) {
                     ? AbortedError("PostgreSQL skipped a statement after an earlier error")
                     : Error(result.get(), "a pipelined statement");
       }
-      if (i == count - 1 && last != nullptr) *last = std::move(result);
+      if (first.ok() && deliver_rows && in_flight[i]) {  // a deferred query's rows, delivered now
+        PgRow row(result.get());
+        const int rows = PQntuples(result.get());
+        for (int r = 0; r < rows; ++r) {
+          row.set_row(r);
+          if (!in_flight[i](row)) break;
+        }
+      }
+      if (i == in_flight.size() - 1 && last != nullptr) *last = std::move(result);
       Result end(PQgetResult(conn_));
     }
     Result sync(PQgetResult(conn_));
@@ -403,7 +413,7 @@ StatusOr<PgConnection::Result> PgConnection::Run(std::string_view sql,
   if (in_pipeline_ || pending_begin_ != nullptr) {
     // Goes with what is queued (BEGIN, deferred statements) in one round trip.
     Result result;
-    RETURN_IF_ERROR(SendPrepared(*name, params));
+    RETURN_IF_ERROR(SendPrepared(*name, params, nullptr));
     RETURN_IF_ERROR(Sync(&result));
     return result;
   }
@@ -429,7 +439,13 @@ Status PgConnection::Execute(std::string_view sql, std::span<const SqlValue> par
 
 Status PgConnection::ExecuteDeferred(std::string_view sql, std::span<const SqlValue> params) {
   ASSIGN_OR_RETURN(const std::string* name, Prepare(sql, params));
-  return SendPrepared(*name, params);
+  return SendPrepared(*name, params, nullptr);
+}
+
+Status PgConnection::QueryDeferred(std::string_view sql, std::span<const SqlValue> params,
+                                   SqlRowCallback on_row) {
+  ASSIGN_OR_RETURN(const std::string* name, Prepare(sql, params));
+  return SendPrepared(*name, params, std::move(on_row));
 }
 
 Status PgConnection::Query(std::string_view sql, std::span<const SqlValue> params,
@@ -466,7 +482,7 @@ Status PgConnection::Commit() {
   if (std::exchange(pending_begin_, nullptr) != nullptr) return OkStatus();  // nothing ran
   if (in_pipeline_) {  // deferred statements and COMMIT in one round trip
     RETURN_IF_ERROR(Send("COMMIT"));
-    return Sync(nullptr);
+    return Sync(nullptr, /*deliver_rows=*/false);
   }
   // COMMIT of a failed transaction "succeeds" as a rollback: catch that instead of reporting OK.
   if (PQtransactionStatus(conn_) == PQTRANS_INERROR) {
@@ -477,7 +493,9 @@ Status PgConnection::Commit() {
 
 Status PgConnection::Rollback() {
   if (std::exchange(pending_begin_, nullptr) != nullptr) return OkStatus();
-  const Status flushed = Sync(nullptr);  // deferred statements are rolled back with the rest
+  // Deferred statements are rolled back with the rest; rows of deferred queries are dropped (the
+  // caller's state they were meant for may be gone).
+  const Status flushed = Sync(nullptr, /*deliver_rows=*/false);
   static_cast<void>(flushed);
   if (in_pipeline_) return UnavailableError("PostgreSQL connection is in an unknown state");
   const PGTransactionStatusType status = PQtransactionStatus(conn_);

@@ -46,9 +46,12 @@ class PgConnection final : public SqlConnection {
   using SqlConnection::Execute;
   using SqlConnection::ExecuteDeferred;
   using SqlConnection::Query;
+  using SqlConnection::QueryDeferred;
   Status Execute(std::string_view sql, std::span<const SqlValue> params,
                  int64_t* rows_affected) override;
   Status ExecuteDeferred(std::string_view sql, std::span<const SqlValue> params) override;
+  Status QueryDeferred(std::string_view sql, std::span<const SqlValue> params,
+                       SqlRowCallback on_row) override;
   Status Query(std::string_view sql, std::span<const SqlValue> params,
                const SqlRowCallback& on_row) override;
   Status Begin(TxnMode mode) override;
@@ -73,10 +76,12 @@ class PgConnection final : public SqlConnection {
   // The statement-cache key of (sql, parameter types), in key_buffer_.
   const std::string& StatementKey(std::string_view sql, std::span<const SqlValue> params);
   // Pipeline mode: statements are sent without waiting; Sync sends them off and reads every
-  // result, returning the first error (and, in `last`, the last statement's result).
+  // result, returning the first error (and, in `last`, the last statement's result), and hands
+  // deferred queries' rows to their callbacks (not from Commit or Rollback).
   Status Send(const char* sql);
-  Status SendPrepared(const std::string& name, std::span<const SqlValue> params);
-  Status Sync(Result* last);
+  Status SendPrepared(const std::string& name, std::span<const SqlValue> params,
+                      SqlRowCallback on_row);
+  Status Sync(Result* last, bool deliver_rows = true);
   // Runs a statement without parameters or rows (transaction control), unprepared.
   Status Command(const char* sql);
   Status Error(const pg_result* result, std::string_view sql) const;
@@ -84,7 +89,9 @@ class PgConnection final : public SqlConnection {
   pg_conn* conn_;
   const char* pending_begin_ = nullptr;  // BEGIN still to be sent, with the next statement
   bool in_pipeline_ = false;
-  int in_flight_ = 0;  // statements sent in the pipeline whose results are unread
+  // Statements sent in the pipeline whose results are unread, in order: for a deferred query the
+  // callback its rows go to, else empty.
+  std::vector<SqlRowCallback> in_flight_;
   // (SQL text + '\0' + parameter type signature) -> server-side statement name
   std::unordered_map<std::string, std::string> statements_;
   int next_statement_ = 0;

@@ -214,6 +214,45 @@ TEST_F(PgTest, DeferredStatementsTravelWithTheNextAnswerAndFailTheTransaction) {
   EXPECT_EQ(Count("d"), 4);
 }
 
+TEST_F(PgTest, DeferredQueriesDeliverTheirRowsWithTheNextAnswer) {
+  ASSERT_TRUE(c_->Execute("CREATE TABLE q (k BIGINT)").ok());
+  ASSERT_TRUE(c_->Execute("INSERT INTO q VALUES (1), (2), (3)").ok());
+  std::vector<int64_t> first, second;
+  ASSERT_TRUE(c_->Begin(TxnMode::kRead).ok());
+  ASSERT_TRUE(c_->QueryDeferred("SELECT k FROM q WHERE k < ? ORDER BY k", {int64_t{3}},
+                                [&](const SqlRow& r) {
+                                  first.push_back(r.GetInt(0));
+                                  return true;
+                                })
+                  .ok());
+  ASSERT_TRUE(c_->QueryDeferred("SELECT k FROM q ORDER BY k DESC", {}, [&](const SqlRow& r) {
+                  second.push_back(r.GetInt(0));
+                  return second.size() < 2;  // stopping early is allowed
+                }).ok());
+  int64_t count = 0;
+  ASSERT_TRUE(c_->Query("SELECT COUNT(*) FROM q", {}, [&](const SqlRow& r) {
+                  count = r.GetInt(0);
+                  return false;
+                }).ok());
+  EXPECT_EQ(first, std::vector<int64_t>({1, 2}));
+  EXPECT_EQ(second, std::vector<int64_t>({3, 2}));
+  EXPECT_EQ(count, 3);
+  // Rows still undelivered when the transaction ends are dropped, not handed to a dead caller.
+  bool called = false;
+  ASSERT_TRUE(c_->QueryDeferred("SELECT 1", {}, [&](const SqlRow&) {
+                  called = true;
+                  return true;
+                }).ok());
+  EXPECT_TRUE(c_->Commit().ok());
+  EXPECT_FALSE(called);
+  // A failing deferred query fails the next call.
+  ASSERT_TRUE(c_->Begin(TxnMode::kRead).ok());
+  ASSERT_TRUE(c_->QueryDeferred("SELECT k / 0 FROM q", {}, [](const SqlRow&) { return true; })
+                  .ok());
+  EXPECT_FALSE(c_->Query("SELECT 1", {}, [](const SqlRow&) { return true; }).ok());
+  EXPECT_TRUE(c_->Rollback().ok());
+}
+
 TEST_F(PgTest, ReadTransactionsAreReadOnlySnapshots) {
   ASSERT_TRUE(c_->Execute("CREATE TABLE s (k BIGINT)").ok());
   auto other = PgConnection::Open(options_);
@@ -341,8 +380,8 @@ TEST_F(PgTest, AWriterThatWaitedForTheRunLockSeesWhatThePreviousWriterCommitted)
   ASSERT_TRUE(holder.ok());
   ASSERT_TRUE((*holder)->Begin(TxnMode::kWrite).ok());
   ASSERT_TRUE((*holder)
-                  ->Query("SELECT 1 FROM runs WHERE run_id = ? FOR NO KEY UPDATE",
-                          {new_run.run_id}, [](const SqlRow&) { return true; })
+                  ->Query("SELECT 1 FROM runs WHERE run_id = ? FOR NO KEY UPDATE", {new_run.run_id},
+                          [](const SqlRow&) { return true; })
                   .ok());
   Status waited;
   std::thread writer([&] { waited = log(2, 2); });

@@ -37,6 +37,7 @@ class SqliteConnection final : public SqlConnection {
 
   using SqlConnection::Execute;
   using SqlConnection::ExecuteDeferred;
+  using SqlConnection::QueryDeferred;
   using SqlConnection::Query;
   Status Execute(std::string_view sql, std::span<const SqlValue> params,
                  int64_t* rows_affected) override;
