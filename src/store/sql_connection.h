@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// SqlConnection: the small driver interface the SQL stores are written against (SQLite now,
-// PostgreSQL later). SQL text uses `?` placeholders; values are always bound, never spliced in.
+// SqlConnection: the small driver interface the SQL stores are written against (SQLite and
+// PostgreSQL). SQL text uses `?` placeholders; values are always bound, never spliced in.
 // A connection is used by one thread at a time (SqlDatabase hands them out); it caches prepared
 // statements. SqlDialect describes the few places where the SQL text differs between databases.
 #pragma once
@@ -50,11 +50,8 @@ enum class TxnMode {
 // still in them; the driver rewrites `?` to its own style (e.g. `$1`) when it prepares.
 class SqlDialect {
  public:
-  enum class PlaceholderStyle { kQuestionMark, kDollarNumber };
-
   virtual ~SqlDialect() = default;
   virtual std::string_view name() const = 0;
-  virtual PlaceholderStyle placeholder_style() const = 0;
   // `expr LIKE ?`, matching case-sensitively (MLflow's LIKE).
   virtual std::string CaseSensitiveLike(std::string_view expr) const = 0;
   // `expr ILIKE ?`, matching case-insensitively.

@@ -31,7 +31,6 @@ constexpr std::string_view kMigrationLock = "SELECT pg_advisory_xact_lock(781272
 class PgDialectImpl final : public SqlDialect {
  public:
   std::string_view name() const override { return "postgresql"; }
-  PlaceholderStyle placeholder_style() const override { return PlaceholderStyle::kDollarNumber; }
   std::string CaseSensitiveLike(std::string_view expr) const override {
     return std::string(expr) + " LIKE ?";
   }

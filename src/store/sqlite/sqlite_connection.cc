@@ -15,7 +15,6 @@ constexpr size_t kMaxCachedStatements = 256;
 class SqliteDialectImpl final : public SqlDialect {
  public:
   std::string_view name() const override { return "sqlite"; }
-  PlaceholderStyle placeholder_style() const override { return PlaceholderStyle::kQuestionMark; }
   // Case-sensitive because every connection sets PRAGMA case_sensitive_like=ON.
   std::string CaseSensitiveLike(std::string_view expr) const override {
     return std::string(expr) + " LIKE ?";
