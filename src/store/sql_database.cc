@@ -41,7 +41,7 @@ StatusOr<std::unique_ptr<SqlDatabase>> SqlDatabase::Create(ConnectionFactory fac
                                                            const Options& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<SqlConnection> first, factory());
   Options effective = options;
-  if (effective.max_readers < 1) effective.max_readers = 1;
+  if (effective.max_pooled < 1) effective.max_pooled = 1;
   return std::unique_ptr<SqlDatabase>(
       new SqlDatabase(std::move(factory), effective, std::move(first)));
 }
@@ -55,8 +55,8 @@ StatusOr<SqlDatabase::Lease> SqlDatabase::Acquire(TxnMode mode) {
   }
   std::unique_lock<std::mutex> lock(pool_mu_);
   if (!pool_cv_.wait_for(lock, options_.acquire_timeout,
-                         [&] { return !idle_.empty() || open_pooled_ < options_.max_readers; })) {
-    return UnavailableError("all " + std::to_string(options_.max_readers) +
+                         [&] { return !idle_.empty() || open_pooled_ < options_.max_pooled; })) {
+    return UnavailableError("all " + std::to_string(options_.max_pooled) +
                             " database connections are busy");
   }
   if (!idle_.empty()) {

@@ -32,7 +32,9 @@ class SqlDatabase {
   using ConnectionFactory = std::function<StatusOr<std::unique_ptr<SqlConnection>>()>;
 
   struct Options {
-    int max_readers = 8;            // read connections, opened on demand
+    // Pooled connections, opened on demand: SQLite's readers (beside the writer), or every
+    // connection where there is no single writer (PostgreSQL).
+    int max_pooled = 8;
     bool single_writer = true;      // writes on one dedicated connection (SQLite)
     bool reads_use_writer = false;  // reads too (an in-memory database has one connection)
     // Connections can be lost (a database over the network): a transaction whose connection

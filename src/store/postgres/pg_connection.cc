@@ -507,7 +507,7 @@ Status PgConnection::Rollback() {
 
 StatusOr<std::unique_ptr<SqlDatabase>> OpenPostgresDatabase(const PgOptions& options) {
   SqlDatabase::Options pool;
-  pool.max_readers = std::max(1, options.pool_size);
+  pool.max_pooled = std::max(1, options.pool_size);
   pool.single_writer = false;
   pool.retry_lost_connections = true;
   pool.acquire_timeout = std::chrono::seconds(std::max(1, options.connect_timeout_s));

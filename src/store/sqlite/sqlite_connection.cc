@@ -279,7 +279,7 @@ Status SqliteConnection::Rollback() {
 
 StatusOr<std::unique_ptr<SqlDatabase>> OpenSqliteDatabase(const SqliteOptions& options) {
   SqlDatabase::Options pool;
-  pool.max_readers = options.max_readers;
+  pool.max_pooled = options.max_readers;
   pool.single_writer = true;
   pool.reads_use_writer = IsMemoryPath(options.path);
   SqlDatabase::ConnectionFactory factory = [options]() -> StatusOr<std::unique_ptr<SqlConnection>> {

@@ -250,7 +250,7 @@ TEST(SqliteDatabaseTest, PoolWithoutADedicatedWriterSharesFewConnections) {
   SqliteOptions options;
   options.path = dir.File("pool.sqlite");
   SqlDatabase::Options pool;
-  pool.max_readers = 2;
+  pool.max_pooled = 2;
   pool.single_writer = false;  // writes take pooled connections too (as PostgreSQL will)
   auto db = SqlDatabase::Create(
       [&]() -> StatusOr<std::unique_ptr<SqlConnection>> {
