@@ -72,9 +72,7 @@ void StoreBigEndian(uint64_t v, char* out) {
 // One row of a binary-format result.
 class PgRow final : public SqlRow {
  public:
-  // One text slot per column, made up front: views into them must survive later GetText calls.
-  explicit PgRow(const PGresult* result)
-      : result_(result), formatted_(static_cast<size_t>(PQnfields(result))) {}
+  explicit PgRow(const PGresult* result) : result_(result) {}
   void set_row(int row) { row_ = row; }
 
   int size() const override { return PQnfields(result_); }
@@ -141,7 +139,12 @@ class PgRow final : public SqlRow {
     std::from_chars(text.data(), text.data() + text.size(), v);
     return v;
   }
-  std::string& Slot(int column) const { return formatted_[column]; }
+  // All slots are made at the first use, never later: views into them must survive later
+  // GetText calls (and most results never need one, so queries pay nothing for them).
+  std::string& Slot(int column) const {
+    if (formatted_.empty()) formatted_.resize(static_cast<size_t>(PQnfields(result_)));
+    return formatted_[column];
+  }
 
   const PGresult* result_;
   int row_ = 0;
