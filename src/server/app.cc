@@ -15,8 +15,10 @@
 #include "http/http_server.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "registry/api/registry_routes.h"
+#include "registry/registry_service.h"
 #include "store/store_factory.h"
-#include "tracking/api/mlflow_error.h"
+#include "rest/mlflow_error.h"
 #include "tracking/api/tracking_routes.h"
 #include "tracking/tracking_service.h"
 
@@ -134,10 +136,9 @@ int RunServer(const ServerConfig& config) {
   store_config.connect_timeout_s = config.db_connect_timeout_s;
   store_config.statement_timeout_s = config.db_statement_timeout_s;
   const std::string store_uri = store::RedactBackendStoreUri(config.backend_store_uri);
-  auto tracking_store = store::OpenTrackingStore(store_config);
-  if (!tracking_store.ok()) {
-    spdlog::error("cannot open the backend store {}: {}", store_uri,
-                  tracking_store.status().message());
+  auto stores = store::OpenStores(store_config);
+  if (!stores.ok()) {
+    spdlog::error("cannot open the backend store {}: {}", store_uri, stores.status().message());
     return 1;
   }
   auto artifact_store = artifacts::CreateArtifactStore(config.artifacts_destination);
@@ -148,18 +149,20 @@ int RunServer(const ServerConfig& config) {
   }
 
   SystemClock clock;
-  tracking::TrackingService tracking(**tracking_store, clock);
+  tracking::TrackingService tracking(*stores->tracking, clock);
+  registry::RegistryService registry(*stores->registry, *stores->tracking, clock);
   http::HttpMetrics metrics;
   http::Router router;
   // Requests the transport refuses (too large, malformed) are answered as MLflow errors too.
   router.SetTransportErrorResponder([](int status, std::string_view message) {
     std::string text(message);
-    return tracking::api::ErrorResponse(status >= 500 ? InternalError(text)
+    return rest::ErrorResponse(status >= 500 ? InternalError(text)
                                                       : InvalidArgumentError(text));
   });
   AddOperationalRoutes(router, metrics);
   tracking::api::AddExperimentRoutes(router, tracking);
   tracking::api::AddRunRoutes(router, tracking, **artifact_store);
+  registry::api::AddRegistryRoutes(router, registry);
   if (config.serve_artifacts) {
     tracking::api::AddArtifactProxyRoutes(router, **artifact_store);
   } else {

@@ -144,6 +144,61 @@ Status MigrateToV1(SqlConnection& connection, const MigrationContext& context) {
       {JoinArtifactUri(context.default_artifact_root, "0"), context.now, context.now});
 }
 
+// Version 2: the model registry. Models and versions are keyed inside the database by integers
+// (model_key, version_key), so a rename touches one row. registered_models.next_version is the
+// number the next version gets: it only grows, so numbers are never reused after a delete, and
+// taking it (an UPDATE) locks the model's row, so concurrent creators get distinct numbers. An
+// alias references its version's row and goes with it.
+constexpr const char* kV2Tables[] = {
+    R"(CREATE TABLE registered_models (
+  model_key {AUTO_ID},
+  name TEXT NOT NULL UNIQUE,
+  creation_timestamp BIGINT NOT NULL,
+  last_updated_timestamp BIGINT NOT NULL,
+  description TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  next_version BIGINT NOT NULL))",
+    R"(CREATE TABLE registered_model_tags (
+  model_key BIGINT NOT NULL REFERENCES registered_models (model_key) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_key, key)){WITHOUT_ROWID})",
+    R"(CREATE TABLE model_versions (
+  version_key {AUTO_ID},
+  model_key BIGINT NOT NULL REFERENCES registered_models (model_key) ON DELETE CASCADE,
+  version BIGINT NOT NULL,
+  creation_timestamp BIGINT NOT NULL,
+  last_updated_timestamp BIGINT NOT NULL,
+  user_id TEXT NOT NULL,
+  current_stage TEXT NOT NULL,
+  description TEXT NOT NULL,
+  source TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  run_link TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_message TEXT NOT NULL,
+  UNIQUE (model_key, version)))",
+    "CREATE INDEX model_versions_by_update ON model_versions (last_updated_timestamp)",
+    R"(CREATE TABLE model_version_tags (
+  version_key BIGINT NOT NULL REFERENCES model_versions (version_key) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (version_key, key)){WITHOUT_ROWID})",
+    R"(CREATE TABLE registered_model_aliases (
+  model_key BIGINT NOT NULL REFERENCES registered_models (model_key) ON DELETE CASCADE,
+  alias TEXT NOT NULL,
+  version_key BIGINT NOT NULL REFERENCES model_versions (version_key) ON DELETE CASCADE,
+  PRIMARY KEY (model_key, alias)){WITHOUT_ROWID})",
+    "CREATE INDEX registered_model_aliases_by_version ON registered_model_aliases (version_key)",
+};
+
+Status MigrateToV2(SqlConnection& connection, const MigrationContext&) {
+  for (const char* statement : kV2Tables) {
+    RETURN_IF_ERROR(connection.Execute(Ddl(statement, connection.dialect())));
+  }
+  return OkStatus();
+}
+
 struct Migration {
   int version;
   const char* description;
@@ -153,6 +208,7 @@ struct Migration {
 const std::vector<Migration>& Migrations() {
   static const auto* const migrations = new std::vector<Migration>{
       {1, "experiments, runs, params, tags, chunked metrics, inputs", &MigrateToV1},
+      {2, "model registry: registered models, versions, tags, aliases", &MigrateToV2},
   };
   return *migrations;
 }

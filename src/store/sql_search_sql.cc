@@ -2,6 +2,7 @@
 #include "store/sql_search_sql.h"
 
 #include <set>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -35,6 +36,21 @@ constexpr AttributeColumn kExperimentAttributes[] = {
     {"creation_time", "e.creation_time", ColumnKind::kNumeric, false},
     {"last_update_time", "e.last_update_time", ColumnKind::kNumeric, false},
     {"lifecycle_stage", "e.lifecycle_stage", ColumnKind::kString, false},
+};
+
+constexpr AttributeColumn kRegisteredModelAttributes[] = {
+    {"name", "m.name", ColumnKind::kString, false},
+    {"creation_timestamp", "m.creation_timestamp", ColumnKind::kNumeric, false},
+    {"last_updated_timestamp", "m.last_updated_timestamp", ColumnKind::kNumeric, false},
+};
+
+constexpr AttributeColumn kModelVersionAttributes[] = {
+    {"name", "m.name", ColumnKind::kString, false},
+    {"run_id", "v.run_id", ColumnKind::kString, false},
+    {"source_path", "v.source", ColumnKind::kString, false},
+    {"version_number", "v.version", ColumnKind::kNumeric, false},
+    {"creation_timestamp", "v.creation_timestamp", ColumnKind::kNumeric, false},
+    {"last_updated_timestamp", "v.last_updated_timestamp", ColumnKind::kNumeric, false},
 };
 
 std::string_view TypeName(EntityType type) {
@@ -86,15 +102,23 @@ bool IsKeyed(EntityType type) {
   return type == EntityType::kMetric || type == EntityType::kParam || type == EntityType::kTag;
 }
 
+std::span<const AttributeColumn> AttributesOf(SearchTarget target) {
+  switch (target) {
+    case SearchTarget::kRuns:
+      return kRunAttributes;
+    case SearchTarget::kExperiments:
+      return kExperimentAttributes;
+    case SearchTarget::kRegisteredModels:
+      return kRegisteredModelAttributes;
+    case SearchTarget::kModelVersions:
+      return kModelVersionAttributes;
+  }
+  return {};
+}
+
 const AttributeColumn* FindAttribute(SearchTarget target, std::string_view key) {
-  if (target == SearchTarget::kRuns) {
-    for (const AttributeColumn& column : kRunAttributes) {
-      if (column.key == key) return &column;
-    }
-  } else {
-    for (const AttributeColumn& column : kExperimentAttributes) {
-      if (column.key == key) return &column;
-    }
+  for (const AttributeColumn& column : AttributesOf(target)) {
+    if (column.key == key) return &column;
   }
   return nullptr;
 }
@@ -147,8 +171,16 @@ void CollectAnd(const FilterExpr& expr, std::vector<const FilterExpr*>* out) {
 }  // namespace
 
 std::string_view SearchSqlBuilder::TableFor(EntityType type) const {
-  if (target_ == SearchTarget::kExperiments) {
-    return type == EntityType::kTag ? "experiment_tags" : "";
+  if (target_ != SearchTarget::kRuns) {
+    if (type != EntityType::kTag) return "";
+    switch (target_) {
+      case SearchTarget::kExperiments:
+        return "experiment_tags";
+      case SearchTarget::kRegisteredModels:
+        return "registered_model_tags";
+      default:
+        return "model_version_tags";
+    }
   }
   switch (type) {
     case EntityType::kMetric:
@@ -163,11 +195,31 @@ std::string_view SearchSqlBuilder::TableFor(EntityType type) const {
 }
 
 std::string_view SearchSqlBuilder::OwnerColumn() const {
-  return target_ == SearchTarget::kRuns ? "run_key" : "experiment_id";
+  switch (target_) {
+    case SearchTarget::kRuns:
+      return "run_key";
+    case SearchTarget::kExperiments:
+      return "experiment_id";
+    case SearchTarget::kRegisteredModels:
+      return "model_key";
+    case SearchTarget::kModelVersions:
+      return "version_key";
+  }
+  return "";
 }
 
 std::string_view SearchSqlBuilder::OwnerExpr() const {
-  return target_ == SearchTarget::kRuns ? "r.run_key" : "e.experiment_id";
+  switch (target_) {
+    case SearchTarget::kRuns:
+      return "r.run_key";
+    case SearchTarget::kExperiments:
+      return "e.experiment_id";
+    case SearchTarget::kRegisteredModels:
+      return "m.model_key";
+    case SearchTarget::kModelVersions:
+      return "v.version_key";
+  }
+  return "";
 }
 
 std::string SearchSqlBuilder::NewAlias(std::string_view prefix) {
@@ -286,7 +338,7 @@ StatusOr<OrderSql> SearchSqlBuilder::Order(const std::vector<OrderBy>& order_by,
       terms.push_back(std::move(term));
       continue;
     }
-    if (!IsKeyed(key.type) || target_ == SearchTarget::kExperiments) {
+    if (!IsKeyed(key.type) || target_ != SearchTarget::kRuns) {
       return InvalidArgumentError("invalid order_by key " + std::string(TypeName(key.type)) + ".'" +
                                   key.key + "'");
     }
@@ -311,12 +363,26 @@ StatusOr<OrderSql> SearchSqlBuilder::Order(const std::vector<OrderBy>& order_by,
       terms.push_back("(" + a + ".value IS NULL), " + a + ".value" + direction);
     }
   }
-  if (target_ == SearchTarget::kRuns) {
-    if (!attributes.contains("r.start_time")) terms.push_back("r.start_time DESC");
-    if (!attributes.contains("r.run_id")) terms.push_back("r.run_id ASC");
-  } else {
-    if (order_by.empty()) terms.push_back("e.creation_time DESC");
-    if (!attributes.contains("e.experiment_id")) terms.push_back("e.experiment_id ASC");
+  // MLflow's tie-breakers (and default orders) per entity.
+  switch (target_) {
+    case SearchTarget::kRuns:
+      if (!attributes.contains("r.start_time")) terms.push_back("r.start_time DESC");
+      if (!attributes.contains("r.run_id")) terms.push_back("r.run_id ASC");
+      break;
+    case SearchTarget::kExperiments:
+      if (order_by.empty()) terms.push_back("e.creation_time DESC");
+      if (!attributes.contains("e.experiment_id")) terms.push_back("e.experiment_id ASC");
+      break;
+    case SearchTarget::kRegisteredModels:
+      if (!attributes.contains("m.name")) terms.push_back("m.name ASC");
+      break;
+    case SearchTarget::kModelVersions:
+      if (!attributes.contains("v.last_updated_timestamp")) {
+        terms.push_back("v.last_updated_timestamp DESC");
+      }
+      if (!attributes.contains("m.name")) terms.push_back("m.name ASC");
+      if (!attributes.contains("v.version")) terms.push_back("v.version DESC");
+      break;
   }
   for (size_t i = 0; i < terms.size(); ++i) {
     if (i > 0) out.terms.append(", ");

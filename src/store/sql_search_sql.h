@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Building blocks for searches as parameterised SQL over `runs r` or `experiments e`: a filter
+// Building blocks for searches as parameterised SQL over `runs r`, `experiments e`,
+// `registered_models m` or `model_versions v` (joined to its model as m): a filter
 // split into its top-level AND clauses (each a WHERE condition; metric/param/tag comparisons also
 // kept whole so a query can be driven through their table's index), and ORDER BY terms with the
 // LEFT JOINs they need and MLflow's tie-breakers. User values only travel as bound parameters.
@@ -30,13 +31,13 @@ struct SqlFragment {
   void Append(std::string_view text) { sql.append(text); }
 };
 
-enum class SearchTarget { kRuns, kExperiments };
+enum class SearchTarget { kRuns, kExperiments, kRegisteredModels, kModelVersions };
 
 // One top-level AND clause of a filter.
 struct FilterClause {
   // Set for a metric/param/tag comparison, which a query may drive through that table's index.
   std::optional<Comparison> keyed;
-  // The clause as a condition on the outer row (r or e); EXISTS for keyed clauses.
+  // The clause as a condition on the outer row (r, e, m or v); EXISTS for keyed clauses.
   SqlFragment condition;
 };
 

@@ -7,6 +7,7 @@
 
 #include "store/postgres/pg_connection.h"
 #include "store/schema.h"
+#include "store/sql_registry_store.h"
 #include "store/sql_tracking_store.h"
 #include "store/sqlite/sqlite_connection.h"
 
@@ -112,15 +113,21 @@ StatusOr<int> UpgradeDatabase(const StoreConfig& config) {
   return Migrate(*db, config);
 }
 
-StatusOr<std::unique_ptr<TrackingStore>> OpenTrackingStore(const StoreConfig& config) {
+StatusOr<Stores> OpenStores(const StoreConfig& config) {
   ASSIGN_OR_RETURN(std::shared_ptr<SqlDatabase> db, OpenSqlDatabase(config));
   RETURN_IF_ERROR(Migrate(*db, config).status());
   SqlTrackingStoreOptions options;
   options.default_artifact_root = config.default_artifact_root;
   options.clock = config.clock;
-  ASSIGN_OR_RETURN(std::unique_ptr<SqlTrackingStore> store,
-                   SqlTrackingStore::Create(std::move(db), options));
-  return std::unique_ptr<TrackingStore>(std::move(store));
+  Stores stores;
+  ASSIGN_OR_RETURN(stores.tracking, SqlTrackingStore::Create(db, options));
+  ASSIGN_OR_RETURN(stores.registry, SqlRegistryStore::Create(std::move(db)));
+  return stores;
+}
+
+StatusOr<std::unique_ptr<TrackingStore>> OpenTrackingStore(const StoreConfig& config) {
+  ASSIGN_OR_RETURN(Stores stores, OpenStores(config));
+  return std::move(stores.tracking);
 }
 
 }  // namespace mlhub::store

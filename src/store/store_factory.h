@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// OpenTrackingStore: turns a backend store URI (MLflow's SQLAlchemy spellings) into a migrated,
-// ready TrackingStore. Thread-safe; the returned store owns its database connections and borrows
-// `clock`, which must outlive it.
+// OpenStores: turns a backend store URI (MLflow's SQLAlchemy spellings) into a migrated database
+// and the tracking and registry stores over it. Thread-safe; the stores share the database's
+// connections and borrow `clock`, which must outlive them.
 #pragma once
 
 #include <memory>
@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "store/registry_store.h"
 #include "store/sql_database.h"
 #include "store/tracking_store.h"
 
@@ -50,7 +51,16 @@ StatusOr<std::shared_ptr<SqlDatabase>> OpenSqlDatabase(const StoreConfig& config
 // returns the resulting schema version.
 StatusOr<int> UpgradeDatabase(const StoreConfig& config);
 
-// Opens the database, applies pending migrations and returns the store.
+// The stores over one database.
+struct Stores {
+  std::unique_ptr<TrackingStore> tracking;
+  std::unique_ptr<RegistryStore> registry;
+};
+
+// Opens the database, applies pending migrations and returns the stores over it.
+StatusOr<Stores> OpenStores(const StoreConfig& config);
+
+// OpenStores' tracking store alone.
 StatusOr<std::unique_ptr<TrackingStore>> OpenTrackingStore(const StoreConfig& config);
 
 }  // namespace mlhub::store

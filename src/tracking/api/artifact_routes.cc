@@ -7,10 +7,12 @@
 
 #include "artifacts/artifact_path.h"
 #include "common/json_writer.h"
-#include "tracking/api/mlflow_error.h"
+#include "rest/mlflow_error.h"
 #include "tracking/api/tracking_routes.h"
 
 namespace mlhub::tracking::api {
+
+using rest::ErrorResponse;
 namespace {
 
 using http::Method;

@@ -3,9 +3,11 @@
 
 #include <fmt/format.h>
 
-#include "tracking/api/page_token.h"
+#include "rest/page_token.h"
 
 namespace mlhub::tracking::api {
+
+using rest::DecodePageToken;
 
 std::string_view LifecycleName(store::LifecycleStage stage) {
   return stage == store::LifecycleStage::kActive ? "active" : "deleted";
@@ -47,14 +49,6 @@ StatusOr<store::ViewType> ParseViewType(std::string_view text) {
   if (text == "ALL" || text == "3") return store::ViewType::kAll;
   return InvalidArgumentError(
       fmt::format("Invalid value '{}' for parameter 'view_type' supplied.", text.substr(0, 100)));
-}
-
-void WriteKeyValues(JsonWriter& w, std::string_view field, const std::vector<store::Tag>& tags) {
-  if (tags.empty()) return;
-  w.Key(field).StartArray();
-  for (const auto& tag : tags)
-    w.StartObject().Field("key", tag.key).Field("value", tag.value).EndObject();
-  w.EndArray();
 }
 
 void WriteExperiment(JsonWriter& w, const store::Experiment& e) {
@@ -143,27 +137,6 @@ StatusOr<SearchRequest> ReadSearchRequest(const RequestFields& fields,
   ASSIGN_OR_RETURN(auto token, fields.String("page_token"));
   ASSIGN_OR_RETURN(request.offset, DecodePageToken(token.value_or("")));
   return request;
-}
-
-StatusOr<std::vector<store::Tag>> ReadKeyValues(json::Object body, std::string_view field) {
-  std::vector<store::Tag> out;
-  auto list = json::Find(body, field);
-  if (!list) return out;
-  ASSIGN_OR_RETURN(json::Array items, json::AsArray(*list, field));
-  for (json::Element item : items) {
-    ASSIGN_OR_RETURN(json::Object object, json::AsObject(item, field));
-    auto key = json::Find(object, "key");
-    if (!key) return InvalidArgumentError(fmt::format("Missing 'key' in an entry of '{}'", field));
-    store::Tag tag;
-    ASSIGN_OR_RETURN(std::string_view key_text, json::AsString(*key, "key"));
-    tag.key = key_text;
-    if (auto value = json::Find(object, "value")) {
-      ASSIGN_OR_RETURN(std::string_view value_text, json::AsString(*value, "value"));
-      tag.value = value_text;
-    }
-    out.push_back(std::move(tag));
-  }
-  return out;
 }
 
 }  // namespace mlhub::tracking::api

@@ -9,16 +9,20 @@
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "store/tracking_types.h"
-#include "tracking/api/request_fields.h"
+#include "rest/key_values.h"
+#include "rest/request_fields.h"
 #include "tracking/tracking_service.h"
 
 namespace mlhub::tracking::api {
+
+using rest::ReadKeyValues;
+using rest::RequestFields;
+using rest::WriteKeyValues;
 
 void WriteExperiment(JsonWriter& w, const store::Experiment& experiment);
 void WriteRunInfo(JsonWriter& w, const store::RunInfo& info);
 void WriteRun(JsonWriter& w, const store::Run& run);
 void WriteMetric(JsonWriter& w, std::string_view key, const store::Metric& metric);
-void WriteKeyValues(JsonWriter& w, std::string_view field, const std::vector<store::Tag>& tags);
 
 std::string_view LifecycleName(store::LifecycleStage stage);
 std::string_view RunStatusName(store::RunStatus status);
@@ -30,7 +34,5 @@ StatusOr<store::ViewType> ParseViewType(std::string_view text);
 // page_token and the view type, read from the field named `view_field`.
 StatusOr<SearchRequest> ReadSearchRequest(const RequestFields& fields, std::string_view view_field);
 
-// Reads a JSON list of {key, value} objects (tags, params); `field` names it in messages.
-StatusOr<std::vector<store::Tag>> ReadKeyValues(json::Object body, std::string_view field);
 
 }  // namespace mlhub::tracking::api

@@ -2,11 +2,14 @@
 // experiments/*: create, get, get-by-name, search, update, delete, restore, tags.
 #include "common/json_writer.h"
 #include "tracking/api/entity_json.h"
-#include "tracking/api/json_route.h"
-#include "tracking/api/page_token.h"
+#include "rest/json_route.h"
+#include "rest/page_token.h"
 #include "tracking/api/tracking_routes.h"
 
 namespace mlhub::tracking::api {
+
+using rest::AddJsonRoute;
+using rest::EncodePageToken;
 namespace {
 
 using http::Method;

@@ -7,12 +7,17 @@
 #include "artifacts/artifact_path.h"
 #include "common/json_writer.h"
 #include "tracking/api/entity_json.h"
-#include "tracking/api/json_route.h"
-#include "tracking/api/page_token.h"
+#include "rest/json_route.h"
+#include "rest/page_token.h"
 #include "tracking/api/tracking_routes.h"
 #include "tracking/validation.h"
 
 namespace mlhub::tracking::api {
+
+using rest::AddJsonRoute;
+using rest::AddResponseRoute;
+using rest::EncodePageToken;
+using rest::MissingField;
 namespace {
 
 using http::Method;

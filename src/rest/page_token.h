@@ -9,10 +9,10 @@
 
 #include "common/status.h"
 
-namespace mlhub::tracking::api {
+namespace mlhub::rest {
 
 std::string EncodePageToken(int64_t offset);
 // "" decodes to 0; anything malformed is kInvalidArgument.
 StatusOr<int64_t> DecodePageToken(std::string_view token);
 
-}  // namespace mlhub::tracking::api
+}  // namespace mlhub::rest

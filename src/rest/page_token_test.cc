@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "tracking/api/page_token.h"
+#include "rest/page_token.h"
 
 #include <gtest/gtest.h>
 
-namespace mlhub::tracking::api {
+namespace mlhub::rest {
 namespace {
 
 TEST(PageTokenTest, RoundTrips) {
@@ -28,4 +28,4 @@ TEST(PageTokenTest, GarbageIsInvalidArgument) {
 }
 
 }  // namespace
-}  // namespace mlhub::tracking::api
+}  // namespace mlhub::rest

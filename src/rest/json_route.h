@@ -10,9 +10,9 @@
 
 #include "common/status.h"
 #include "http/router.h"
-#include "tracking/api/request_fields.h"
+#include "rest/request_fields.h"
 
-namespace mlhub::tracking::api {
+namespace mlhub::rest {
 
 inline constexpr std::string_view kApiPrefix = "/api/2.0/mlflow/";
 inline constexpr std::string_view kAjaxPrefix = "/ajax-api/2.0/mlflow/";
@@ -29,4 +29,4 @@ using ResponseHandler = std::function<StatusOr<http::Response>(const RequestFiel
 void AddResponseRoute(http::Router& router, http::Method method, std::string_view path,
                       ResponseHandler handler);
 
-}  // namespace mlhub::tracking::api
+}  // namespace mlhub::rest

@@ -9,11 +9,11 @@
 #include "common/status.h"
 #include "http/handler.h"
 
-namespace mlhub::tracking::api {
+namespace mlhub::rest {
 
 http::Response ErrorResponse(const Status& status);
 
 // The MLflow error code name for a status code, e.g. "RESOURCE_DOES_NOT_EXIST".
 std::string_view MlflowErrorCode(StatusCode code);
 
-}  // namespace mlhub::tracking::api
+}  // namespace mlhub::rest

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "tracking/api/request_fields.h"
+#include "rest/request_fields.h"
 
 #include <fmt/format.h>
 
-namespace mlhub::tracking::api {
+namespace mlhub::rest {
 
 Status MissingField(std::string_view key) {
   return InvalidArgumentError(fmt::format(
@@ -120,4 +120,4 @@ StatusOr<std::vector<std::string>> RequestFields::StringList(std::string_view ke
   return out;
 }
 
-}  // namespace mlhub::tracking::api
+}  // namespace mlhub::rest

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "tracking/api/mlflow_error.h"
+#include "rest/mlflow_error.h"
 
 #include "common/json_writer.h"
 
-namespace mlhub::tracking::api {
+namespace mlhub::rest {
 namespace {
 
 int HttpStatusFor(StatusCode code) {
@@ -73,4 +73,4 @@ http::Response ErrorResponse(const Status& status) {
   return http::Response::Json(HttpStatusFor(status.code()), std::move(body));
 }
 
-}  // namespace mlhub::tracking::api
+}  // namespace mlhub::rest

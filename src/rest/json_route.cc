@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "tracking/api/json_route.h"
+#include "rest/json_route.h"
 
-#include "tracking/api/mlflow_error.h"
+#include "rest/mlflow_error.h"
 
-namespace mlhub::tracking::api {
+namespace mlhub::rest {
 
 void AddResponseRoute(http::Router& router, http::Method method, std::string_view path,
                       ResponseHandler handler) {
@@ -29,4 +29,4 @@ void AddJsonRoute(http::Router& router, http::Method method, std::string_view pa
       });
 }
 
-}  // namespace mlhub::tracking::api
+}  // namespace mlhub::rest

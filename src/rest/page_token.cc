@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "tracking/api/page_token.h"
+#include "rest/page_token.h"
 
 #include <fmt/format.h>
 
 #include "common/json_reader.h"
 
-namespace mlhub::tracking::api {
+namespace mlhub::rest {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -77,4 +77,4 @@ StatusOr<int64_t> DecodePageToken(std::string_view token) {
   return offset;
 }
 
-}  // namespace mlhub::tracking::api
+}  // namespace mlhub::rest

@@ -14,7 +14,7 @@
 #include "common/status.h"
 #include "http/handler.h"
 
-namespace mlhub::tracking::api {
+namespace mlhub::rest {
 
 class RequestFields {
  public:
@@ -42,4 +42,4 @@ class RequestFields {
 
 Status MissingField(std::string_view key);
 
-}  // namespace mlhub::tracking::api
+}  // namespace mlhub::rest
