@@ -87,6 +87,22 @@ bool IsLocal(std::string_view uri) {
   return scheme.empty() || scheme == "file";
 }
 
+// Decodes the well-formed %XX escapes of `in` and keeps anything else as it is (as Python's
+// urllib.parse.unquote, which MLflow checks sources with).
+std::string LenientPercentDecode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (IsPercentEscapeAt(in, i)) {
+      out.push_back(static_cast<char>(HexDigitValue(in[i + 1]) * 16 + HexDigitValue(in[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
 // Whether `text`, percent-decoded any number of times, has a ".." path segment.
 bool HasParentSegment(std::string_view text) {
   std::string current(text);
@@ -98,12 +114,11 @@ bool HasParentSegment(std::string_view text) {
       if (std::string_view(current).substr(begin, end - begin) == "..") return true;
       begin = end + 1;
     }
-    auto decoded = PercentDecode(current, false);
-    if (!decoded.ok()) return true;  // a malformed escape: refuse rather than guess
-    if (*decoded == current) return false;
-    current = std::move(*decoded);
+    std::string decoded = LenientPercentDecode(current);
+    if (decoded == current) return false;
+    current = std::move(decoded);
   }
-  return true;
+  return true;  // still decoding after 10 rounds: refuse rather than guess
 }
 
 // The path of a local URI (file:///x -> /x, x -> x).
