@@ -255,7 +255,12 @@ StatusOr<store::ModelVersion> RegistryService::GetVersionByAlias(std::string_vie
                                                                  std::string_view alias) {
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(ValidateAlias(alias));
-  return store_.GetVersionByAlias(name, alias);
+  StatusOr<store::ModelVersion> found = store_.GetVersionByAlias(name, alias);
+  if (found.status().code() == StatusCode::kNotFound) {
+    // MLflow looks only the alias up, and calls a missing one (of any model) a bad parameter.
+    return InvalidArgumentError(fmt::format("Registered model alias {} not found.", alias));
+  }
+  return found;
 }
 
 StatusOr<store::ModelVersion> RegistryService::CreateModelVersion(CreateVersionRequest request) {
@@ -382,7 +387,8 @@ StatusOr<ResolvedModel> RegistryService::Resolve(std::string_view models_uri) {
       break;
     }
     case ModelsUri::Kind::kAlias: {
-      ASSIGN_OR_RETURN(out.version, GetVersionByAlias(uri.name, uri.alias));
+      RETURN_IF_ERROR(ValidateAlias(uri.alias));
+      ASSIGN_OR_RETURN(out.version, store_.GetVersionByAlias(uri.name, uri.alias));
       break;
     }
     case ModelsUri::Kind::kStage:

@@ -71,6 +71,7 @@ class RegistryService {
   // Versions arrive as text ("3"), as MLflow's protocol carries them.
   Status SetAlias(std::string_view name, std::string_view alias, std::string_view version);
   Status DeleteAlias(std::string_view name, std::string_view alias);
+  // An alias not set (or a model not there) is kInvalidArgument, as MLflow answers it.
   StatusOr<store::ModelVersion> GetVersionByAlias(std::string_view name, std::string_view alias);
 
   StatusOr<store::ModelVersion> CreateModelVersion(CreateVersionRequest request);
@@ -88,7 +89,8 @@ class RegistryService {
   // The version's source, as MLflow's get-download-uri answers it.
   StatusOr<std::string> GetDownloadUri(std::string_view name, std::string_view version);
 
-  // models:/name/3, models:/name/Production, models:/name/latest, models:/name@alias.
+  // models:/name/3, models:/name/Production, models:/name/latest, models:/name@alias; kNotFound
+  // when the URI names nothing.
   StatusOr<ResolvedModel> Resolve(std::string_view models_uri);
 
  private:

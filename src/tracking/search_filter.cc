@@ -59,7 +59,8 @@ constexpr AttributeSpec kExperimentOrder[] = {{"name", "name"},
 constexpr AttributeSpec kModelFilter[] = {{"name", "name", S, false}};
 constexpr AttributeSpec kModelOrder[] = {{"name", "name"},
                                          {"creation_timestamp", "creation_timestamp"},
-                                         {"timestamp", "creation_timestamp"},
+                                         // MLflow sorts "timestamp" by the last update
+                                         {"timestamp", "last_updated_timestamp"},
                                          {"last_updated_timestamp", "last_updated_timestamp"}};
 constexpr AttributeSpec kVersionFilter[] = {
     {"name", "name", S, false},

@@ -389,7 +389,8 @@ TEST(SearchOrderByTest, DuplicatesRejected) {
   EXPECT_TRUE(IsError(O(kRuns, {"metrics.a", "metric.a DESC"})));
   EXPECT_EQ(O(kRuns, {"metrics.a", "params.a", "tags.a"}),
             "metrics.a ASC, params.a ASC, tags.a ASC");
-  EXPECT_TRUE(IsError(O(kModels, {"timestamp", "creation_timestamp"})));
+  // MLflow sorts registered models' "timestamp" by the last update.
+  EXPECT_TRUE(IsError(O(kModels, {"timestamp", "last_updated_timestamp"})));
 }
 
 TEST(SearchOrderByTest, OtherEntities) {
@@ -399,9 +400,9 @@ TEST(SearchOrderByTest, OtherEntities) {
   EXPECT_TRUE(IsError(O(kExperiments, {"tags.x"})));
   EXPECT_TRUE(IsError(O(kExperiments, {"metrics.x"})));
   EXPECT_TRUE(IsError(O(kExperiments, {"start_time"})));
-  EXPECT_EQ(O(kModels, {"name DESC", "timestamp", "last_updated_timestamp"}),
-            "attributes.name DESC, attributes.creation_timestamp ASC, "
-            "attributes.last_updated_timestamp ASC");
+  EXPECT_EQ(O(kModels, {"name DESC", "timestamp", "creation_timestamp"}),
+            "attributes.name DESC, attributes.last_updated_timestamp ASC, "
+            "attributes.creation_timestamp ASC");
   EXPECT_EQ(O(kModels, {"creation_timestamp desc"}), "attributes.creation_timestamp DESC");
   EXPECT_TRUE(IsError(O(kModels, {"version_number"})));
   EXPECT_EQ(

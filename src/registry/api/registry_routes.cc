@@ -155,9 +155,8 @@ void AddRegisteredModelRoutes(http::Router& router, RegistryService& service) {
                [&service](const RequestFields& f) -> StatusOr<std::string> {
                  ASSIGN_OR_RETURN(std::string_view name, f.RequiredString("name"));
                  ASSIGN_OR_RETURN(std::string_view key, f.RequiredString("key"));
-                 ASSIGN_OR_RETURN(std::string_view value, f.RequiredString("value"));
-                 return Empty(service.SetRegisteredModelTag(
-                     name, {std::string(key), std::string(value)}));
+                 ASSIGN_OR_RETURN(std::string value, OptionalString(f, "value"));
+                 return Empty(service.SetRegisteredModelTag(name, {std::string(key), value}));
                });
   AddJsonRoute(router, Method::kDelete, "registered-models/delete-tag",
                [&service](const RequestFields& f) -> StatusOr<std::string> {
@@ -219,8 +218,8 @@ void AddModelVersionRoutes(http::Router& router, RegistryService& service) {
                  ASSIGN_OR_RETURN(std::string version, RequiredVersion(f));
                  ASSIGN_OR_RETURN(std::string_view stage, f.RequiredString("stage"));
                  ASSIGN_OR_RETURN(auto archive, f.Bool("archive_existing_versions"));
-                 if (!archive.has_value()) return rest::MissingField("archive_existing_versions");
-                 return VersionResponse(service.TransitionStage(name, version, stage, *archive));
+                 return VersionResponse(
+                     service.TransitionStage(name, version, stage, archive.value_or(false)));
                });
   AddJsonRoute(router, Method::kDelete, "model-versions/delete",
                [&service](const RequestFields& f) -> StatusOr<std::string> {
@@ -242,9 +241,8 @@ void AddModelVersionRoutes(http::Router& router, RegistryService& service) {
                  ASSIGN_OR_RETURN(std::string_view name, f.RequiredString("name"));
                  ASSIGN_OR_RETURN(std::string version, RequiredVersion(f));
                  ASSIGN_OR_RETURN(std::string_view key, f.RequiredString("key"));
-                 ASSIGN_OR_RETURN(std::string_view value, f.RequiredString("value"));
-                 return Empty(service.SetModelVersionTag(name, version,
-                                                         {std::string(key), std::string(value)}));
+                 ASSIGN_OR_RETURN(std::string value, OptionalString(f, "value"));
+                 return Empty(service.SetModelVersionTag(name, version, {std::string(key), value}));
                });
   AddJsonRoute(router, Method::kDelete, "model-versions/delete-tag",
                [&service](const RequestFields& f) -> StatusOr<std::string> {
