@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <system_error>
 
 #include "common/percent_encoding.h"
 #include "registry/models_uri.h"
@@ -132,6 +134,15 @@ std::string LocalPath(std::string_view uri) {
     }
   }
   return std::string(uri);
+}
+
+// `path` made absolute against the working directory, lexically normalised ("" stays "").
+std::string AbsolutePath(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  if (ec) return path;
+  return absolute.lexically_normal().string();
 }
 
 // Whether `path` lies at or under `dir` (both absolute, without ".." segments).
@@ -274,10 +285,12 @@ StatusOr<store::ModelVersion> RegistryService::CreateModelVersion(CreateVersionR
     bool inside = false;
     if (!request.run_id.empty()) {
       ASSIGN_OR_RETURN(store::Run run, tracking_.GetRun(request.run_id));
-      const std::string source = LocalPath(request.source);
-      const std::string run_dir = LocalPath(run.info.artifact_uri);
-      inside = IsLocal(run.info.artifact_uri) && !source.empty() && source.front() == '/' &&
-               !HasParentSegment(source) && IsWithin(source, run_dir);
+      // Relative paths (a relative --default-artifact-root) are compared as absolute ones, as
+      // MLflow resolves both.
+      const std::string source = AbsolutePath(LocalPath(request.source));
+      const std::string run_dir = AbsolutePath(LocalPath(run.info.artifact_uri));
+      inside = IsLocal(run.info.artifact_uri) && !source.empty() &&
+               !HasParentSegment(request.source) && IsWithin(source, run_dir);
     }
     if (!inside) {
       return InvalidArgumentError(fmt::format(
