@@ -8,9 +8,15 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   # libraries (docs/deps: Beast/Asio, simdjson, SQLite, libpq, spdlog/fmt, CLI11)
   libboost-dev libsimdjson-dev libsqlite3-dev libpq-dev libspdlog-dev libfmt-dev libcli11-dev
+  # S3: OpenSSL 3 for the SigV4 signer, libcurl for requests, pugixml for S3's XML answers
+  libssl-dev libcurl4-openssl-dev libpugixml-dev
   # tests (a real PostgreSQL 15 server is started by the test suite itself)
   libgtest-dev libgmock-dev python3 python3-pytest python3-requests
   postgresql-15 postgresql-client-15
+  # S3 artifact-store tests: a single-node Ceph RGW (mon + memstore OSD + radosgw) started by the
+  # test suite itself (tests/e2e/rgw_cluster.py); botocore is the SigV4 oracle (sigv4_test) and
+  # signs requests in the Python tests
+  ceph-mon ceph-osd radosgw ceph-common uuid-runtime python3-botocore
   # benchmarks
   wrk
 )

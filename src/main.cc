@@ -69,8 +69,16 @@ int main(int argc, char** argv) {
   upgrade->add_option("url,--backend-store-uri", db_uri, "Metadata store URI")
       ->capture_default_str();
 
+  CLI::App* storage = app.add_subcommand("storage", "Artifact storage maintenance");
+  storage->require_subcommand(1);
+  std::vector<std::string> bucket_uris;
+  CLI::App* init = storage->add_subcommand(
+      "init", "Create S3 buckets (idempotent), configured by MLFLOW_S3_ENDPOINT_URL and AWS_*");
+  init->add_option("uris", bucket_uris, "s3://bucket[/prefix] ...")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (*server) return mlhub::server::RunServer(config);
   if (*upgrade) return mlhub::server::RunDbUpgrade(db_uri);
+  if (*init) return mlhub::server::RunStorageInit(bucket_uris);
   return 1;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// ArtifactStore: the bytes of artifacts (files under a root: a local folder, later S3). Paths
+// ArtifactStore: the bytes of artifacts (files under a root: a local folder or an S3 prefix). Paths
 // handed to it are already validated relative paths (see artifact_path.h) using '/' separators; ""
 // is the root. Thread-safe; readers and writers are used by one thread at a time.
 #pragma once
@@ -26,6 +26,9 @@ class ArtifactReader {
   virtual uint64_t size() const = 0;
   // Reads the next bytes; 0 at the end.
   virtual StatusOr<size_t> Read(char* buffer, size_t capacity) = 0;
+  // Limits what the following Reads return to bytes [offset, offset + length) of the file
+  // (HTTP Range requests); kOutOfRange past its end.
+  virtual Status Select(uint64_t offset, uint64_t length) = 0;
 };
 
 // Bytes written become visible only on Commit, all at once; a writer destroyed or aborted before

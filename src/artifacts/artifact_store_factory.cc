@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "artifacts/s3/s3_artifact_store.h"
 #include "common/percent_encoding.h"
 
 namespace mlhub::artifacts {
@@ -80,7 +81,10 @@ StatusOr<std::unique_ptr<ArtifactStore>> CreateArtifactStore(
   } else if (scheme == "file") {
     ASSIGN_OR_RETURN(local_path, LocalPathFromFileUri(destination));
   } else if (scheme == "s3") {
-    return UnimplementedError("s3:// artifact destinations are not supported in this build yet");
+    ASSIGN_OR_RETURN(s3::S3Location location, s3::ParseS3Uri(destination));
+    ASSIGN_OR_RETURN(s3::S3Config config, s3::S3ConfigFromEnvironment());
+    return std::unique_ptr<ArtifactStore>(std::make_unique<s3::S3ArtifactStore>(
+        std::make_shared<s3::S3Client>(std::move(config)), std::move(location), options.s3));
   } else {
     return UnimplementedError(scheme + ": artifact destinations are not supported ('" +
                               std::string(destination) + "')");

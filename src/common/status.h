@@ -73,6 +73,10 @@ inline Status AbortedError(std::string m) { return {StatusCode::kAborted, std::m
 inline Status DeadlineExceededError(std::string m) {
   return {StatusCode::kDeadlineExceeded, std::move(m)};
 }
+inline Status OutOfRangeError(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
+inline Status PermissionDeniedError(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
 
 // Holds either a value or a non-OK Status.
 template <typename T>

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "artifacts/artifact_store_factory.h"
+#include "artifacts/s3/s3_client.h"
 #include "common/clock.h"
 #include "http/http_server.h"
 #include "http/metrics.h"
@@ -100,6 +101,14 @@ void LimitMallocArenas(int cores) {
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, std::max(2, cores));
 }
 
+// S3 transfers allocate 8 MiB parts and windows one after another. glibc raises its mmap
+// threshold to the size of the first large block freed, after which such buffers come from the
+// heap and stay there when freed (measured: 60-68 MB RSS growth over a 1 GB proxied upload,
+// against 34 MB with a fixed threshold). A fixed threshold keeps them mmap'ed, returned at free.
+void FixMmapThreshold() {
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 1 << 20);
+}
+
 }  // namespace
 
 int RunServer(const ServerConfig& config) {
@@ -108,6 +117,7 @@ int RunServer(const ServerConfig& config) {
 
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   LimitMallocArenas(cores);
+  FixMmapThreshold();
   http::HttpServerConfig http_config;
   http_config.host = config.host;
   http_config.port = config.port;
@@ -196,6 +206,27 @@ int RunDbUpgrade(const std::string& backend_store_uri) {
   }
   spdlog::info("database {} is at schema version {}", store_uri, *version);
   return 0;
+}
+
+int RunStorageInit(const std::vector<std::string>& bucket_uris) {
+  auto config = artifacts::s3::S3ConfigFromEnvironment();
+  if (!config.ok()) {
+    spdlog::error("{}", config.status().message());
+    return 1;
+  }
+  artifacts::s3::S3Client client(*config);
+  int failures = 0;
+  for (const std::string& uri : bucket_uris) {
+    auto location = artifacts::s3::ParseS3Uri(uri);
+    Status created = location.ok() ? client.CreateBucket(location->bucket) : location.status();
+    if (created.ok()) {
+      spdlog::info("bucket s3://{} is ready", location->bucket);
+    } else {
+      spdlog::error("{}: {}", uri, created.message());
+      ++failures;
+    }
+  }
+  return failures == 0 ? 0 : 1;
 }
 
 }  // namespace mlhub::server

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "server/server_config.h"
 
@@ -15,5 +16,8 @@ int RunServer(const ServerConfig& config);
 
 // `mlhub db upgrade`: applies schema migrations to the database and exits.
 int RunDbUpgrade(const std::string& backend_store_uri);
+
+// `mlhub storage init s3://bucket ...`: creates each bucket unless it exists (ours) and exits.
+int RunStorageInit(const std::vector<std::string>& bucket_uris);
 
 }  // namespace mlhub::server

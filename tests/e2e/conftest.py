@@ -9,11 +9,15 @@ that kill or restart a server start their own via `make_server`, each on a fresh
 PostgreSQL: under ctest one cluster serves the whole run (the fixture tests pg_cluster_start /
 pg_cluster_stop; $MLHUB_PG_STATE names its state directory); a pytest run by hand starts a private
 cluster for its session. Every PostgreSQL server gets a database of its own on that cluster.
+
+S3: `s3_server` is a Ceph RGW, shared the same way (ctest fixture tests rgw_start / rgw_stop,
+$MLHUB_RGW_STATE), else private to the pytest session.
 """
 from __future__ import annotations
 
 import os
 import signal
+import tempfile
 import uuid
 
 import pytest
@@ -23,6 +27,7 @@ from mlhub_testlib import (  # noqa: F401  (re-exported for convenience)
 )
 from mlhub_testlib import private_postgres
 from pg_cluster import ClusterError, PostgresCluster
+from rgw_cluster import RgwCluster, RgwError
 
 BACKENDS = ("sqlite", "postgres")
 
@@ -83,6 +88,35 @@ def pg_database(pg_cluster):
     yield make
     for name in made:
         pg_cluster.drop_database(name)
+
+
+# -- S3 (Ceph RGW) --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """The S3 server (a single-node Ceph RGW, see rgw_cluster.py) of this session: the one ctest
+    started for the whole run when $MLHUB_RGW_STATE names its state directory, else a private one
+    started here (and removed at the end). Yields the RgwCluster: .endpoint, .access_key,
+    .secret_key, .region, .create_bucket(name), .s3_client(). Never skipped: no RGW is a failure."""
+    state_dir = os.environ.get("MLHUB_RGW_STATE")
+    if state_dir:
+        try:
+            rgw = RgwCluster.from_state_dir(state_dir)
+            rgw.s3_client().list_buckets()  # a signed request: it serves, and the user exists
+        except Exception as e:  # RgwError, OSError, botocore's errors
+            pytest.fail(f"the shared Ceph RGW of $MLHUB_RGW_STATE={state_dir} is not usable"
+                        f" (did the ctest fixture rgw_start run?): {e}")
+        yield rgw
+        return
+    rgw = RgwCluster(tempfile.mkdtemp(prefix="mlhub-rgw-", dir="/tmp"))
+    try:
+        rgw.start()
+    except (RgwError, OSError, ImportError) as e:
+        rgw.stop()
+        pytest.fail(f"cannot start a Ceph RGW for this session: {e}")
+    yield rgw
+    rgw.stop()
 
 
 # -- servers -------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 import uuid
 
@@ -63,12 +64,48 @@ def strict_json(text: str):
 # server process
 
 
+def process_env(overrides=None):
+    """The environment for a child process: ours with `overrides` applied (a None value removes
+    the variable). None for no overrides (inherit ours unchanged)."""
+    if overrides is None:
+        return None
+    env = dict(os.environ)
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = str(value)
+    return env
+
+
+def s3_env(rgw, **overrides):
+    """The variables MLflow's S3 client reads, pointing at the test RGW `rgw` (an RgwCluster):
+    MLFLOW_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION. Other
+    AWS_* settings the caller's shell may have (a session token, AWS_REGION) are removed so they
+    cannot change the signature. `overrides` replace (None: remove) single variables."""
+    env = {
+        "MLFLOW_S3_ENDPOINT_URL": rgw.endpoint,
+        "AWS_ACCESS_KEY_ID": rgw.access_key,
+        "AWS_SECRET_ACCESS_KEY": rgw.secret_key,
+        "AWS_DEFAULT_REGION": rgw.region,
+        "AWS_REGION": None,
+        "AWS_SESSION_TOKEN": None,
+        "AWS_PROFILE": None,
+        "MLFLOW_S3_IGNORE_TLS": None,
+    }
+    env.update(overrides)
+    return env
+
+
 class ServerProcess:
     """One mlhub server process on a free port with its own artifact root. The metadata store is
-    `backend_uri` when given (e.g. a PostgreSQL database), else a sqlite file in `workdir`."""
+    `backend_uri` when given (e.g. a PostgreSQL database), else a sqlite file in `workdir`.
+    `artifacts` is the --artifacts-destination (a folder, default `workdir`/artifacts, or an
+    s3://bucket/prefix URI); `env` holds environment variables set for the process on top of
+    ours (a None value removes one; see s3_env)."""
 
     def __init__(self, workdir, *, db_path=None, backend_uri=None, artifacts=None, workers=2, port=None,
-                 extra_args=()):
+                 extra_args=(), env=None):
         if db_path is not None and backend_uri is not None:
             raise ValueError("give db_path or backend_uri, not both")
         self.workdir = str(workdir)
@@ -83,6 +120,7 @@ class ServerProcess:
         self.workers = workers
         self.port = port
         self.extra_args = list(extra_args)
+        self.env = dict(env) if env is not None else None
         self.proc = None
         self.log_path = None
         self._starts = 0
@@ -117,7 +155,7 @@ class ServerProcess:
         self.log_path = os.path.join(self.workdir, f"server-{self._starts}.log")
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env=process_env(self.env))
         log.close()
         return self
 
@@ -384,3 +422,77 @@ class DeterministicStream:
             c = self.chunk(i)
             self.sha.update(c)
             yield c
+
+
+class SizedStream:
+    """Exactly `total` bytes of reproducible pseudo-random data (DeterministicStream's 1 MiB
+    chunks, the last one cut short), never held in memory as a whole; any byte range can be
+    recomputed with expected(first, last). generator() and FileLike(stream) feed the SHA-256 in
+    .sha as they hand the bytes out."""
+
+    def __init__(self, total):
+        self.total = total
+        self.n_chunks = -(-total // MIB)
+        self._base = DeterministicStream(self.n_chunks)
+        self.sha = hashlib.sha256()
+
+    def chunk(self, i):
+        return self._base.chunk(i)[:min(MIB, self.total - i * MIB)]
+
+    def generator(self):
+        for i in range(self.n_chunks):
+            c = self.chunk(i)
+            self.sha.update(c)
+            yield c
+
+    def expected(self, first, last):
+        """Bytes first..last (inclusive) of the stream."""
+        out = []
+        for i in range(first // MIB, last // MIB + 1):
+            c = self.chunk(i)
+            lo = max(first - i * MIB, 0)
+            hi = min(last - i * MIB + 1, len(c))
+            out.append(c[lo:hi])
+        return b"".join(out)
+
+
+class FileLike:
+    """A read()-able body with a length over a DeterministicStream or SizedStream: requests sends
+    it with Content-Length, as the MLflow client does with real files."""
+
+    def __init__(self, stream):
+        self.stream, self.i, self.cur, self.pos = stream, 0, b"", 0
+
+    def __len__(self):
+        return getattr(self.stream, "total", self.stream.n_chunks * MIB)
+
+    def __iter__(self):
+        return iter(lambda: self.read(MIB), b"")
+
+    def read(self, n=-1):
+        if self.pos >= len(self.cur):
+            if self.i >= self.stream.n_chunks:
+                return b""
+            self.cur, self.pos = self.stream.chunk(self.i), 0
+            self.stream.sha.update(self.cur)
+            self.i += 1
+        end = len(self.cur) if n < 0 else min(len(self.cur), self.pos + n)
+        out = self.cur[self.pos:end]
+        self.pos = end
+        return out
+
+
+class RssMonitor(threading.Thread):
+    """Samples a ServerProcess's VmRSS every 0.1 s until .stop is set; .max_rss in kB."""
+
+    def __init__(self, srv):
+        super().__init__(daemon=True)
+        self.srv, self.max_rss, self.stop = srv, 0, threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                self.max_rss = max(self.max_rss, self.srv.rss_kb()[0])
+            except OSError:
+                return
+            time.sleep(0.1)

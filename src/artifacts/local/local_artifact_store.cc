@@ -88,9 +88,12 @@ class LocalArtifactReader final : public ArtifactReader {
   uint64_t size() const override { return size_; }
 
   StatusOr<size_t> Read(char* buffer, size_t capacity) override {
+    capacity = static_cast<size_t>(std::min<uint64_t>(capacity, remaining_));
+    if (capacity == 0) return size_t{0};
     for (;;) {
       const ssize_t n = ::read(fd_, buffer, capacity);
       if (n >= 0) {
+        remaining_ -= static_cast<uint64_t>(n);
         return static_cast<size_t>(n);
       }
       if (errno != EINTR) {
@@ -99,10 +102,22 @@ class LocalArtifactReader final : public ArtifactReader {
     }
   }
 
+  Status Select(uint64_t offset, uint64_t length) override {
+    if (offset > size_ || length > size_ - offset) {
+      return OutOfRangeError("range past the end of " + path_);
+    }
+    if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) {
+      return ErrnoStatus(errno, "lseek", path_);
+    }
+    remaining_ = length;
+    return OkStatus();
+  }
+
  private:
   const int fd_;
   const uint64_t size_;
   const std::string path_;
+  uint64_t remaining_ = size_;  // of the selected bytes
 };
 
 class LocalArtifactWriter final : public ArtifactWriter {

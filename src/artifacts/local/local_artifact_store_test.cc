@@ -380,10 +380,14 @@ TEST(ArtifactStoreFactoryTest, DispatchesOnTheScheme) {
   ASSERT_TRUE(single.ok()) << single.status().ToString();
   EXPECT_EQ(root_of(*single), dir / "single");
 
-  auto s3 = CreateArtifactStore("s3://bucket/prefix");
-  EXPECT_EQ(s3.status().code(), StatusCode::kUnimplemented);
-  EXPECT_EQ(s3.status().message(),
-            "s3:// artifact destinations are not supported in this build yet");
+  setenv("AWS_ACCESS_KEY_ID", "id", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  auto s3 = CreateArtifactStore("s3://bucket/prefix");  // no request is made until it is used
+  unsetenv("AWS_ACCESS_KEY_ID");
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  ASSERT_TRUE(s3.ok()) << s3.status().ToString();
+  EXPECT_NE(dynamic_cast<s3::S3ArtifactStore*>(s3->get()), nullptr);
+  EXPECT_EQ(CreateArtifactStore("s3://B_ad/x").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(CreateArtifactStore("gs://bucket").status().code(), StatusCode::kUnimplemented);
   EXPECT_EQ(CreateArtifactStore("").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(CreateArtifactStore("file://otherhost/x").status().code(),

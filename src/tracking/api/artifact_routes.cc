@@ -5,6 +5,9 @@
 // nothing.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "artifacts/artifact_path.h"
 #include "common/json_writer.h"
 #include "rest/mlflow_error.h"
@@ -38,17 +41,73 @@ std::string_view GuessMimeType(std::string_view name) {
   return "application/octet-stream";
 }
 
+// Streams `remaining` bytes of a reader.
 class ArtifactBodySource final : public http::BodySource {
  public:
-  explicit ArtifactBodySource(std::unique_ptr<artifacts::ArtifactReader> reader)
-      : reader_(std::move(reader)) {}
+  ArtifactBodySource(std::unique_ptr<artifacts::ArtifactReader> reader, uint64_t remaining)
+      : reader_(std::move(reader)), remaining_(remaining) {}
   StatusOr<size_t> Read(char* buffer, size_t capacity) override {
-    return reader_->Read(buffer, capacity);
+    if (remaining_ == 0) return size_t{0};
+    ASSIGN_OR_RETURN(size_t n, reader_->Read(buffer, std::min<uint64_t>(capacity, remaining_)));
+    remaining_ -= n;
+    return n;
   }
 
  private:
   std::unique_ptr<artifacts::ArtifactReader> reader_;
+  uint64_t remaining_;
 };
+
+// A single `Range: bytes=...` of a file of `size` bytes: [first, last].
+struct ByteRange {
+  uint64_t first = 0;
+  uint64_t last = 0;
+};
+
+std::optional<uint64_t> ParseDigits(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return value;
+}
+
+// nullopt: serve the whole file (no Range, or one this server ignores, as RFC 9110 allows:
+// several ranges, other units, malformed). An unsatisfiable range is kOutOfRange.
+StatusOr<std::optional<ByteRange>> ParseRange(std::optional<std::string_view> header,
+                                              uint64_t size) {
+  if (!header.has_value()) return std::optional<ByteRange>();
+  std::string_view spec = *header;
+  if (spec.substr(0, 6) != "bytes=" || spec.find(',') != std::string_view::npos) {
+    return std::optional<ByteRange>();
+  }
+  spec.remove_prefix(6);
+  const size_t dash = spec.find('-');
+  if (dash == std::string_view::npos) return std::optional<ByteRange>();
+  const std::string_view from = spec.substr(0, dash);
+  const std::string_view to = spec.substr(dash + 1);
+  ByteRange range;
+  if (from.empty()) {  // the last N bytes
+    std::optional<uint64_t> suffix = ParseDigits(to);
+    if (!suffix.has_value()) return std::optional<ByteRange>();
+    if (*suffix == 0 || size == 0) return OutOfRangeError("unsatisfiable range");
+    range.first = size - std::min(*suffix, size);
+    range.last = size - 1;
+    return std::optional<ByteRange>(range);
+  }
+  std::optional<uint64_t> first = ParseDigits(from);
+  std::optional<uint64_t> last = to.empty() ? first : ParseDigits(to);
+  if (!first.has_value() || !last.has_value() || *last < *first) {
+    return std::optional<ByteRange>();
+  }
+  if (*first >= size) return OutOfRangeError("unsatisfiable range");
+  if (to.empty()) last = size - 1;
+  range.first = *first;
+  range.last = std::min(*last, size - 1);
+  return std::optional<ByteRange>(range);
+}
 
 class ArtifactUploadSink final : public http::BodySink {
  public:
@@ -85,8 +144,26 @@ http::Response Download(artifacts::ArtifactStore& store, const http::Request& re
   response.headers.emplace_back("Content-Disposition",
                                 fmt::format("attachment; filename={}", name));
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  response.content_length = (*reader)->size();
-  response.stream = std::make_unique<ArtifactBodySource>(std::move(reader).value());
+  response.headers.emplace_back("Accept-Ranges", "bytes");
+  const uint64_t size = (*reader)->size();
+  auto range = ParseRange(request.Header("range"), size);
+  if (!range.ok()) {
+    http::Response unsatisfiable = http::Response::Text(416, "Requested range not satisfiable");
+    unsatisfiable.headers.emplace_back("Content-Range", fmt::format("bytes */{}", size));
+    return unsatisfiable;
+  }
+  uint64_t length = size;
+  if (range->has_value()) {
+    const ByteRange& r = **range;
+    length = r.last - r.first + 1;
+    Status selected = (*reader)->Select(r.first, length);
+    if (!selected.ok()) return ErrorResponse(selected);
+    response.status = 206;
+    response.headers.emplace_back("Content-Range",
+                                  fmt::format("bytes {}-{}/{}", r.first, r.last, size));
+  }
+  response.content_length = length;
+  response.stream = std::make_unique<ArtifactBodySource>(std::move(reader).value(), length);
   return response;
 }
 
@@ -141,8 +218,9 @@ void AddArtifactProxyRoutes(http::Router& router, artifacts::ArtifactStore& stor
           return std::make_unique<ArtifactUploadSink>(std::move(writer).value());
         },
         ErrorResponse);
-    // Multipart uploads exist only for cloud destinations; a local folder answers 501 as MLflow
-    // does.
+    // MLflow's proxied multipart upload (MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD) is not offered,
+    // so clients fall back to a plain PUT, which mlhub streams to S3 as a multipart upload
+    // itself; a local folder answers 501 as MLflow does.
     std::string mpu = std::string(base).replace(std::string(base).rfind("artifacts"), 9, "mpu/");
     router.AddPrefix(Method::kPost, mpu, [](http::Request&) {
       return ErrorResponse(UnimplementedError(
