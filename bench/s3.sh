@@ -61,11 +61,19 @@ best() { printf '%s\n' "$@" | sort -n | tail -1; }
 
 up_direct=() up_proxy=() down_direct=() down_proxy=()
 FAILED=0
+# The memstore gets slower as it fills, so the two ways take turns going first.
 for round in $(seq "$ROUNDS"); do
-  up_direct+=("$(timed "direct PUT" "${SIGN[@]}" -T "$TMP/file.bin" "$ENDPOINT/bench/direct/$round.bin")")
-  up_proxy+=("$(timed "proxied PUT" -T "$TMP/file.bin" "$PROXY/$round.bin")")
-  down_direct+=("$(timed "direct GET" "${SIGN[@]}" "$ENDPOINT/bench/direct/$round.bin")")
-  down_proxy+=("$(timed "proxied GET" "$PROXY/$round.bin")")
+  if (( round % 2 == 1 )); then
+    up_proxy+=("$(timed "proxied PUT" -T "$TMP/file.bin" "$PROXY/$round.bin")")
+    up_direct+=("$(timed "direct PUT" "${SIGN[@]}" -T "$TMP/file.bin" "$ENDPOINT/bench/direct/$round.bin")")
+    down_proxy+=("$(timed "proxied GET" "$PROXY/$round.bin")")
+    down_direct+=("$(timed "direct GET" "${SIGN[@]}" "$ENDPOINT/bench/direct/$round.bin")")
+  else
+    up_direct+=("$(timed "direct PUT" "${SIGN[@]}" -T "$TMP/file.bin" "$ENDPOINT/bench/direct/$round.bin")")
+    up_proxy+=("$(timed "proxied PUT" -T "$TMP/file.bin" "$PROXY/$round.bin")")
+    down_direct+=("$(timed "direct GET" "${SIGN[@]}" "$ENDPOINT/bench/direct/$round.bin")")
+    down_proxy+=("$(timed "proxied GET" "$PROXY/$round.bin")")
+  fi
   got=$(curl -sS "$PROXY/$round.bin" | sha256sum | cut -d' ' -f1)
   [[ $got == "$SUM" ]] || { log "round $round: proxied download differs from the upload"; FAILED=1; }
   log "round $round: PUT direct ${up_direct[-1]} / proxied ${up_proxy[-1]} MB/s, GET direct ${down_direct[-1]} / proxied ${down_proxy[-1]} MB/s"
