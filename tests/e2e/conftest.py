@@ -25,7 +25,7 @@ import pytest
 from mlhub_testlib import (  # noqa: F401  (re-exported for convenience)
     AJAX, API, PREFIXES, Client, ServerProcess, unique,
 )
-from mlhub_testlib import private_postgres
+from mlhub_testlib import private_postgres, stop_shared_server
 from pg_cluster import ClusterError, PostgresCluster
 from rgw_cluster import RgwCluster, RgwError
 
@@ -141,12 +141,8 @@ def server(backend, tmp_path_factory, request):
         srv = ServerProcess(tmp_path_factory.mktemp(f"mlhub-shared-{backend}"))
     srv.start()
     yield srv
-    alive = srv.proc.poll() is None
-    rc = srv.terminate(timeout=10)
-    if db_name:
-        cluster.drop_database(db_name)
-    assert alive, f"shared server died during the session (rc={srv.proc.returncode}); output:\n{srv.log()}"
-    assert rc == 0, f"shared server exited with {rc} after SIGTERM; output:\n{srv.log()}"
+    stop_shared_server(srv, "shared",
+                       cleanup=(lambda: cluster.drop_database(db_name)) if db_name else None)
 
 
 @pytest.fixture

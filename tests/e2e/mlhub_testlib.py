@@ -496,3 +496,14 @@ class RssMonitor(threading.Thread):
             except OSError:
                 return
             time.sleep(0.1)
+
+
+def stop_shared_server(srv, what: str, cleanup=None):
+    """Stops a server shared by many tests and fails if it died while they ran or did not exit
+    cleanly on SIGTERM; `cleanup` (e.g. dropping its database) runs in between, either way."""
+    alive = srv.proc.poll() is None
+    rc = srv.terminate(timeout=10)
+    if cleanup is not None:
+        cleanup()
+    assert alive, f"{what} server died (rc={srv.proc.returncode}); output:\n{srv.log()}"
+    assert rc == 0, f"{what} server exited with {rc} after SIGTERM; output:\n{srv.log()}"

@@ -24,7 +24,7 @@ import requests
 
 from mlhub_testlib import (
     ARTIFACTS, MIB, Client, DeterministicStream, FileLike, RssMonitor, ServerProcess, raw_request, s3_env,
-    strict_json,
+    stop_shared_server, strict_json,
 )
 
 STORES = ("local", "s3")
@@ -149,12 +149,8 @@ def server(backend, artifact_store, tmp_path_factory, request):
                    else LocalBacking(srv.artifacts))
     srv.start()
     yield srv
-    alive = srv.proc.poll() is None
-    rc = srv.terminate(timeout=10)
-    if db_name:
-        cluster.drop_database(db_name)
-    assert alive, f"server died during the module (rc={srv.proc.returncode}); output:\n{srv.log()}"
-    assert rc == 0, f"server exited with {rc} after SIGTERM; output:\n{srv.log()}"
+    stop_shared_server(srv, "module",
+                       cleanup=(lambda: cluster.drop_database(db_name)) if db_name else None)
 
 
 @pytest.fixture
