@@ -31,14 +31,14 @@ import io
 import json
 import os
 import pwd
-import random
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
+
+from loopback_ports import NoFreePortError, pick_ports
 
 PG_BIN_DIR = os.environ.get("MLHUB_PG_BIN_DIR", "/usr/lib/postgresql/15/bin")
 SUPERUSER = "mlhub"
@@ -67,37 +67,12 @@ def _unprivileged_user():
                        "to run PostgreSQL as")
 
 
-def _ephemeral_range():
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            low, high = (int(x) for x in f.read().split())
-            return low, high
-    except (OSError, ValueError):
-        return 32768, 60999
-
-
-def _bindable(port):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind((HOST, port))
-            return True
-        except OSError:
-            return False
-
-
 def pick_port():
-    """A free loopback port below the ephemeral range, which the kernel never hands out for
-    bind(0); so the port stays ours while the cluster is stopped and restarted."""
-    low, _ = _ephemeral_range()
-    lo, hi = 15000, min(low, 32768) - 1
-    if hi - lo < 1000:
-        lo, hi = 2048, max(hi, 3048)
-    rng = random.SystemRandom()
-    for _ in range(200):
-        port = rng.randint(lo, hi)
-        if _bindable(port):
-            return port
-    raise ClusterError(f"no free loopback port in {lo}..{hi}")
+    """A free loopback port (see loopback_ports.pick_ports)."""
+    try:
+        return pick_ports(1)[0]
+    except NoFreePortError as e:
+        raise ClusterError(str(e)) from e
 
 
 def _tail(path, limit=8000, offset=0):

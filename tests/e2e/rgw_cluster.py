@@ -30,16 +30,16 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
+
+from loopback_ports import NoFreePortError, pick_ports
 
 HOST = "127.0.0.1"
 STATE_FILE = "rgw.json"
@@ -60,37 +60,11 @@ class RgwError(RuntimeError):
     pass
 
 
-def _ephemeral_low():
+def _pick_ports(count):
     try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def _bindable(port):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind((HOST, port))
-            return True
-        except OSError:
-            return False
-
-
-def pick_ports(count):
-    """`count` distinct free loopback ports below the ephemeral range (never handed out for bind(0))."""
-    lo, hi = 15000, min(_ephemeral_low(), 32768) - 1
-    if hi - lo < 1000:
-        lo, hi = 2048, max(hi, 3048)
-    rng = random.SystemRandom()
-    ports = []
-    for _ in range(500):
-        port = rng.randint(lo, hi)
-        if port not in ports and _bindable(port):
-            ports.append(port)
-            if len(ports) == count:
-                return ports
-    raise RgwError(f"no {count} free loopback ports in {lo}..{hi}")
+        return pick_ports(count)
+    except NoFreePortError as e:
+        raise RgwError(str(e)) from e
 
 
 def _tail(path, limit=6000):
@@ -280,7 +254,7 @@ rgw init timeout = 90
         for attempt in range(attempts):
             self._remove(keep_logs=False)
             if not fixed_ports:
-                v2, v1, rgw = pick_ports(3)
+                v2, v1, rgw = _pick_ports(3)
                 self.mon_ports, self.rgw_port = (v2, v1), rgw
             self.fsid = str(uuid.uuid4()) if attempt or not self.fsid else self.fsid
             for sub in ("run", "log", "mon", "osd/ceph-0", "rgw"):

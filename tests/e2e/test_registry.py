@@ -1020,11 +1020,11 @@ def test_wrong_typed_fields(client):
 
 
 def _check_resolved(res, name, version, source, resolved=None):
-    """`artifact_uri` is the version's source; for a runs:/ source the route may instead answer the
-    run's own artifact location of that path (`resolved`), which is what the source points at."""
+    """`artifact_uri` is the version's source, except for a runs:/ source: then it is the run's own
+    artifact location of that path (`resolved`), which is what the source points at."""
     st, js = res
     assert st == 200, (st, js)
-    assert js["artifact_uri"] in {source, resolved or source}, js
+    assert js["artifact_uri"] == (resolved or source), js
     mv = js["model_version"]
     assert mv["name"] == name and mv["version"] == version and mv["source"] == source, js
     assert mv["status"] == "READY"
