@@ -20,6 +20,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "common/status.h"
@@ -75,6 +77,19 @@ class SqlDatabase {
   // Write bodies may share their transaction with other writers' bodies (see above), so a body
   // must not begin or end transactions itself.
   Status Transact(TxnMode mode, const std::function<Status(SqlConnection&)>& body);
+
+  // Transact for a body that produces a value (a StatusOr): the value of the attempt that
+  // committed, or the failure.
+  template <typename Body>
+  auto TransactValue(TxnMode mode, const Body& body)
+      -> std::invoke_result_t<const Body&, SqlConnection&> {
+    std::optional<std::invoke_result_t<const Body&, SqlConnection&>> out;
+    RETURN_IF_ERROR(Transact(mode, [&](SqlConnection& c) -> Status {
+      out.emplace(body(c));
+      return out->status();
+    }));
+    return std::move(*out);
+  }
 
   // A connection outside any transaction, for work that manages its own (migrations).
   StatusOr<Lease> Acquire(TxnMode mode);

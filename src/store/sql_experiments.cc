@@ -165,20 +165,12 @@ StatusOr<Experiment> SqlTrackingStore::GetExperimentByName(std::string_view name
 
 StatusOr<ExperimentPage> SqlTrackingStore::SearchExperiments(const ExperimentQuery& query) {
   RETURN_IF_ERROR(internal::CheckPageWindow(query.max_results, query.offset));
-  SearchSqlBuilder builder(SearchTarget::kExperiments, db_->dialect());
-  ASSIGN_OR_RETURN(std::vector<FilterClause> clauses, builder.SplitFilter(query.filter));
-  ASSIGN_OR_RETURN(OrderSql order, builder.Order(query.order_by, 0, {}));
-  SqlFragment sql;
-  sql.sql = std::string("SELECT ") + internal::kExperimentColumns + " FROM experiments e";
-  sql.Append(order.joins);
-  sql.sql.append(" WHERE ").append(StageCondition(query.view_type));
-  for (const FilterClause& clause : clauses) {
-    sql.Append(" AND ");
-    sql.Append(clause.condition);
-  }
-  sql.sql.append(" ORDER BY ").append(order.terms).append(" LIMIT ? OFFSET ?");
-  sql.params.emplace_back(query.max_results + 1);
-  sql.params.emplace_back(query.offset);
+  ASSIGN_OR_RETURN(
+      SqlFragment sql,
+      SearchPageSql(SearchTarget::kExperiments, db_->dialect(),
+                    std::string("SELECT ") + internal::kExperimentColumns + " FROM experiments e",
+                    StageCondition(query.view_type), query.filter, query.order_by,
+                    query.max_results, query.offset));
 
   ExperimentPage page;
   RETURN_IF_ERROR(db_->Transact(TxnMode::kRead, [&](SqlConnection& c) -> Status {

@@ -391,4 +391,26 @@ StatusOr<OrderSql> SearchSqlBuilder::Order(const std::vector<OrderBy>& order_by,
   return out;
 }
 
+StatusOr<SqlFragment> SearchPageSql(SearchTarget target, const SqlDialect& dialect,
+                                    std::string select_from, std::string_view base_condition,
+                                    const std::optional<FilterExpr>& filter,
+                                    const std::vector<OrderBy>& order_by, int64_t max_results,
+                                    int64_t offset) {
+  SearchSqlBuilder builder(target, dialect);
+  ASSIGN_OR_RETURN(std::vector<FilterClause> clauses, builder.SplitFilter(filter));
+  ASSIGN_OR_RETURN(OrderSql order, builder.Order(order_by, 0, {}));
+  SqlFragment sql;
+  sql.sql = std::move(select_from);
+  sql.Append(order.joins);
+  sql.sql.append(" WHERE ").append(base_condition);
+  for (const FilterClause& clause : clauses) {
+    sql.Append(" AND ");
+    sql.Append(clause.condition);
+  }
+  sql.sql.append(" ORDER BY ").append(order.terms).append(" LIMIT ? OFFSET ?");
+  sql.params.emplace_back(max_results + 1);
+  sql.params.emplace_back(offset);
+  return sql;
+}
+
 }  // namespace mlhub::store

@@ -84,4 +84,14 @@ class SearchSqlBuilder {
   int next_alias_ = 0;
 };
 
+// One page of a search over a single table (experiments, registered models, model versions):
+// `select_from` + the ORDER BY joins + " WHERE <base_condition> AND <filter clauses> ORDER BY ...
+// LIMIT max_results + 1 OFFSET offset". The extra row tells the caller whether a next page
+// follows. (Runs have search plans of their own, sql_search_runs.cc.)
+StatusOr<SqlFragment> SearchPageSql(SearchTarget target, const SqlDialect& dialect,
+                                    std::string select_from, std::string_view base_condition,
+                                    const std::optional<FilterExpr>& filter,
+                                    const std::vector<OrderBy>& order_by, int64_t max_results,
+                                    int64_t offset);
+
 }  // namespace mlhub::store
