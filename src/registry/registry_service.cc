@@ -76,7 +76,8 @@ std::string SchemeOf(std::string_view uri) {
                             uri[i] == '-' || uri[i] == '.')) {
     ++i;
   }
-  if (i == 0 || i >= uri.size() || uri[i] != ':' || !std::isalpha(static_cast<unsigned char>(uri[0]))) {
+  if (i == 0 || i >= uri.size() || uri[i] != ':' ||
+      !std::isalpha(static_cast<unsigned char>(uri[0]))) {
     return "";
   }
   std::string scheme(uri.substr(0, i));
@@ -153,11 +154,25 @@ bool IsWithin(std::string path, std::string dir) {
                          path[dir.size()] == '/');
 }
 
+// The store's query for a search request: MLflow's page limits, the parsed filter and order.
+StatusOr<store::RegistryQuery> ParseQuery(tracking::SearchEntity entity,
+                                          const RegistrySearchRequest& request,
+                                          int64_t default_results, int64_t max_results) {
+  store::RegistryQuery query;
+  query.max_results = request.max_results.value_or(default_results);
+  RETURN_IF_ERROR(tracking::ValidateMaxResults(query.max_results, max_results));
+  ASSIGN_OR_RETURN(query.filter, tracking::ParseFilter(entity, request.filter));
+  ASSIGN_OR_RETURN(query.order_by, tracking::ParseOrderBy(entity, request.order_by));
+  RETURN_IF_ERROR(tracking::CheckSearchSize(query.filter, query.order_by));
+  query.offset = request.offset;
+  return query;
+}
+
 }  // namespace
 
 StatusOr<std::string> CanonicalStage(std::string_view stage) {
-  for (const char* canonical : {store::kStageNone, store::kStageStaging, store::kStageProduction,
-                                store::kStageArchived}) {
+  for (const char* canonical :
+       {store::kStageNone, store::kStageStaging, store::kStageProduction, store::kStageArchived}) {
     std::string_view name = canonical;
     if (name.size() == stage.size() &&
         std::equal(name.begin(), name.end(), stage.begin(), [](char a, char b) {
@@ -212,14 +227,9 @@ Status RegistryService::DeleteRegisteredModel(std::string_view name) {
 
 StatusOr<store::RegisteredModelPage> RegistryService::SearchRegisteredModels(
     const RegistrySearchRequest& request) {
-  store::RegistryQuery query;
-  query.max_results = request.max_results.value_or(kDefaultModelSearchResults);
-  RETURN_IF_ERROR(tracking::ValidateMaxResults(query.max_results, kMaxModelSearchResults));
-  ASSIGN_OR_RETURN(query.filter,
-                   tracking::ParseFilter(tracking::SearchEntity::kRegisteredModels, request.filter));
-  ASSIGN_OR_RETURN(query.order_by, tracking::ParseOrderBy(tracking::SearchEntity::kRegisteredModels,
-                                                          request.order_by));
-  query.offset = request.offset;
+  ASSIGN_OR_RETURN(store::RegistryQuery query,
+                   ParseQuery(tracking::SearchEntity::kRegisteredModels, request,
+                              kDefaultModelSearchResults, kMaxModelSearchResults));
   return store_.SearchRegisteredModels(query);
 }
 
@@ -358,14 +368,9 @@ Status RegistryService::DeleteModelVersion(std::string_view name, std::string_vi
 
 StatusOr<store::ModelVersionPage> RegistryService::SearchModelVersions(
     const RegistrySearchRequest& request) {
-  store::RegistryQuery query;
-  query.max_results = request.max_results.value_or(kDefaultVersionSearchResults);
-  RETURN_IF_ERROR(tracking::ValidateMaxResults(query.max_results, kMaxVersionSearchResults));
-  ASSIGN_OR_RETURN(query.filter,
-                   tracking::ParseFilter(tracking::SearchEntity::kModelVersions, request.filter));
-  ASSIGN_OR_RETURN(query.order_by,
-                   tracking::ParseOrderBy(tracking::SearchEntity::kModelVersions, request.order_by));
-  query.offset = request.offset;
+  ASSIGN_OR_RETURN(store::RegistryQuery query,
+                   ParseQuery(tracking::SearchEntity::kModelVersions, request,
+                              kDefaultVersionSearchResults, kMaxVersionSearchResults));
   return store_.SearchModelVersions(query);
 }
 
@@ -417,9 +422,9 @@ StatusOr<ResolvedModel> RegistryService::Resolve(std::string_view models_uri) {
                               uri.stage)
                 : fmt::format("No versions of model with name '{}' found", uri.name));
       }
-      out.version = *std::max_element(
-          latest.begin(), latest.end(),
-          [](const auto& a, const auto& b) { return a.version < b.version; });
+      out.version =
+          *std::max_element(latest.begin(), latest.end(),
+                            [](const auto& a, const auto& b) { return a.version < b.version; });
       break;
     }
   }
@@ -428,7 +433,8 @@ StatusOr<ResolvedModel> RegistryService::Resolve(std::string_view models_uri) {
     ASSIGN_OR_RETURN(store::Run run, tracking_.GetRun(runs->run_id));
     out.artifact_uri = run.info.artifact_uri;
     if (!runs->path.empty()) {
-      while (!out.artifact_uri.empty() && out.artifact_uri.back() == '/') out.artifact_uri.pop_back();
+      while (!out.artifact_uri.empty() && out.artifact_uri.back() == '/')
+        out.artifact_uri.pop_back();
       out.artifact_uri += "/" + runs->path;
     }
   }

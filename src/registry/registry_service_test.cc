@@ -264,6 +264,14 @@ TEST_F(RegistryServiceTest, ValidatesSearchLimitsAndFilters) {
   request.order_by = {"nonsense ASC"};
   ExpectInvalid(service_->SearchRegisteredModels(request).status(), "order_by");
   ExpectInvalid(service_->SearchModelVersions(request).status(), "order_by");
+
+  // Searches too big to run are the client's error too (each clause is a join or subquery).
+  request.order_by.clear();
+  std::string big = "name = 'm0'";
+  for (int i = 1; i <= 50; ++i) big += " OR name = 'm" + std::to_string(i) + "'";
+  request.filter = big;  // 51 comparisons
+  ExpectInvalid(service_->SearchRegisteredModels(request).status(), "51 comparisons");
+  ExpectInvalid(service_->SearchModelVersions(request).status(), "51 comparisons");
 }
 
 TEST_F(RegistryServiceTest, ValidatesSources) {

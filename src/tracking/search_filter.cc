@@ -4,6 +4,8 @@
 // and comparators are legal. Stateless apart from a per-call Parser object.
 #include "tracking/search_filter.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstddef>
 #include <set>
@@ -593,6 +595,38 @@ StatusOr<std::vector<store::OrderBy>> ParseOrderBy(SearchEntity entity,
     out.push_back(std::move(parsed));
   }
   return out;
+}
+
+namespace {
+
+// Bounds on search complexity. Each clause and order key becomes a join or subquery; past these the
+// database refuses the statement, and that must be the client's 400, not a server error.
+constexpr size_t kMaxFilterClauses = 50;
+constexpr size_t kMaxOrderByKeys = 20;
+
+size_t CountClauses(const store::FilterExpr& expr) {
+  if (expr.kind == store::FilterExpr::Kind::kComparison) return 1;
+  size_t count = 0;
+  for (const auto& child : expr.children) count += CountClauses(child);
+  return count;
+}
+
+}  // namespace
+
+Status CheckSearchSize(const std::optional<store::FilterExpr>& filter,
+                       const std::vector<store::OrderBy>& order_by) {
+  size_t clauses = filter ? CountClauses(*filter) : 0;
+  if (clauses > kMaxFilterClauses) {
+    return InvalidArgumentError(
+        fmt::format("Invalid filter: it has {} comparisons; at most {} are allowed.", clauses,
+                    kMaxFilterClauses));
+  }
+  if (order_by.size() > kMaxOrderByKeys) {
+    return InvalidArgumentError(
+        fmt::format("Invalid order_by: {} keys given; at most {} are allowed.", order_by.size(),
+                    kMaxOrderByKeys));
+  }
+  return OkStatus();
 }
 
 }  // namespace mlhub::tracking

@@ -28,4 +28,10 @@ StatusOr<std::optional<store::FilterExpr>> ParseFilter(SearchEntity entity,
 StatusOr<std::vector<store::OrderBy>> ParseOrderBy(SearchEntity entity,
                                                    const std::vector<std::string>& order_by);
 
+// kInvalidArgument when a parsed search is too big to run: more than 50 comparisons or 20
+// order_by keys (each becomes a join or subquery, and past these the database refuses the
+// statement, which must be the client's 400, not a server error).
+Status CheckSearchSize(const std::optional<store::FilterExpr>& filter,
+                       const std::vector<store::OrderBy>& order_by);
+
 }  // namespace mlhub::tracking
