@@ -6,18 +6,15 @@ Reads JSON on stdin:
   {"amz_date": "YYYYMMDDTHHMMSSZ", "region": ..., "access_key": ..., "secret_key": ...,
    "requests": [{"method", "host", "path" (decoded), "query": [[name, value], ...] (decoded),
                  "headers": [[name, value], ...], "body" (text, sent as UTF-8),
-                 "unsigned": bool, "token": str ("" = none), "presign_expires": int (0 = header
-                 signing)}]}
-Prints one line per signed value, "<row>\t<lowercase name>\t<value>": for header signing
-authorization, x-amz-date, x-amz-content-sha256 and (with a token) x-amz-security-token; for
-presigning x-amz-signature. Exits non-zero if botocore is missing, so the C++ test fails rather
+                 "unsigned": bool, "token": str ("" = none)}]}
+Prints one line per signed value, "<row>\t<lowercase name>\t<value>": authorization,
+x-amz-date, x-amz-content-sha256 and (with a token) x-amz-security-token. Exits non-zero if botocore is missing, so the C++ test fails rather
 than skips.
 """
 import datetime
 import json
 import sys
 import types
-from urllib.parse import parse_qsl, urlsplit
 
 import botocore.auth
 from botocore.awsrequest import AWSRequest
@@ -52,12 +49,6 @@ def main():
         if r["unsigned"]:
             request.context["client_config"] = types.SimpleNamespace(
                 s3={"payload_signing_enabled": False})
-        if r["presign_expires"]:
-            botocore.auth.S3SigV4QueryAuth(creds, "s3", table["region"],
-                                           expires=r["presign_expires"]).add_auth(request)
-            query = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
-            print(f"{row}\tx-amz-signature\t{query['X-Amz-Signature']}")
-            continue
         botocore.auth.S3SigV4Auth(creds, "s3", table["region"]).add_auth(request)
         for name in SIGNED_HEADERS:
             if name in request.headers:

@@ -151,30 +151,6 @@ KeyValues SignV4(const SigningRequest& req, const Credentials& creds, std::strin
   return sent;
 }
 
-StatusOr<std::string> PresignV4(const SigningRequest& req, const Credentials& creds,
-                                std::string_view region, std::string_view service,
-                                std::string_view amz_date, std::chrono::seconds expires) {
-  if (expires < std::chrono::seconds(1) || expires > std::chrono::hours(24 * 7)) {
-    return InvalidArgumentError("presigned URL expiry must be 1 s to 7 days, got " +
-                                std::to_string(expires.count()) + " s");
-  }
-  SigningRequest signed_req = req;
-  signed_req.headers = WithoutSignerOwned(req.headers);
-  signed_req.payload_sha256 = kUnsignedPayload;
-  const CanonicalHeaders headers = Canonicalize(req.host, signed_req.headers);
-  KeyValues& q = signed_req.query;
-  q.emplace_back("X-Amz-Algorithm", kAlgorithm);
-  q.emplace_back("X-Amz-Credential", creds.access_key_id + '/' + Scope(amz_date, region, service));
-  q.emplace_back("X-Amz-Date", amz_date);
-  q.emplace_back("X-Amz-Expires", std::to_string(expires.count()));
-  q.emplace_back("X-Amz-SignedHeaders", headers.signed_names);
-  if (!creds.session_token.empty()) q.emplace_back("X-Amz-Security-Token", creds.session_token);
-  const std::string signature =
-      Signature(creds, region, service, amz_date, CanonicalRequestWith(signed_req, headers));
-  return UriEncode(req.path.empty() ? "/" : req.path, false) + '?' + CanonicalQuery(q) +
-         "&X-Amz-Signature=" + signature;
-}
-
 std::string CanonicalRequest(const SigningRequest& req) {
   return CanonicalRequestWith(req, Canonicalize(req.host, req.headers));
 }
@@ -242,34 +218,6 @@ std::string AmzDate(std::chrono::system_clock::time_point t) {
                 static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
                 static_cast<int>(hms.seconds().count()));
   return buf;
-}
-
-void Sha256::CtxFree::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
-
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
-    OpenSslFailed("EVP_DigestInit_ex");
-  }
-}
-
-Sha256::~Sha256() = default;
-Sha256::Sha256(Sha256&&) noexcept = default;
-Sha256& Sha256::operator=(Sha256&&) noexcept = default;
-
-void Sha256::Update(std::string_view data) {
-  if (EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1) {
-    OpenSslFailed("EVP_DigestUpdate");
-  }
-}
-
-std::string Sha256::FinishHex() {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx_.get(), digest, &len) != 1 ||
-      EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
-    OpenSslFailed("EVP_DigestFinal_ex");
-  }
-  return Hex(digest, len);
 }
 
 }  // namespace mlhub::artifacts::s3

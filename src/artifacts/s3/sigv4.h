@@ -1,20 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// AWS Signature Version 4 for S3 (header-signed requests and presigned URLs), on OpenSSL 3.
+// AWS Signature Version 4 for S3 (header-signed requests), on OpenSSL 3.
 // Rules from the S3 API reference ("Signature Calculations for the Authorization Header",
 // "Authenticating Requests: Using Query Parameters"); botocore's S3SigV4Auth is the test oracle
-// (tests/tools/botocore_sigv4.py). Pure functions, thread-safe; Sha256 is one object per stream.
+// (tests/tools/botocore_sigv4.py). Pure functions, thread-safe.
 #pragma once
 
 #include <chrono>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/status.h"
-
-struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, kept out of this header.
 
 namespace mlhub::artifacts::s3 {
 
@@ -50,15 +47,6 @@ inline constexpr std::string_view kEmptySha256 =
 KeyValues SignV4(const SigningRequest& req, const Credentials& creds, std::string_view region,
                  std::string_view service, std::string_view amz_date);
 
-// Presigns `req` in the query string (X-Amz-Algorithm ... X-Amz-Signature) for `expires`, which
-// S3 allows from 1 s to 7 days (else InvalidArgument). The payload is always UNSIGNED-PAYLOAD, as
-// the body is not known when the URL is made; `req.payload_sha256` is ignored. Returns the request
-// target "/encoded/path?query"; the URL is scheme + "://" + req.host + target. A client must send
-// every header in `req.headers` with the value signed.
-StatusOr<std::string> PresignV4(const SigningRequest& req, const Credentials& creds,
-                                std::string_view region, std::string_view service,
-                                std::string_view amz_date, std::chrono::seconds expires);
-
 // The canonical request of `req` exactly as given: the headers signed are Host (from `req.host`)
 // and `req.headers`, nothing added. SignV4 builds on it; exposed because S3's
 // SignatureDoesNotMatch error echoes the server's canonical request, so logging ours pinpoints a
@@ -85,24 +73,5 @@ std::string Sha256Hex(std::string_view data);
 
 // "YYYYMMDDTHHMMSSZ" in UTC, the x-amz-date format.
 std::string AmzDate(std::chrono::system_clock::time_point t);
-
-// Incremental SHA-256, for bodies hashed while they stream (uploads, multipart parts).
-class Sha256 {
- public:
-  Sha256();
-  ~Sha256();
-  Sha256(Sha256&&) noexcept;
-  Sha256& operator=(Sha256&&) noexcept;
-
-  void Update(std::string_view data);
-  // Lowercase hex digest of everything fed so far; the object then starts over, empty.
-  std::string FinishHex();
-
- private:
-  struct CtxFree {
-    void operator()(evp_md_ctx_st* ctx) const;
-  };
-  std::unique_ptr<evp_md_ctx_st, CtxFree> ctx_;
-};
 
 }  // namespace mlhub::artifacts::s3

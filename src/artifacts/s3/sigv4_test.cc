@@ -117,19 +117,6 @@ TEST(SigV4AwsExamplesTest, ListObjects) {
             "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
 }
 
-// "Authenticating Requests: Using Query Parameters", the presigned GET example.
-TEST(SigV4AwsExamplesTest, PresignedGet) {
-  const SigningRequest req = ExampleRequest("GET", "/test.txt", {}, {}, "");
-  StatusOr<std::string> target =
-      PresignV4(req, kExampleCreds, "us-east-1", "s3", kExampleDate, std::chrono::seconds(86400));
-  ASSERT_TRUE(target.ok()) << target.status().ToString();
-  EXPECT_EQ(*target,
-            "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
-            "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
-            "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
-            "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
-}
-
 // --- Helpers ----------------------------------------------------------------------------------
 
 TEST(SigV4Test, UriEncode) {
@@ -156,16 +143,6 @@ TEST(SigV4Test, CanonicalQuery) {
 TEST(SigV4Test, Sha256) {
   EXPECT_EQ(Sha256Hex(""), kEmptySha256);
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  std::string big;
-  for (int i = 0; i < 100000; ++i) big += static_cast<char>(i * 7);
-  Sha256 h;
-  for (size_t at = 0; at < big.size(); at += 4093) h.Update(std::string_view(big).substr(at, 4093));
-  EXPECT_EQ(h.FinishHex(), Sha256Hex(big));
-  EXPECT_EQ(h.FinishHex(), kEmptySha256);  // starts over after a digest
-  h.Update("ab");
-  Sha256 moved = std::move(h);
-  moved.Update("c");
-  EXPECT_EQ(moved.FinishHex(), Sha256Hex("abc"));
 }
 
 TEST(SigV4Test, AmzDate) {
@@ -213,21 +190,6 @@ TEST(SigV4Test, SessionTokenAndSignerOwnedHeaders) {
       << Header(sent, "Authorization");
 }
 
-TEST(SigV4Test, PresignRejectsExpiryOutsideS3Limits) {
-  const SigningRequest req = {"GET", "h", "/b/k", {}, {}, ""};
-  for (int secs : {0, -1, 604801}) {
-    EXPECT_EQ(
-        PresignV4(req, kExampleCreds, "us-east-1", "s3", kExampleDate, std::chrono::seconds(secs))
-            .status()
-            .code(),
-        StatusCode::kInvalidArgument)
-        << secs;
-  }
-  EXPECT_TRUE(
-      PresignV4(req, kExampleCreds, "us-east-1", "s3", kExampleDate, std::chrono::seconds(604800))
-          .ok());
-}
-
 // --- botocore as the oracle -------------------------------------------------------------------
 
 struct OracleRow {
@@ -235,7 +197,6 @@ struct OracleRow {
   std::string body;
   bool unsigned_payload = false;
   std::string token;
-  int presign_expires = 0;  // 0: Authorization-header signing
 };
 
 constexpr std::string_view kOracleDate = "20240315T123456Z";
@@ -324,34 +285,10 @@ std::vector<OracleRow> OracleRows() {
   for (const BaseRow& base : OracleBaseRows()) {
     for (bool with_token : {false, true}) {
       for (bool unsigned_payload : {false, true}) {
-        rows.push_back({base.req, base.body, unsigned_payload,
-                        with_token ? std::string(kOracleToken) : "", 0});
+        rows.push_back(
+            {base.req, base.body, unsigned_payload, with_token ? std::string(kOracleToken) : ""});
       }
     }
-  }
-  // Presigned URLs: the GET a --no-serve-artifacts client would follow, and a PUT with a signed
-  // content type.
-  for (bool with_token : {false, true}) {
-    rows.push_back({{"GET",
-                     "127.0.0.1:17480",
-                     "/mlflow/a b/ü+~.txt",
-                     {{"response-content-disposition", "attachment; filename=\"x y.txt\""}},
-                     {},
-                     ""},
-                    "",
-                    true,
-                    with_token ? std::string(kOracleToken) : "",
-                    3600});
-    rows.push_back({{"PUT",
-                     "mlflow.s3.eu-central-1.amazonaws.com",
-                     "/0/r/artifacts/日本.bin",
-                     {},
-                     {{"Content-Type", "application/octet-stream"}},
-                     ""},
-                    "",
-                    true,
-                    with_token ? std::string(kOracleToken) : "",
-                    604800});
   }
   return rows;
 }
@@ -378,7 +315,7 @@ std::string OracleTableJson(const std::vector<OracleRow>& rows) {
     WritePairs(w, "query", r.req.query);
     WritePairs(w, "headers", r.req.headers);
     w.Field("body", r.body).Field("unsigned", r.unsigned_payload).Field("token", r.token);
-    w.Field("presign_expires", static_cast<int64_t>(r.presign_expires)).EndObject();
+    w.EndObject();
   }
   w.EndArray().EndObject();
   return out;
@@ -438,31 +375,13 @@ TEST(SigV4BotocoreTest, MatchesS3SigV4AuthHeaderByHeader) {
     const OracleRow& row = rows[i];
     SCOPED_TRACE("row " + std::to_string(i) + ": " + row.req.method + " " + row.req.host +
                  row.req.path + " query=" + CanonicalQuery(row.req.query) +
-                 (row.token.empty() ? "" : " +token") + (row.unsigned_payload ? " unsigned" : "") +
-                 (row.presign_expires ? " presigned" : ""));
+                 (row.token.empty() ? "" : " +token") + (row.unsigned_payload ? " unsigned" : ""));
     ASSERT_TRUE(oracle.count(i));
     const auto& expected = oracle.at(i);
     Credentials creds = kOracleCreds;
     creds.session_token = row.token;
     SigningRequest req = row.req;
-    if (row.presign_expires) {
-      StatusOr<std::string> target = PresignV4(req, creds, kOracleRegion, "s3", kOracleDate,
-                                               std::chrono::seconds(row.presign_expires));
-      ASSERT_TRUE(target.ok()) << target.status().ToString();
-      const size_t at = target->rfind("&X-Amz-Signature=");
-      ASSERT_NE(at, std::string::npos);
-      EXPECT_EQ(target->substr(at + 17), expected.at("x-amz-signature")) << *target;
-      continue;
-    }
-    if (row.unsigned_payload) {
-      req.payload_sha256 = kUnsignedPayload;
-    } else if (i % 2 == 0) {
-      req.payload_sha256 = Sha256Hex(row.body);
-    } else {  // the streaming path: the same digest fed in pieces
-      Sha256 h;
-      for (size_t at = 0; at < row.body.size(); at += 7) h.Update(row.body.substr(at, 7));
-      req.payload_sha256 = h.FinishHex();
-    }
+    req.payload_sha256 = row.unsigned_payload ? std::string(kUnsignedPayload) : Sha256Hex(row.body);
     std::map<std::string, std::string> ours;
     for (const auto& [name, value] : SignV4(req, creds, kOracleRegion, "s3", kOracleDate)) {
       std::string lower = name;
