@@ -14,6 +14,26 @@ constexpr const char* kAllStages[] = {kStageNone, kStageStaging, kStageProductio
 
 std::string Str(std::string_view s) { return std::string(s); }
 
+// Queues the load of the tags in `table` of the owners in `in_list` into by_key's entities
+// (sorted by key); the rows arrive by the connection's next synchronous statement, which the
+// caller runs before `by_key` goes away.
+template <typename Entity>
+Status QueueTagLoad(SqlConnection& c, std::string_view table, std::string_view owner_column,
+                    const std::string& in_list, std::span<const SqlValue> params,
+                    const std::unordered_map<int64_t, Entity*>* by_key) {
+  const std::string owner(owner_column);
+  return c.QueryDeferred(
+      "SELECT " + owner + ", key, value FROM " + std::string(table) + " WHERE " + owner + " IN (" +
+          in_list + ") ORDER BY " + owner + ", key",
+      params, [by_key](const SqlRow& row) {
+        auto found = by_key->find(row.GetInt(0));
+        if (found != by_key->end()) {
+          found->second->tags.push_back({Str(row.GetText(1)), Str(row.GetText(2))});
+        }
+        return true;
+      });
+}
+
 KeyedVersion ReadVersion(const SqlRow& row) {
   KeyedVersion out;
   out.version_key = row.GetInt(0);
@@ -43,16 +63,7 @@ Status LoadVersionExtras(SqlConnection& c, std::vector<KeyedVersion>* versions) 
   }
   return internal::ForEachKeyBatch(keys, [&](std::string_view in, std::span<const SqlValue> p) {
     const std::string in_list(in);
-    RETURN_IF_ERROR(c.QueryDeferred(
-        "SELECT version_key, key, value FROM model_version_tags WHERE version_key IN (" + in_list +
-            ") ORDER BY version_key, key",
-        p, [&](const SqlRow& row) {
-          auto found = by_key.find(row.GetInt(0));
-          if (found != by_key.end()) {
-            found->second->tags.push_back({Str(row.GetText(1)), Str(row.GetText(2))});
-          }
-          return true;
-        }));
+    RETURN_IF_ERROR(QueueTagLoad(c, "model_version_tags", "version_key", in_list, p, &by_key));
     return c.Query(
         "SELECT version_key, alias FROM registered_model_aliases WHERE version_key IN (" + in_list +
             ") ORDER BY version_key, alias",
@@ -168,16 +179,7 @@ Status LoadModelExtras(SqlConnection& c, std::vector<KeyedModel>* models) {
   RETURN_IF_ERROR(
       internal::ForEachKeyBatch(keys, [&](std::string_view in, std::span<const SqlValue> p) {
         const std::string in_list(in);
-        RETURN_IF_ERROR(c.QueryDeferred(
-            "SELECT model_key, key, value FROM registered_model_tags WHERE model_key IN (" +
-                in_list + ") ORDER BY model_key, key",
-            p, [&](const SqlRow& row) {
-              auto found = by_key.find(row.GetInt(0));
-              if (found != by_key.end()) {
-                found->second->tags.push_back({Str(row.GetText(1)), Str(row.GetText(2))});
-              }
-              return true;
-            }));
+        RETURN_IF_ERROR(QueueTagLoad(c, "registered_model_tags", "model_key", in_list, p, &by_key));
         return c.Query(
             "SELECT a.model_key, a.alias, v.version FROM registered_model_aliases a "
             "JOIN model_versions v ON v.version_key = a.version_key WHERE a.model_key IN (" +
