@@ -21,6 +21,8 @@ import time
 import uuid
 
 import pytest
+from concurrent.futures import ThreadPoolExecutor
+
 import requests
 
 API = "/api/2.0/mlflow"
@@ -507,3 +509,15 @@ def stop_shared_server(srv, what: str, cleanup=None):
         cleanup()
     assert alive, f"{what} server died (rc={srv.proc.returncode}); output:\n{srv.log()}"
     assert rc == 0, f"{what} server exited with {rc} after SIGTERM; output:\n{srv.log()}"
+
+
+def run_parallel(n, fn):
+    """Runs fn(i) on n threads released together; returns the results in order, re-raising."""
+    barrier = threading.Barrier(n)
+
+    def body(i):
+        barrier.wait(30)
+        return fn(i)
+
+    with ThreadPoolExecutor(n) as pool:
+        return [f.result() for f in [pool.submit(body, i) for i in range(n)]]

@@ -8,12 +8,11 @@ private cluster of its own.
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
-from mlhub_testlib import API, Client, params_dict, private_postgres, strict_json, unique
+from mlhub_testlib import API, Client, params_dict, private_postgres, run_parallel, strict_json, unique
 
 
 
@@ -27,18 +26,6 @@ def _two_servers(server_factory, uri, **kw):
     a.spawn()
     b.spawn()
     return a.wait_ready(30), b.wait_ready(30)
-
-
-def _parallel(n, fn):
-    """Runs fn(i) on n threads released together; returns the results in order, re-raising."""
-    barrier = threading.Barrier(n)
-
-    def body(i):
-        barrier.wait(30)
-        return fn(i)
-
-    with ThreadPoolExecutor(n) as pool:
-        return [f.result() for f in [pool.submit(body, i) for i in range(n)]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,7 +74,7 @@ def test_two_servers_one_database_lose_and_duplicate_nothing(server_factory, pg_
                 want[r]["single"].append(base)
         return want
 
-    per_thread = _parallel(threads, writer)
+    per_thread = run_parallel(threads, writer)
 
     for r, rid in enumerate(rids):
         single = sorted(s for w in per_thread for s in w[r]["single"])
@@ -124,7 +111,7 @@ def test_two_servers_create_experiments_and_race_on_names(server_factory, pg_dat
         c = Client(servers[t % 2].url)
         return [(f"{prefix}-{t}-{i}", c.create_experiment(f"{prefix}-{t}-{i}")) for i in range(per)]
 
-    made = dict(pair for chunk in _parallel(threads, create) for pair in chunk)
+    made = dict(pair for chunk in run_parallel(threads, create) for pair in chunk)
     assert len(made) == threads * per
     assert len(set(made.values())) == threads * per, "two experiments got the same id"
     assert "0" not in made.values()
@@ -139,7 +126,7 @@ def test_two_servers_create_experiments_and_race_on_names(server_factory, pg_dat
 
     # the same name from 16 threads over two processes: exactly one wins
     name = unique("race")
-    results = _parallel(threads, lambda t: Client(servers[t % 2].url).post("experiments/create", {"name": name}))
+    results = run_parallel(threads, lambda t: Client(servers[t % 2].url).post("experiments/create", {"name": name}))
     oks = [js for st, js in results if st == 200]
     assert len(oks) == 1, results
     assert all(st == 400 and js["error_code"] == "RESOURCE_ALREADY_EXISTS" for st, js in results if st != 200), results
@@ -149,7 +136,7 @@ def test_two_servers_create_experiments_and_race_on_names(server_factory, pg_dat
 
     # one param key with different values from both processes: exactly one wins, the rest are 400
     rid = Client(servers[0].url).create_run(made[f"{prefix}-0-0"])["info"]["run_id"]
-    results = _parallel(threads, lambda t: Client(servers[t % 2].url).post(
+    results = run_parallel(threads, lambda t: Client(servers[t % 2].url).post(
         "runs/log-parameter", {"run_id": rid, "key": "race", "value": f"v{t}"}))
     winners = [t for t, (st, _) in enumerate(results) if st == 200]
     assert len(winners) == 1, results

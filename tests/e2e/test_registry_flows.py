@@ -3,10 +3,7 @@
 one PostgreSQL database), and the full run -> registry -> download hand-off through the
 artifact proxy.
 
-Where MLflow 2.9's behaviour is not spelled out in docs/mlflow-rest-api.md, the expectation was
-read from MLflow's own sources (mlflow/server/handlers.py, mlflow/store/model_registry/
-sqlalchemy_store.py, mlflow/utils/validation.py, mlflow/utils/search_utils.py); such spots say
-"MLflow:" in a comment.
+Expectations read from MLflow's sources say "MLflow:" (see registry_testlib.py).
 """
 import urllib.parse
 import uuid
@@ -14,22 +11,11 @@ import uuid
 import pytest
 import requests
 
-from mlhub_testlib import API, ARTIFACTS, Client, assert_error, now_ms, strict_json, unique
+from mlhub_testlib import (API, ARTIFACTS, Client, assert_error, now_ms, run_parallel, strict_json,
+                           unique)
 from registry_testlib import (
-    _delete,
-    _ok,
-    _create_model,
-    _create_version,
-    _get_model,
-    _get_version,
-    _transition,
-    _set_alias,
-    _by_alias,
-    _aliases,
-    _latest,
-    _search_versions_all,
-    _resolve,
-    _parallel,
+    _delete, _ok, _create_model, _create_version, _get_model, _get_version, _transition,
+    _set_alias, _by_alias, _aliases, _latest, _search_versions_all, _resolve,
 )
 
 
@@ -130,7 +116,7 @@ def test_parallel_version_creates_get_distinct_numbers(server, client):
         c = Client(server.url, API)
         return [int(_create_version(c, name, source=f"s3://b/{t}/{i}")["version"]) for i in range(per)]
 
-    results = _parallel(threads, work)
+    results = run_parallel(threads, work)
     got = [v for chunk in results for v in chunk]
     assert len(got) == threads * per
     assert sorted(got) == list(range(1, threads * per + 1)), "duplicate or skipped version numbers"
@@ -148,7 +134,7 @@ def test_parallel_version_creates_get_distinct_numbers(server, client):
 
 def test_parallel_create_same_registered_model_name(server, client):
     name = unique("namerace")
-    results = _parallel(8, lambda t: Client(server.url, API).post("registered-models/create", {"name": name}))
+    results = run_parallel(8, lambda t: Client(server.url, API).post("registered-models/create", {"name": name}))
     oks = [js for st, js in results if st == 200]
     assert len(oks) == 1, results
     assert all(st == 400 and js["error_code"] == "RESOURCE_ALREADY_EXISTS" for st, js in results if st != 200), \
@@ -167,7 +153,7 @@ def test_parallel_alias_moves_leave_one_target(server, client):
         for _ in range(10):
             _set_alias(c, name, "champion", t + 1)
 
-    _parallel(8, work)
+    run_parallel(8, work)
     al = _aliases(_get_model(client, name))
     assert set(al) == {"champion"}, al
     winner = al["champion"]
@@ -194,7 +180,7 @@ def test_two_servers_one_postgres_version_numbers(server_factory, pg_database):
         c = Client(servers[t % 2].url)
         return [int(_create_version(c, name, source=f"s3://b/{t}/{i}")["version"]) for i in range(per)]
 
-    got = [v for chunk in _parallel(threads, work) for v in chunk]
+    got = [v for chunk in run_parallel(threads, work) for v in chunk]
     assert sorted(got) == list(range(1, threads * per + 1)), "two processes handed out the same number"
     for c in (c0, c1):
         listed = _search_versions_all(c, 100, filter=f"name = '{name}'")
@@ -207,7 +193,7 @@ def test_two_servers_one_postgres_version_numbers(server_factory, pg_database):
     assert _aliases(_get_model(c0, name)) == {"champion": "9"}
     # the same registered-model name from both processes: exactly one wins
     race = unique("pgname")
-    results = _parallel(8, lambda t: Client(servers[t % 2].url).post("registered-models/create", {"name": race}))
+    results = run_parallel(8, lambda t: Client(servers[t % 2].url).post("registered-models/create", {"name": race}))
     assert sum(st == 200 for st, _ in results) == 1, results
     assert all(js["error_code"] == "RESOURCE_ALREADY_EXISTS" for st, js in results if st != 200), results
     for s in servers:

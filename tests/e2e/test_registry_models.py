@@ -2,28 +2,12 @@
 """Registered models over raw HTTP as the MLflow client calls them: the smoke test over both
 prefixes (PATCH and DELETE with JSON bodies), create / get / rename / update / delete, and tags.
 
-Where MLflow 2.9's behaviour is not spelled out in docs/mlflow-rest-api.md, the expectation was
-read from MLflow's own sources (mlflow/server/handlers.py, mlflow/store/model_registry/
-sqlalchemy_store.py, mlflow/utils/validation.py, mlflow/utils/search_utils.py); such spots say
-"MLflow:" in a comment.
+Expectations read from MLflow's sources say "MLflow:" (see registry_testlib.py).
 """
 from mlhub_testlib import assert_error, now_ms, tags_dict, unique
 from registry_testlib import (
-    _patch,
-    _delete,
-    _ok,
-    _is_int,
-    _create_model,
-    _create_version,
-    _get_model,
-    _get_version,
-    _transition,
-    _set_alias,
-    _by_alias,
-    _aliases,
-    _latest,
-    _latest_versions,
-    _search_models,
+    _patch, _delete, _ok, _is_int, _create_model, _create_version, _get_model, _get_version,
+    _transition, _set_alias, _by_alias, _aliases, _latest, _latest_versions, _search_models,
     _search_versions,
 )
 

@@ -2,10 +2,7 @@
 """Registry searches (registered models and model versions: filters, order_by, pages, errors)
 and the validation of every route's required and typed fields.
 
-Where MLflow 2.9's behaviour is not spelled out in docs/mlflow-rest-api.md, the expectation was
-read from MLflow's own sources (mlflow/server/handlers.py, mlflow/store/model_registry/
-sqlalchemy_store.py, mlflow/utils/validation.py, mlflow/utils/search_utils.py); such spots say
-"MLflow:" in a comment.
+Expectations read from MLflow's sources say "MLflow:" (see registry_testlib.py).
 """
 import time
 import urllib.parse
@@ -14,19 +11,8 @@ import pytest
 
 from mlhub_testlib import API, Client, assert_error, tags_dict, unique
 from registry_testlib import (
-    _patch,
-    _delete,
-    _ok,
-    _is_int,
-    _create_model,
-    _create_version,
-    _get_model,
-    _get_version,
-    _transition,
-    _search_models,
-    _search_models_all,
-    _search_versions,
-    _search_versions_all,
+    _patch, _delete, _ok, _is_int, _create_model, _create_version, _get_model, _get_version,
+    _transition, _search_models, _search_models_all, _search_versions, _search_versions_all,
 )
 
 
