@@ -10,6 +10,10 @@ PACKAGES=(
   libboost-dev libsimdjson-dev libsqlite3-dev libpq-dev libspdlog-dev libfmt-dev libcli11-dev
   # S3: OpenSSL 3 for the SigV4 signer, libcurl for requests, pugixml for S3's XML answers
   libssl-dev libcurl4-openssl-dev libpugixml-dev
+  # mlhub serve: XGBoost's C API (the `xgboost` CLI package is needed by its CMake config), gRPC
+  # and protobuf for KServe V2 gRPC, yaml-cpp for MLmodel files
+  libxgboost-dev xgboost libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libyaml-cpp-dev
   # tests (a real PostgreSQL 15 server is started by the test suite itself)
   libgtest-dev libgmock-dev python3 python3-pytest python3-requests
   postgresql-15 postgresql-client-15
@@ -17,6 +21,8 @@ PACKAGES=(
   # test suite itself (tests/e2e/rgw_cluster.py); botocore is the SigV4 oracle (sigv4_test) and
   # signs requests in the Python tests
   ceph-mon ceph-osd radosgw ceph-common uuid-runtime python3-botocore
+  # serving tests: models are trained at test time with Debian's xgboost; gRPC clients
+  python3-xgboost python3-sklearn python3-numpy python3-grpcio python3-protobuf
   # benchmarks
   wrk
 )

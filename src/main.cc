@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "server/app.h"
+#include "serving/server/serve_app.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"mlhub: an MLflow-compatible tracking server and model server in one binary"};
@@ -62,6 +63,51 @@ int main(int argc, char** argv) {
                    "Seconds in-flight requests get on SIGTERM")
       ->capture_default_str();
 
+  mlhub::serving::ServeConfig serve_config;
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Run the inference server (KServe V2 REST + gRPC, MLflow /invocations, /predict)");
+  serve->add_option("--model,-m", serve_config.models,
+                    "NAME=URI, repeatable; URI: a directory, s3://..., runs:/..., models:/...");
+  serve->add_option("--model-name,--model_name", serve_config.model_name,
+                    "With --model-dir: the model's name (KServe's single-model form)");
+  serve->add_option("--model-dir,--model_dir", serve_config.model_dir,
+                    "A model directory to serve as --model-name (e.g. /mnt/models)");
+  serve->add_option("--host", serve_config.host, "Address to listen on")->capture_default_str();
+  serve->add_option("--http-port,--http_port", serve_config.http_port, "V2 REST / scoring port")
+      ->envname("MLHUB_HTTP_PORT")
+      ->capture_default_str();
+  serve->add_option("--grpc-port,--grpc_port", serve_config.grpc_port, "V2 gRPC port (-1: off)")
+      ->envname("MLHUB_GRPC_PORT")
+      ->capture_default_str();
+  serve->add_option("--tracking-uri", serve_config.tracking_uri,
+                    "Tracking server for runs:/ and models:/ URIs")
+      ->envname("MLFLOW_TRACKING_URI");
+  serve->add_option("--model-cache-dir", serve_config.cache_dir,
+                    "Where downloaded models go (default: a temporary folder)");
+  serve->add_option("--max-batch-size", serve_config.max_batch_size,
+                    "Rows per model execution (1: no batching)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  serve->add_option("--max-queue-delay-us", serve_config.max_queue_delay_us,
+                    "How long a batch may wait to fill (0: run as soon as an instance is free)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{10'000'000}));
+  serve->add_option("--max-queue-size", serve_config.max_queue_size,
+                    "Requests that may wait per model; more are refused with 503")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
+  serve->add_option("--instances", serve_config.instances,
+                    "Model instances (execution threads) per model")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  serve->add_option("--workers,-w", serve_config.workers, "HTTP I/O threads (0: the cores)")
+      ->capture_default_str();
+  serve->add_option("--max-body-mb", serve_config.max_body_mb, "Largest request body, in MiB")
+      ->capture_default_str();
+  serve->add_option("--shutdown-grace", serve_config.shutdown_grace_s,
+                    "Seconds in-flight requests get on SIGTERM")
+      ->capture_default_str();
+
   CLI::App* db = app.add_subcommand("db", "Database maintenance");
   db->require_subcommand(1);
   std::string db_uri = "sqlite:///mlhub.db";
@@ -78,6 +124,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (*server) return mlhub::server::RunServer(config);
+  if (*serve) return mlhub::serving::RunServe(serve_config);
   if (*upgrade) return mlhub::server::RunDbUpgrade(db_uri);
   if (*init) return mlhub::server::RunStorageInit(bucket_uris);
   return 1;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdint>
@@ -145,6 +146,8 @@ class ConnectionImpl final : public Connection {
   // Runs `fn` on the blocking pool and resumes on this connection's executor with its result.
   template <typename R, typename F>
   asio::awaitable<R> OnPool(F fn);
+  // Calls an async handler here and resumes on this connection's executor with its answer.
+  asio::awaitable<Response> CallAsync(const AsyncHandler& handler, Request& request);
 
   asio::awaitable<bool> ServeOne();
   asio::awaitable<bool> ServeUpload(bhttp::request_parser<bhttp::string_body>& parser, Exchange& x);
@@ -226,6 +229,50 @@ asio::awaitable<R> ConnectionImpl::OnPool(F fn) {
   busy_ = false;
   ++progress_;
   co_return result;
+}
+
+// The shared state behind one Responder: resumes the connection coroutine once, with the answer, or
+// with a 500 when the last copy of the Responder dies uncalled.
+template <typename Completion>
+struct AsyncReply {
+  AsyncReply(Completion c, asio::executor_work_guard<asio::io_context::executor_type> w,
+             const Router* r)
+      : completion(std::move(c)), work(std::move(w)), router(r) {}
+  ~AsyncReply() {
+    if (!done.load()) Complete(router->TransportError(500, "Internal Server Error"));
+  }
+  void Complete(Response response) {
+    if (done.exchange(true)) return;
+    Executor ex = asio::get_associated_executor(completion);
+    asio::post(ex, [c = std::move(completion), response = std::move(response)]() mutable {
+      std::move(c)(std::move(response));
+    });
+  }
+
+  Completion completion;
+  asio::executor_work_guard<asio::io_context::executor_type> work;  // Run() must not return
+  const Router* router;
+  std::atomic<bool> done{false};
+};
+
+asio::awaitable<Response> ConnectionImpl::CallAsync(const AsyncHandler& handler,
+                                                    Request& request) {
+  busy_ = true;
+  auto initiate = [this, &handler, &request](auto completion) {
+    using State = AsyncReply<decltype(completion)>;
+    auto state = std::make_shared<State>(std::move(completion),
+                                         asio::make_work_guard(owner_->ioc()), &owner_->router());
+    try {
+      handler(request, [state](Response response) { state->Complete(std::move(response)); });
+    } catch (...) {
+      state->Complete(owner_->router().TransportError(500, "Internal Server Error"));
+    }
+  };
+  Response response = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
+      std::move(initiate), asio::use_awaitable);
+  busy_ = false;
+  ++progress_;
+  co_return response;
 }
 
 Response ConnectionImpl::CallHandler(const Handler& handler, Request& request) {
@@ -328,6 +375,10 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
     }
   }
   req.body = std::move(parser.get().body());
+  if (x.route != nullptr && x.route->async) {
+    Response resp = co_await CallAsync(x.route->async, req);
+    co_return co_await Reply(x, std::move(resp), true);
+  }
   const Handler& handler = x.route != nullptr ? x.route->handler : owner_->router().not_found();
   Response resp =
       co_await OnPool<Response>([this, &handler, &req] { return CallHandler(handler, req); });

@@ -86,6 +86,15 @@ class BodySink {
 
 using Handler = std::function<Response(Request&)>;
 
+// Answers an async request: call it exactly once, from any thread. If every copy is destroyed
+// uncalled, the client gets a 500 (a bug, but never a hung connection).
+using Responder = std::function<void(Response)>;
+
+// A handler that does not need the blocking pool (inference: the work runs on the model's own
+// threads). It runs on an I/O thread, so it must not block; it answers through `respond`, now or
+// later. `request` stays valid until `respond` is called.
+using AsyncHandler = std::function<void(Request& request, Responder respond)>;
+
 // Called once the headers of an upload are in, before `100 Continue` is sent and before any body
 // byte is read: return a Response to reject the upload at once, or a sink to receive the body.
 using UploadHandler = std::function<std::variant<Response, std::unique_ptr<BodySink>>(Request&)>;

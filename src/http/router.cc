@@ -19,25 +19,36 @@ const Router::Route* PickMethod(const std::vector<Router::Route>& routes, Method
 }  // namespace
 
 void Router::Add(Method method, std::string path, Handler handler) {
-  Route route{method, path, /*is_prefix=*/false, std::move(handler), {}, {}};
+  Route route{method, path, /*is_prefix=*/false, std::move(handler), {}, {}, {}};
   exact_[std::move(path)].push_back(std::move(route));
 }
 
-void Router::AddPrefix(Method method, std::string prefix, Handler handler) {
-  prefixes_.push_back(
-      Route{method, std::move(prefix), /*is_prefix=*/true, std::move(handler), {}, {}});
+void Router::AddPrefixRoute(Route route) {
+  prefixes_.push_back(std::move(route));
   std::stable_sort(prefixes_.begin(), prefixes_.end(), [](const Route& a, const Route& b) {
     return a.pattern.size() > b.pattern.size();
   });
+}
+
+void Router::AddPrefix(Method method, std::string prefix, Handler handler) {
+  AddPrefixRoute(
+      Route{method, std::move(prefix), /*is_prefix=*/true, std::move(handler), {}, {}, {}});
+}
+
+void Router::AddAsync(Method method, std::string path, AsyncHandler handler) {
+  Route route{method, path, /*is_prefix=*/false, {}, {}, {}, std::move(handler)};
+  exact_[std::move(path)].push_back(std::move(route));
+}
+
+void Router::AddAsyncPrefix(Method method, std::string prefix, AsyncHandler handler) {
+  AddPrefixRoute(
+      Route{method, std::move(prefix), /*is_prefix=*/true, {}, {}, {}, std::move(handler)});
 }
 
 void Router::AddUpload(Method method, std::string prefix, UploadHandler handler,
                        ErrorMapper on_error) {
-  prefixes_.push_back(Route{
-      method, std::move(prefix), /*is_prefix=*/true, {}, std::move(handler), std::move(on_error)});
-  std::stable_sort(prefixes_.begin(), prefixes_.end(), [](const Route& a, const Route& b) {
-    return a.pattern.size() > b.pattern.size();
-  });
+  AddPrefixRoute(Route{
+      method, std::move(prefix), /*is_prefix=*/true, {}, std::move(handler), std::move(on_error), {}});
 }
 
 void Router::SetTransportErrorResponder(TransportErrorResponder responder) {

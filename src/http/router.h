@@ -23,10 +23,14 @@ class Router {
     Handler handler;           // set for ordinary routes
     UploadHandler upload;      // set for upload routes
     ErrorMapper upload_error;  // set for upload routes
+    AsyncHandler async;        // set for async routes
   };
 
   void Add(Method method, std::string path, Handler handler);
   void AddPrefix(Method method, std::string prefix, Handler handler);
+  // Async routes: the handler runs on the I/O thread and answers through a Responder.
+  void AddAsync(Method method, std::string path, AsyncHandler handler);
+  void AddAsyncPrefix(Method method, std::string prefix, AsyncHandler handler);
   void AddUpload(Method method, std::string prefix, UploadHandler handler, ErrorMapper on_error);
   // Answers requests that match no route (default: plain-text 404, as Flask does). Also used for a
   // known path with another method (405 would be more precise, but MLflow answers 404 there too).
@@ -51,6 +55,7 @@ class Router {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
+  void AddPrefixRoute(Route route);
   static Response DefaultNotFound(Request&) { return Response::Text(404, "Not Found"); }
 
   std::unordered_map<std::string, std::vector<Route>, PathHash, std::equal_to<>> exact_;  // by path

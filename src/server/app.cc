@@ -2,17 +2,15 @@
 #include "server/app.h"
 
 #include <malloc.h>
-#include <pthread.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <thread>
 
 #include "artifacts/artifact_store_factory.h"
 #include "artifacts/s3/s3_client.h"
 #include "common/clock.h"
+#include "common/termination_signals.h"
 #include "http/http_server.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -50,46 +48,6 @@ void AddArtifactsDisabledRoutes(http::Router& router) {
       });
     }
   }
-}
-
-// Waits for SIGINT/SIGTERM on a dedicated thread (the signals are blocked everywhere else).
-class SignalWatcher {
- public:
-  explicit SignalWatcher(http::HttpServer& server) {
-    thread_ = std::thread([this, &server] {
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGINT);
-      sigaddset(&set, SIGTERM);
-      timespec tick{0, 200 * 1000 * 1000};
-      while (!stop_.load()) {
-        int signal = sigtimedwait(&set, nullptr, &tick);
-        if (signal == SIGINT || signal == SIGTERM) {
-          spdlog::info("received {}, draining in-flight requests",
-                       signal == SIGINT ? "SIGINT" : "SIGTERM");
-          server.Shutdown();
-          return;
-        }
-      }
-    });
-  }
-  ~SignalWatcher() {
-    stop_.store(true);
-    thread_.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
-void BlockTerminationSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 }
 
 // glibc gives each of up to 8 x cores threads a malloc arena of its own, and memory freed in one
@@ -178,7 +136,7 @@ int RunServer(const ServerConfig& config) {
   spdlog::info("mlhub server listening on http://{}:{} (backend store {}, artifacts {})",
                config.host, (*server)->port(), store_uri, config.artifacts_destination);
   {
-    SignalWatcher watcher(**server);
+    TerminationWatcher watcher([&server] { (*server)->Shutdown(); });
     (*server)->Run();
   }
   spdlog::info("mlhub server stopped");

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "serving/repository/model_repository.h"
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace mlhub::serving {
+
+ServedModel::ServedModel(std::string name, std::string version, std::string uri,
+                         std::vector<std::unique_ptr<LoadedModel>> instances,
+                         SchedulerConfig config)
+    : name_(std::move(name)),
+      version_(std::move(version)),
+      uri_(std::move(uri)),
+      scheduler_(std::move(instances), config, &stats_) {}
+
+std::string_view ModelStateName(ModelState state) {
+  switch (state) {
+    case ModelState::kUnavailable: return "UNAVAILABLE";
+    case ModelState::kLoading: return "LOADING";
+    case ModelState::kReady: return "READY";
+    case ModelState::kUnloading: return "UNLOADING";
+  }
+  return "UNAVAILABLE";
+}
+
+ModelRepository::ModelRepository(RepositoryConfig config,
+                                 std::vector<std::unique_ptr<ModelBackend>> backends,
+                                 std::unique_ptr<ModelSource> source)
+    : config_(config), source_(std::move(source)) {
+  for (auto& backend : backends) {
+    std::string flavor = backend->flavor();
+    backends_[flavor] = std::move(backend);
+  }
+}
+
+ModelRepository::~ModelRepository() {
+  std::map<std::string, Entry, std::less<>> entries;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries.swap(entries_);
+  }
+  for (auto& [name, entry] : entries) {
+    if (entry.model) Retire(std::move(entry.model));
+  }
+}
+
+Status ModelRepository::Add(const std::string& name, const std::string& uri) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, inserted] = entries_.try_emplace(name);
+  if (!inserted) return AlreadyExistsError(fmt::format("model '{}' is given twice", name));
+  it->second.uri = uri;
+  it->second.reason = "not loaded yet";
+  return OkStatus();
+}
+
+StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadModel(const std::string& name,
+                                                                  const std::string& uri) {
+  ASSIGN_OR_RETURN(FetchedModel fetched, source_->Fetch(uri));
+  ASSIGN_OR_RETURN(MlModel mlmodel, ReadMlModel(FindModelDir(fetched.dir)));
+  ModelBackend* backend = nullptr;
+  for (const auto& [flavor, candidate] : backends_) {
+    if (mlmodel.flavors.count(flavor)) {
+      backend = candidate.get();
+      break;
+    }
+  }
+  if (backend == nullptr) {
+    std::string flavors;
+    for (const auto& [flavor, settings] : mlmodel.flavors) {
+      flavors += flavors.empty() ? flavor : ", " + flavor;
+    }
+    return InvalidArgumentError(
+        fmt::format("no backend serves this model's flavors ({})", flavors));
+  }
+  std::vector<std::unique_ptr<LoadedModel>> instances;
+  for (int i = 0; i < std::max(1, config_.instances); ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> instance, backend->Load(mlmodel));
+    instances.push_back(std::move(instance));
+  }
+  return std::make_shared<ServedModel>(name, fetched.version, uri, std::move(instances),
+                                       config_.scheduler);
+}
+
+Status ModelRepository::Load(const std::string& name) {
+  std::shared_ptr<std::mutex> operation;
+  std::string uri;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(name);
+    if (it == entries_.end()) return NotFoundError(fmt::format("unknown model '{}'", name));
+    operation = it->second.operation;
+  }
+  std::lock_guard<std::mutex> one_at_a_time(*operation);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry& entry = entries_.at(name);
+    uri = entry.uri;
+    if (!entry.model) entry.state = ModelState::kLoading;  // a reload keeps serving (READY)
+  }
+  spdlog::info("model {}: loading {}", name, uri);
+  StatusOr<std::shared_ptr<ServedModel>> loaded = LoadModel(name, uri);
+  std::shared_ptr<ServedModel> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry& entry = entries_.at(name);
+    if (!loaded.ok()) {
+      entry.reason = loaded.status().message();
+      if (!entry.model) entry.state = ModelState::kUnavailable;
+    } else {
+      old = std::exchange(entry.model, *std::move(loaded));
+      entry.state = ModelState::kReady;
+      entry.reason.clear();
+    }
+  }
+  if (!loaded.ok()) {
+    spdlog::error("model {}: load failed: {}", name, loaded.status().message());
+    // NotFound is kept for unknown model names: a known model that cannot load (its files are
+    // missing or broken) is a failed precondition, unless the cause is transient.
+    if (loaded.status().code() == StatusCode::kUnavailable) return loaded.status();
+    return FailedPreconditionError(
+        fmt::format("model '{}' failed to load: {}", name, loaded.status().message()));
+  }
+  spdlog::info("model {}: ready", name);
+  if (old) Retire(std::move(old));
+  return OkStatus();
+}
+
+Status ModelRepository::Unload(const std::string& name) {
+  std::shared_ptr<std::mutex> operation;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(name);
+    if (it == entries_.end()) return NotFoundError(fmt::format("unknown model '{}'", name));
+    operation = it->second.operation;
+  }
+  std::lock_guard<std::mutex> one_at_a_time(*operation);
+  std::shared_ptr<ServedModel> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry& entry = entries_.at(name);
+    old = std::move(entry.model);
+    entry.state = ModelState::kUnloading;
+  }
+  if (old) Retire(std::move(old));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry& entry = entries_.at(name);
+    entry.state = ModelState::kUnavailable;
+    entry.reason = "unloaded";
+  }
+  spdlog::info("model {}: unloaded", name);
+  return OkStatus();
+}
+
+void ModelRepository::Retire(std::shared_ptr<ServedModel> model) {
+  // Requests hold the pointer only between Get and Enqueue (microseconds); once it is ours alone,
+  // destruction stops the scheduler, which answers whatever is still queued.
+  while (model.use_count() > 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  model.reset();
+}
+
+StatusOr<std::shared_ptr<ServedModel>> ModelRepository::Get(std::string_view name,
+                                                            std::string_view version) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return NotFoundError(fmt::format("unknown model '{}'", name));
+  const Entry& entry = it->second;
+  if (!entry.model) {
+    return UnavailableError(fmt::format("model '{}' is not ready: {}", name,
+                                        entry.reason.empty() ? "loading" : entry.reason));
+  }
+  if (!version.empty() && version != entry.model->version()) {
+    return NotFoundError(fmt::format("model '{}' has no version '{}' loaded (serving version {})",
+                                     name, version, entry.model->version()));
+  }
+  return entry.model;
+}
+
+std::vector<ModelStatus> ModelRepository::Index() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ModelStatus> index;
+  for (const auto& [name, entry] : entries_) {
+    index.push_back(
+        {name, entry.model ? entry.model->version() : std::string(), entry.state, entry.reason});
+  }
+  return index;
+}
+
+bool ModelRepository::AllReady() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (entries_.empty()) return false;
+  for (const auto& [name, entry] : entries_) {
+    if (!entry.model) return false;
+  }
+  return true;
+}
+
+std::vector<std::shared_ptr<ServedModel>> ModelRepository::Loaded() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<ServedModel>> models;
+  for (const auto& [name, entry] : entries_) {
+    if (entry.model) models.push_back(entry.model);
+  }
+  return models;
+}
+
+}  // namespace mlhub::serving

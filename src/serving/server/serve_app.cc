@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "serving/server/serve_app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <thread>
+
+#include "common/termination_signals.h"
+#include "http/http_server.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "serving/backends/xgboost/xgboost_backend.h"
+#include "serving/protocol/grpc/grpc_server.h"
+#include "serving/protocol/serving_routes.h"
+#include "serving/repository/model_repository.h"
+
+namespace mlhub::serving {
+namespace {
+
+struct ModelFlag {
+  std::string name;
+  std::string uri;
+};
+
+// NAME=URI pairs, plus KServe's --model-name/--model-dir form.
+StatusOr<std::vector<ModelFlag>> ParseModelFlags(const ServeConfig& config) {
+  std::vector<ModelFlag> models;
+  for (const std::string& flag : config.models) {
+    size_t eq = flag.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == flag.size()) {
+      return InvalidArgumentError("--model takes NAME=URI, got '" + flag + "'");
+    }
+    models.push_back({flag.substr(0, eq), flag.substr(eq + 1)});
+  }
+  std::string model_dir = config.model_dir;
+  // A KServe custom container with STORAGE_URI set gets the model unpacked in /mnt/models by the
+  // storage initializer; serve it when no model was named explicitly.
+  if (model_dir.empty() && models.empty() && std::getenv("STORAGE_URI") != nullptr) {
+    model_dir = "/mnt/models";
+  }
+  if (!model_dir.empty()) {
+    models.push_back({config.model_name.empty() ? "model" : config.model_name, model_dir});
+  }
+  if (models.empty()) {
+    return InvalidArgumentError(
+        "no model to serve: give --model NAME=URI, or --model-dir (or set STORAGE_URI for "
+        "/mnt/models)");
+  }
+  return models;
+}
+
+}  // namespace
+
+int RunServe(const ServeConfig& config) {
+  BlockTerminationSignals();
+  auto models = ParseModelFlags(config);
+  if (!models.ok()) {
+    spdlog::error("{}", models.status().message());
+    return 2;
+  }
+
+  RepositoryConfig repository_config;
+  repository_config.scheduler.max_batch_size = config.max_batch_size;
+  repository_config.scheduler.max_queue_delay_us = config.max_queue_delay_us;
+  repository_config.scheduler.max_queue_size = config.max_queue_size;
+  repository_config.instances = config.instances;
+  std::vector<std::unique_ptr<ModelBackend>> backends;
+  backends.push_back(NewXgboostBackend());
+  ModelSourceConfig source_config;
+  source_config.tracking_uri = config.tracking_uri;
+  source_config.cache_dir = config.cache_dir;
+  ModelRepository repository(repository_config, std::move(backends), NewModelSource(source_config));
+  for (const ModelFlag& model : *models) {
+    if (Status added = repository.Add(model.name, model.uri); !added.ok()) {
+      spdlog::error("{}", added.message());
+      return 2;
+    }
+  }
+
+  ServingInfo info;
+  info.server_version = MLHUB_VERSION;
+  info.default_model = (*models)[0].name;
+  http::Router router;
+  http::HttpMetrics http_metrics;
+  AddV2Routes(&router, &repository, info);
+  AddScoringRoutes(&router, &repository, info);
+  AddMetricsRoute(&router, &repository, &http_metrics);
+
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  http::HttpServerConfig http_config;
+  http_config.host = config.host;
+  http_config.port = config.http_port;
+  http_config.io_threads = config.workers > 0 ? config.workers : cores;
+  http_config.blocking_threads = 4;  // only load/unload run there
+  http_config.max_body_bytes = static_cast<size_t>(config.max_body_mb) * 1024 * 1024;
+  http_config.shutdown_grace = std::chrono::seconds(config.shutdown_grace_s);
+  auto server = http::HttpServer::Create(http_config, router, &http_metrics);
+  if (!server.ok()) {
+    spdlog::error("{}", server.status().message());
+    return 1;
+  }
+  spdlog::info("mlhub serve listening on http://{}:{}", config.host, (*server)->port());
+  std::unique_ptr<GrpcServer> grpc_server;
+  if (config.grpc_port >= 0) {
+    GrpcServerConfig grpc_config;
+    grpc_config.host = config.host;
+    grpc_config.port = config.grpc_port;
+    grpc_config.server_name = info.server_name;
+    grpc_config.server_version = info.server_version;
+    // The HTTP body limit applies to gRPC messages too (gRPC's own limit is a 2 GiB int).
+    grpc_config.max_message_bytes =
+        static_cast<int>(std::min<int64_t>(int64_t{config.max_body_mb} << 20, INT32_MAX));
+    grpc_config.shutdown_grace_s = config.shutdown_grace_s;
+    auto started = GrpcServer::Start(grpc_config, &repository);
+    if (!started.ok()) {
+      spdlog::error("{}", started.status().message());
+      return 1;
+    }
+    grpc_server = std::move(started).value();
+    spdlog::info("mlhub serve listening on grpc://{}:{}", config.host, grpc_server->port());
+  }
+
+  // Each model loads on its own thread: a slow or failing one delays or harms no other.
+  std::vector<std::thread> loaders;
+  for (const ModelFlag& model : *models) {
+    loaders.emplace_back([&repository, name = model.name] { (void)repository.Load(name); });
+  }
+  {
+    TerminationWatcher watcher([&] { (*server)->Shutdown(); });
+    (*server)->Run();
+  }
+  // After HTTP has drained and before the models stop: in-flight gRPC calls still get answers.
+  if (grpc_server) grpc_server->Shutdown();
+  for (std::thread& loader : loaders) loader.join();
+  spdlog::info("mlhub serve stopped");
+  return 0;
+}
+
+}  // namespace mlhub::serving

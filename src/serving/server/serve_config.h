@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// ServeConfig: everything `mlhub serve` is started with (flags, then env, then these defaults).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlhub::serving {
+
+struct ServeConfig {
+  std::string host = "127.0.0.1";  // containers pass 0.0.0.0
+  uint16_t http_port = 8080;
+  int grpc_port = 8081;             // -1: no gRPC server
+  std::vector<std::string> models;  // NAME=URI
+  // KServe's single-model form: --model-name/--model-dir (the storage initializer unpacks
+  // STORAGE_URI into /mnt/models).
+  std::string model_name;
+  std::string model_dir;
+  std::string tracking_uri;  // for runs:/ and models:/ (env MLFLOW_TRACKING_URI)
+  std::string cache_dir;     // downloads of remote models (default: a temp folder)
+  int64_t max_batch_size = 64;
+  int64_t max_queue_delay_us = 0;
+  int64_t max_queue_size = 4096;
+  int instances = 1;  // model instances (execution threads) per model
+  int workers = 0;    // HTTP I/O threads (0: the number of cores)
+  int max_body_mb = 256;
+  int shutdown_grace_s = 30;
+};
+
+}  // namespace mlhub::serving
