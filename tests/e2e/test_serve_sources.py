@@ -6,10 +6,8 @@ model whose URI names nothing (an unknown alias, an empty prefix) or whose track
 unreachable is UNAVAILABLE with a reason in the repository index while the others serve.
 
 The model: an XGBRegressor (13 features, 20 trees) saved as `model.xgb` in an MLflow model folder
-with the MLmodel file MLflow 2.x writes for it.
+with the MLmodel file MLflow 2.x writes for it (serving_testlib.write_mlflow_model).
 """
-import os
-import subprocess
 import time
 import uuid
 
@@ -17,31 +15,10 @@ import numpy as np
 import pytest
 import requests
 
-from mlhub_testlib import (
-    ARTIFACTS, Client, ServerProcess, free_port, mlhub_bin, process_env, s3_env, strict_json, unique,
-)
+import serving_testlib
+from mlhub_testlib import ARTIFACTS, Client, ServerProcess, free_port, s3_env, strict_json, unique
 
 N_FEATURES = 13
-MLMODEL = """\
-artifact_path: model
-flavors:
-  python_function:
-    data: model.xgb
-    env:
-      conda: conda.yaml
-      virtualenv: python_env.yaml
-    loader_module: mlflow.xgboost
-    python_version: 3.11.2
-  xgboost:
-    code: null
-    data: model.xgb
-    model_class: xgboost.sklearn.XGBRegressor
-    model_format: xgb
-    xgb_version: 1.7.4
-mlflow_version: 2.9.2
-model_uuid: {uuid}
-utc_time_created: '2024-01-01 00:00:00.000000'
-"""
 
 
 # --- the model ----------------------------------------------------------------------------------
@@ -57,8 +34,7 @@ def model(tmp_path_factory):
     regressor = xgboost.XGBRegressor(n_estimators=20, max_depth=4, learning_rate=0.3)
     regressor.fit(x, y)
     folder = tmp_path_factory.mktemp("model")
-    regressor.save_model(str(folder / "model.xgb"))
-    (folder / "MLmodel").write_text(MLMODEL.format(uuid=uuid.uuid4().hex))
+    serving_testlib.write_mlflow_model(str(folder), regressor, "model.xgb", "xgb", signature=None)
     (folder / "requirements.txt").write_text("mlflow==2.9.2\nxgboost==1.7.4\n")
     rows = rng.normal(size=(2, N_FEATURES)).astype(np.float32)
     expected = regressor.predict(rows).astype(np.float64).tolist()
@@ -69,35 +45,17 @@ def model(tmp_path_factory):
 # --- mlhub serve --------------------------------------------------------------------------------
 
 
-class ServeProcess:
-    """`mlhub serve` with the given --model NAME=URI pairs on free ports."""
+class ServeProcess(serving_testlib.ServeProcess):
+    """`mlhub serve` with the given --model NAME=URI pairs on free ports, started at once."""
 
     def __init__(self, workdir, models, tracking_uri=None, env=None):
-        self.workdir = str(workdir)
-        os.makedirs(self.workdir, exist_ok=True)
-        self.http_port, self.grpc_port = free_port(), free_port()
-        args = [mlhub_bin(), "serve", "--host", "127.0.0.1", "--http-port", str(self.http_port),
-                "--grpc-port", str(self.grpc_port)]
-        for name, uri in models.items():
-            args += ["--model", f"{name}={uri}"]
-        if tracking_uri:
-            args += ["--tracking-uri", tracking_uri]
         # The tracking server comes from the flag only: an MLFLOW_TRACKING_URI of the caller's shell
         # must not leak in.
         overrides = {"MLFLOW_TRACKING_URI": None, "MLFLOW_TRACKING_TOKEN": None}
         overrides.update(env or {})
-        self.log_path = os.path.join(self.workdir, "serve.log")
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, env=process_env(overrides))
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.http_port}"
-
-    def log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read()[-20000:].decode("utf-8", "replace")
+        extra = ["--tracking-uri", tracking_uri] if tracking_uri else []
+        super().__init__(workdir, models, extra_args=extra, env=overrides)
+        self.spawn()
 
     def index(self):
         r = requests.post(self.url + "/v2/repository/index", json={}, timeout=30)
@@ -140,13 +98,7 @@ class ServeProcess:
         return strict_json(r.text)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        self.terminate(timeout=20)
 
 
 @pytest.fixture

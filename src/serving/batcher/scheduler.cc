@@ -97,12 +97,7 @@ void Scheduler::RunInstance() {
     if (!decision.batch.empty()) {
       LoadedModel* instance = idle_instances_.back();
       idle_instances_.pop_back();
-      const auto count = static_cast<int64_t>(decision.batch.size());
-      executing_ += count;
-      lock.unlock();
-      Execute(instance, std::move(decision.batch));
-      lock.lock();
-      executing_ -= count;
+      ExecuteUnlocked(lock, instance, std::move(decision.batch));
       idle_instances_.push_back(instance);
       idle_.notify_all();
       continue;
@@ -118,21 +113,12 @@ void Scheduler::RunInstance() {
 
 void Scheduler::RunInline(std::unique_lock<std::mutex>& lock, LoadedModel* instance,
                           PendingRequest request) {
-  executing_ += 1;
-  lock.unlock();
   std::vector<PendingRequest> batch;
   batch.push_back(std::move(request));
-  Execute(instance, std::move(batch));
-  lock.lock();
-  executing_ -= 1;
+  ExecuteUnlocked(lock, instance, std::move(batch));
+  // With no queue delay, Take always forms a batch from a non-empty queue.
   for (int i = 0; i < kInlineBatches && !queue_.empty(); ++i) {
-    BatchQueue::Decision decision = queue_.Take(NowNs());
-    const auto count = static_cast<int64_t>(decision.batch.size());
-    executing_ += count;
-    lock.unlock();
-    Execute(instance, std::move(decision.batch));
-    lock.lock();
-    executing_ -= count;
+    ExecuteUnlocked(lock, instance, queue_.Take(NowNs()).batch);
   }
   idle_instances_.push_back(instance);
   if (stopping_) {
@@ -141,6 +127,16 @@ void Scheduler::RunInline(std::unique_lock<std::mutex>& lock, LoadedModel* insta
     wake_.notify_one();
   }
   idle_.notify_all();
+}
+
+void Scheduler::ExecuteUnlocked(std::unique_lock<std::mutex>& lock, LoadedModel* instance,
+                                std::vector<PendingRequest> batch) {
+  const auto count = static_cast<int64_t>(batch.size());
+  executing_ += count;
+  lock.unlock();
+  Execute(instance, std::move(batch));
+  lock.lock();
+  executing_ -= count;
 }
 
 void Scheduler::Execute(LoadedModel* instance, std::vector<PendingRequest> batch) {

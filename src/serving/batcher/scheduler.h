@@ -59,6 +59,10 @@ class Scheduler {
   // Runs the caller's request and then up to kInlineBatches queued batches on `instance`;
   // called with `lock` held, returns with it held and the instance given back.
   void RunInline(std::unique_lock<std::mutex>& lock, LoadedModel* instance, PendingRequest request);
+  // Runs `batch` with mu_ released (counted in executing_ meanwhile); `lock` holds mu_ before
+  // and after.
+  void ExecuteUnlocked(std::unique_lock<std::mutex>& lock, LoadedModel* instance,
+                       std::vector<PendingRequest> batch);
   void Execute(LoadedModel* instance, std::vector<PendingRequest> batch);
 
   std::vector<std::unique_ptr<LoadedModel>> instances_;
