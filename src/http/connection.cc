@@ -214,7 +214,7 @@ template <typename R, typename F>
 asio::awaitable<R> ConnectionImpl::OnPool(F fn) {
   busy_ = true;
   auto initiate = [this](auto handler, F f) {
-    auto work = asio::make_work_guard(owner_->ioc());  // Run() must not return meanwhile
+    auto work = asio::make_work_guard(socket_.get_executor());  // Run() must not return meanwhile
     asio::post(owner_->pool(), [handler = std::move(handler), f = std::move(f),
                                 work = std::move(work)]() mutable {
       R result = f();
@@ -235,8 +235,7 @@ asio::awaitable<R> ConnectionImpl::OnPool(F fn) {
 // with a 500 when the last copy of the Responder dies uncalled.
 template <typename Completion>
 struct AsyncReply {
-  AsyncReply(Completion c, asio::executor_work_guard<asio::io_context::executor_type> w,
-             const Router* r)
+  AsyncReply(Completion c, asio::executor_work_guard<Executor> w, const Router* r)
       : completion(std::move(c)), work(std::move(w)), router(r) {}
   ~AsyncReply() {
     if (!done.load()) Complete(router->TransportError(500, "Internal Server Error"));
@@ -250,7 +249,7 @@ struct AsyncReply {
   }
 
   Completion completion;
-  asio::executor_work_guard<asio::io_context::executor_type> work;  // Run() must not return
+  asio::executor_work_guard<Executor> work;  // Run() must not return
   const Router* router;
   std::atomic<bool> done{false};
 };
@@ -261,7 +260,7 @@ asio::awaitable<Response> ConnectionImpl::CallAsync(const AsyncHandler& handler,
   auto initiate = [this, &handler, &request](auto completion) {
     using State = AsyncReply<decltype(completion)>;
     auto state = std::make_shared<State>(std::move(completion),
-                                         asio::make_work_guard(owner_->ioc()), &owner_->router());
+                                         asio::make_work_guard(socket_.get_executor()), &owner_->router());
     try {
       handler(request, [state](Response response) { state->Complete(std::move(response)); });
     } catch (...) {

@@ -30,7 +30,6 @@ class ConnectionOwner {
   virtual const Router& router() const = 0;
   virtual HttpMetrics* metrics() const = 0;      // may be null
   virtual boost::asio::thread_pool& pool() = 0;  // runs every handler and body callback
-  virtual boost::asio::io_context& ioc() = 0;
   virtual bool stopping() const = 0;  // Shutdown() was called
   // Called once, on the connection's executor, when the connection is done.
   virtual void Remove(Connection* conn) = 0;
