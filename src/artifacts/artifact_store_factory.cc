@@ -1,77 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "artifacts/artifact_store_factory.h"
 
-#include <cctype>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "artifacts/s3/s3_artifact_store.h"
-#include "common/percent_encoding.h"
+#include "common/uri.h"
 
 namespace mlhub::artifacts {
-namespace {
-
-std::string Lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-// The scheme of `uri` when it looks like "<scheme>:/..." with a scheme of two or more characters
-// (so that a drive letter is not a scheme), else "".
-std::string_view SchemeOf(std::string_view uri) {
-  const size_t colon = uri.find(':');
-  if (colon == std::string_view::npos || colon < 2 || colon + 1 >= uri.size() ||
-      uri[colon + 1] != '/' || !std::isalpha(static_cast<unsigned char>(uri[0]))) {
-    return {};
-  }
-  for (size_t i = 1; i < colon; ++i) {
-    const auto c = static_cast<unsigned char>(uri[i]);
-    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') {
-      return {};
-    }
-  }
-  return uri.substr(0, colon);
-}
-
-// "file:///x", "file://localhost/x" and "file:/x" → "/x", with %XX escapes decoded once.
-StatusOr<std::string> LocalPathFromFileUri(std::string_view uri) {
-  const Status invalid = InvalidArgumentError("invalid file URI '" + std::string(uri) +
-                                              "' (expected file:///absolute/path)");
-  std::string_view rest = uri.substr(uri.find(':') + 1);
-  if (rest.substr(0, 2) == "//") {
-    rest.remove_prefix(2);
-    const size_t slash = rest.find('/');
-    if (slash == std::string_view::npos) {
-      return invalid;
-    }
-    const std::string host = Lowercase(rest.substr(0, slash));
-    if (!host.empty() && host != "localhost") {
-      return invalid;
-    }
-    rest.remove_prefix(slash);
-  }
-  if (rest.empty() || rest.front() != '/' || rest.find_first_of("?#") != std::string_view::npos) {
-    return invalid;
-  }
-  StatusOr<std::string> path = PercentDecode(rest, /*plus_is_space=*/false);
-  if (!path.ok() || path->find('\0') != std::string::npos) {
-    return invalid;
-  }
-  return path;
-}
-
-}  // namespace
 
 StatusOr<std::unique_ptr<ArtifactStore>> CreateArtifactStore(
     std::string_view destination, const ArtifactStoreFactoryOptions& options) {
   if (destination.empty()) {
     return InvalidArgumentError("artifact destination must not be empty");
   }
-  const std::string scheme = Lowercase(SchemeOf(destination));
+  const std::string scheme = UriScheme(destination);
   std::string local_path;
   if (scheme.empty()) {
     if (destination.find('\0') != std::string_view::npos) {

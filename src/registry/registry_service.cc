@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/model_uris.h"
 #include "common/percent_encoding.h"
-#include "registry/models_uri.h"
 #include "tracking/search_filter.h"
 #include "tracking/validation.h"
 
@@ -429,13 +429,14 @@ StatusOr<ResolvedModel> RegistryService::Resolve(std::string_view models_uri) {
     }
   }
   out.artifact_uri = out.version.source;
-  if (std::optional<RunsUri> runs = ParseRunsUri(out.version.source)) {
-    ASSIGN_OR_RETURN(store::Run run, tracking_.GetRun(runs->run_id));
+  if (SchemeOf(out.version.source) == "runs") {
+    ASSIGN_OR_RETURN(RunsUri runs, ParseRunsUri(out.version.source));
+    ASSIGN_OR_RETURN(store::Run run, tracking_.GetRun(runs.run_id));
     out.artifact_uri = run.info.artifact_uri;
-    if (!runs->path.empty()) {
+    if (!runs.path.empty()) {
       while (!out.artifact_uri.empty() && out.artifact_uri.back() == '/')
         out.artifact_uri.pop_back();
-      out.artifact_uri += "/" + runs->path;
+      out.artifact_uri += "/" + runs.path;
     }
   }
   return out;

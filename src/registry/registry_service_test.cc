@@ -509,6 +509,11 @@ TEST_F(ResolveTest, ResolvesRunsSourcesThroughTheRun) {
 
   AddVersion("m", "runs:/0123456789abcdef0123456789abcdef/model");  // version 9: no such run
   EXPECT_EQ(service_->Resolve("models:/m/9").status().code(), StatusCode::kNotFound);
+  // A runs:/ source that is no proper runs:/ URI cannot be resolved through a run.
+  AddVersion("m", "runs://profile/" + run + "/model");  // version 10
+  StatusOr<ResolvedModel> improper = service_->Resolve("models:/m/10");
+  EXPECT_EQ(improper.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(improper.status().message().find("Not a proper runs:/ URI"), std::string::npos);
 }
 
 TEST_F(ResolveTest, UnknownTargetsAreNotFound) {

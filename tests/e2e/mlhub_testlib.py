@@ -99,17 +99,93 @@ def s3_env(rgw, **overrides):
     return env
 
 
-class ServerProcess:
+class ManagedProcess:
+    """A child process of a test with its stdout and stderr in a log file: the plumbing that
+    ServerProcess and serving_testlib.ServeProcess share. `proc` is the subprocess.Popen (None
+    before the first launch), `log_path` the current log; `name` names the process in failures
+    and `terminate_timeout` is how long terminate() waits by default."""
+
+    name = "mlhub"
+    terminate_timeout = 10.0
+
+    def __init__(self):
+        self.proc = None
+        self.log_path = None
+
+    def launch(self, command, log_path, env=None):
+        """Starts `command` (its first word the binary) with stdout and stderr in `log_path` and
+        `env` applied to our environment as process_env reads it; returns at once."""
+        binary = command[0]
+        if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+            pytest.fail(f"mlhub binary not found or not executable: {binary} (set MLHUB_BIN)")
+        self.log_path = log_path
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, env=process_env(env))
+        return self
+
+    def wait_http_ok(self, url, timeout, interval):
+        """Polls GET `url` until it answers 200; fails the test (after killing the process) if
+        the process exits first or the time runs out."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"{self.name} exited with {self.proc.returncode} while waiting for "
+                            f"GET {url}; output:\n{self.log()}")
+            try:
+                r = requests.get(url, timeout=2)
+                if r.status_code == 200:
+                    return self
+                last = f"HTTP {r.status_code} {r.text[:200]}"
+            except requests.RequestException as e:
+                last = repr(e)
+            time.sleep(interval)
+        self.kill()
+        pytest.fail(f"{self.name} did not answer GET {url} with 200 within {timeout}s "
+                    f"(last: {last}); output:\n{self.log()}")
+
+    def log(self) -> str:
+        """The last 20000 bytes of the current log ("" before the first launch)."""
+        if not self.log_path or not os.path.exists(self.log_path):
+            return ""
+        with open(self.log_path, "rb") as f:
+            return f.read()[-20000:].decode("utf-8", "replace")
+
+    def terminate(self, timeout: float = None) -> int:
+        """SIGTERM and wait; returns the exit status (fails the test if it does not exit)."""
+        if timeout is None:
+            timeout = self.terminate_timeout
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"{self.name} did not exit within {timeout}s of SIGTERM; output:\n{self.log()}")
+
+    def kill(self):
+        """SIGKILL and reap, if it is still running."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+class ServerProcess(ManagedProcess):
     """One mlhub server process on a free port with its own artifact root. The metadata store is
     `backend_uri` when given (e.g. a PostgreSQL database), else a sqlite file in `workdir`.
     `artifacts` is the --artifacts-destination (a folder, default `workdir`/artifacts, or an
     s3://bucket/prefix URI); `env` holds environment variables set for the process on top of
     ours (a None value removes one; see s3_env)."""
 
+    name = "mlhub server"
+
     def __init__(self, workdir, *, db_path=None, backend_uri=None, artifacts=None, workers=2, port=None,
                  extra_args=(), env=None):
         if db_path is not None and backend_uri is not None:
             raise ValueError("give db_path or backend_uri, not both")
+        super().__init__()
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         if backend_uri is None:
@@ -123,8 +199,6 @@ class ServerProcess:
         self.port = port
         self.extra_args = list(extra_args)
         self.env = dict(env) if env is not None else None
-        self.proc = None
-        self.log_path = None
         self._starts = 0
 
     @property
@@ -148,64 +222,19 @@ class ServerProcess:
 
     def spawn(self, new_port: bool = True):
         """Starts the process and returns at once (see wait_ready)."""
-        binary = mlhub_bin()
-        if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
-            pytest.fail(f"mlhub binary not found or not executable: {binary} (set MLHUB_BIN)")
         if new_port or self.port is None:
             self.port = free_port()
         self._starts += 1
-        self.log_path = os.path.join(self.workdir, f"server-{self._starts}.log")
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=process_env(self.env))
-        log.close()
-        return self
+        return self.launch(self.command(), os.path.join(self.workdir, f"server-{self._starts}.log"),
+                           self.env)
 
     def wait_ready(self, timeout: float = 20.0):
         """Waits until GET /health answers 200; fails the test if the process exits or never does."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"mlhub server exited with {self.proc.returncode} during startup;"
-                            f" output:\n{self.log()}")
-            try:
-                r = requests.get(self.url + "/health", timeout=2)
-                if r.status_code == 200:
-                    return self
-                last = f"HTTP {r.status_code}"
-            except requests.RequestException as e:
-                last = repr(e)
-            time.sleep(0.1)
-        self.kill()
-        pytest.fail(f"mlhub server did not answer GET /health with 200 within {timeout}s "
-                    f"(last: {last}); output:\n{self.log()}")
+        return self.wait_http_ok(self.url + "/health", timeout, interval=0.1)
 
     def start(self, timeout: float = 20.0, new_port: bool = True):
         self.spawn(new_port=new_port)
         return self.wait_ready(timeout)
-
-    def log(self) -> str:
-        if not self.log_path or not os.path.exists(self.log_path):
-            return ""
-        with open(self.log_path, "rb") as f:
-            return f.read()[-20000:].decode("utf-8", "replace")
-
-    def terminate(self, timeout: float = 10.0) -> int:
-        """SIGTERM and wait; returns the exit status (fails the test if it does not exit)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            pytest.fail(f"mlhub server did not exit within {timeout}s of SIGTERM; output:\n{self.log()}")
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
 
     def rss_kb(self):
         """(VmRSS, VmHWM) of the server process in kB."""

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import time
 
 import numpy as np
-import pytest
 import requests
 import xgboost
 
-from mlhub_testlib import free_port, mlhub_bin, process_env
+from mlhub_testlib import ManagedProcess, free_port, mlhub_bin
 
 FEATURES = 13
 COLUMNS = [f"f{i}" for i in range(FEATURES)]
@@ -127,10 +124,14 @@ def assert_close(actual, expected, rel=1e-6):
     np.testing.assert_allclose(actual, expected, rtol=rel, atol=1e-7)
 
 
-class ServeProcess:
+class ServeProcess(ManagedProcess):
     """One `mlhub serve` on free loopback ports (HTTP and gRPC)."""
 
+    name = "mlhub serve"
+    terminate_timeout = 15.0
+
     def __init__(self, workdir, models, extra_args=(), env=None, grpc=True):
+        super().__init__()
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.models = dict(models)  # name -> URI
@@ -138,7 +139,6 @@ class ServeProcess:
         self.env = env
         self.http_port = free_port()
         self.grpc_port = free_port() if grpc else -1
-        self.proc = None
         self.log_path = os.path.join(self.workdir, f"serve-{self.http_port}.log")
 
     @property
@@ -157,62 +157,16 @@ class ServeProcess:
         return cmd + self.extra_args
 
     def spawn(self):
-        binary = mlhub_bin()
-        if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
-            pytest.fail(f"mlhub binary not found or not executable: {binary} (set MLHUB_BIN)")
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=process_env(self.env))
-        log.close()
-        return self
+        return self.launch(self.command(), self.log_path, self.env)
 
     def wait_live(self, timeout=20.0):
-        return self._wait("/v2/health/live", timeout)
+        return self.wait_http_ok(self.url + "/v2/health/live", timeout, interval=0.05)
 
     def wait_ready(self, timeout=30.0):
-        return self._wait("/v2/health/ready", timeout)
-
-    def _wait(self, path, timeout):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"mlhub serve exited with {self.proc.returncode}; output:\n{self.log()}")
-            try:
-                r = requests.get(self.url + path, timeout=2)
-                if r.status_code == 200:
-                    return self
-                last = f"HTTP {r.status_code} {r.text[:200]}"
-            except requests.RequestException as e:
-                last = repr(e)
-            time.sleep(0.05)
-        self.kill()
-        pytest.fail(f"GET {path} did not answer 200 within {timeout}s (last: {last});"
-                    f" output:\n{self.log()}")
+        return self.wait_http_ok(self.url + "/v2/health/ready", timeout, interval=0.05)
 
     def start(self):
         return self.spawn().wait_ready()
-
-    def log(self):
-        if not os.path.exists(self.log_path):
-            return ""
-        with open(self.log_path, "rb") as f:
-            return f.read()[-20000:].decode("utf-8", "replace")
-
-    def terminate(self, timeout=15.0):
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.terminate()
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            pytest.fail(f"mlhub serve did not exit within {timeout}s of SIGTERM; output:\n{self.log()}")
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
 
 
 def v2_input(rows, name="input-0", datatype="FP32", nested=False):

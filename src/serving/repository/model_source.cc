@@ -49,7 +49,7 @@ class DefaultModelSource final : public ModelSource {
   StatusOr<FetchedModel> FetchUri(const std::string& uri) {
     ASSIGN_OR_RETURN(ModelUri parsed, ParseModelUri(uri));
     if (parsed.kind == ModelUri::Kind::kModels) {
-      const ModelsRef& ref = parsed.models;
+      const ModelsUri& ref = parsed.models;
       ASSIGN_OR_RETURN(TrackingClient client, Tracking("models:/ URIs"));
       ASSIGN_OR_RETURN(std::string version, client.ResolveVersion(ref));
       ASSIGN_OR_RETURN(std::string location, client.GetDownloadUri(ref.name, version));

@@ -1,27 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // The model URIs `mlhub serve --model NAME=URI` accepts, split into what ModelSource needs to
 // fetch them. The forms and their errors follow MLflow's client (`runs:/<run_id>/<path>`,
-// `models:/<name>/<version|stage|latest>`, `models:/<name>@<alias>`), plus artifact locations as
-// a tracking server hands them out (`mlflow-artifacts:/...`, `s3://...`, file URIs, plain paths).
-// serving/repository may not depend on the registry module (architecture.md), so the models:/
-// grammar is parsed here again, matching src/registry/models_uri.h. Pure functions; thread-safe.
+// `models:/<name>/<version|stage|latest>`, `models:/<name>@<alias>`: common/model_uris.h, the
+// grammar the registry reads them with too), plus artifact locations as a tracking server hands
+// them out (`mlflow-artifacts:/...`, `s3://...`, file URIs, plain paths). Pure functions;
+// thread-safe.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "common/model_uris.h"
 #include "common/status.h"
 
 namespace mlhub::serving {
-
-struct ModelsRef {
-  enum class Kind { kVersion, kStage, kLatest, kAlias };
-  Kind kind = Kind::kLatest;
-  std::string name;
-  std::string version;  // kVersion: decimal, without leading zeros
-  std::string stage;    // kStage: as written (the registry canonicalises it)
-  std::string alias;    // kAlias
-};
 
 struct ModelUri {
   enum class Kind {
@@ -37,15 +29,12 @@ struct ModelUri {
   std::string run_id;
   std::string path;
   std::string authority;  // host[:port]
-  ModelsRef models;
+  ModelsUri models;
 };
 
 // InvalidArgument for a malformed URI of a known scheme (with MLflow's wording where it has
 // one); Unimplemented for a scheme `mlhub serve` cannot fetch from (gs://, http://, ...).
 StatusOr<ModelUri> ParseModelUri(std::string_view uri);
-
-// models:/ alone (used by ParseModelUri). InvalidArgument for anything else.
-StatusOr<ModelsRef> ParseModelsRef(std::string_view uri);
 
 // `base` + "/" + `path` as MLflow's posixpath.join does for artifact URIs (no double slash; an
 // empty `path` gives `base`).

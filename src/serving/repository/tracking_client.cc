@@ -280,17 +280,17 @@ StatusOr<std::string> TrackingClient::GetRunArtifactUri(std::string_view run_id)
   return StringMember(info, "artifact_uri", what);
 }
 
-StatusOr<std::string> TrackingClient::ResolveVersion(const ModelsRef& ref) {
+StatusOr<std::string> TrackingClient::ResolveVersion(const ModelsUri& ref) {
   const std::string name = "name=" + UrlEncode(ref.name, false);
-  if (ref.kind == ModelsRef::Kind::kVersion || ref.kind == ModelsRef::Kind::kAlias) {
-    const bool alias = ref.kind == ModelsRef::Kind::kAlias;
+  if (ref.kind == ModelsUri::Kind::kVersion || ref.kind == ModelsUri::Kind::kAlias) {
+    const bool alias = ref.kind == ModelsUri::Kind::kAlias;
     const std::string what = alias ? fmt::format("alias '{}' of model '{}'", ref.alias, ref.name)
                                    : fmt::format("version {} of model '{}'", ref.version, ref.name);
     StatusOr<std::string> answer =
         alias ? CallJson("GET", "registered-models/alias",
                          name + "&alias=" + UrlEncode(ref.alias, false), "")
               : CallJson("GET", "model-versions/get",
-                         name + "&version=" + UrlEncode(ref.version, false), "");
+                         name + "&version=" + std::to_string(ref.version), "");
     // MLflow answers a missing alias with 400 INVALID_PARAMETER_VALUE ("Registered model alias
     // X not found."), not 404; for a model URI it is a missing thing all the same.
     if (alias && answer.status().code() == StatusCode::kInvalidArgument &&
@@ -310,7 +310,7 @@ StatusOr<std::string> TrackingClient::ResolveVersion(const ModelsRef& ref) {
   std::string request;
   JsonWriter w(&request);
   w.StartObject().Field("name", ref.name);
-  if (ref.kind == ModelsRef::Kind::kStage)
+  if (ref.kind == ModelsUri::Kind::kStage)
     w.Key("stages").StartArray().String(ref.stage).EndArray();
   w.EndObject();
   ASSIGN_OR_RETURN(std::string body,
@@ -330,7 +330,7 @@ StatusOr<std::string> TrackingClient::ResolveVersion(const ModelsRef& ref) {
   }
   if (best < 0) {
     return NotFoundError(
-        ref.kind == ModelsRef::Kind::kStage
+        ref.kind == ModelsUri::Kind::kStage
             ? fmt::format("model '{}' has no version in stage '{}'", ref.name, ref.stage)
             : fmt::format("model '{}' has no versions", ref.name));
   }

@@ -64,7 +64,7 @@ class TrackingClient {
   // The registry version number a models:/ URI names: the version itself (checked with
   // model-versions/get), the alias's version (registered-models/alias) or the highest version
   // in the stage, or of all, for stage / latest (registered-models/get-latest-versions).
-  StatusOr<std::string> ResolveVersion(const ModelsRef& ref);
+  StatusOr<std::string> ResolveVersion(const ModelsUri& ref);
   // model-versions/get-download-uri → artifact_uri (may be a runs:/ URI: the version's source).
   StatusOr<std::string> GetDownloadUri(std::string_view name, std::string_view version);
 
