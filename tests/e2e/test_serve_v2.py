@@ -300,6 +300,19 @@ def test_output_binary_data_false_overrides_request_default(v2, models):
     assert_close(output_of(r, 3), models.expected("regressor", x))
 
 
+def test_raw_binary_request_is_one_row_answered_binary(v2, models):
+    """Triton's raw form: Inference-Header-Content-Length 0, the body is the single input's bytes."""
+    x = request_rows(1, seed=25)
+    r = requests.post(v2.url + "/v2/models/regressor/infer", data=x.tobytes(), timeout=30,
+                      headers={"Inference-Header-Content-Length": "0",
+                               "Content-Type": "application/octet-stream"})
+    np.testing.assert_array_equal(binary_output(r, 1), models.expected("regressor", x).reshape(1))
+    # Not one row's worth of bytes: 400.
+    r = requests.post(v2.url + "/v2/models/regressor/infer", data=x.tobytes()[:-4], timeout=30,
+                      headers={"Inference-Header-Content-Length": "0"})
+    error_of(r, 400)
+
+
 def test_binary_errors(v2):
     x = request_rows(2, seed=26)
     spec, raw = binary_input(x)

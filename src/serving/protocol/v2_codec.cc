@@ -167,6 +167,34 @@ StatusOr<V2InferRequest> DecodeV2Request(std::string_view body,
   return request;
 }
 
+StatusOr<V2InferRequest> DecodeV2RawRequest(std::string_view body,
+                                            const std::vector<TensorSpec>& inputs) {
+  if (inputs.size() != 1) {
+    return InvalidArgumentError(
+        "a raw binary request (Inference-Header-Content-Length: 0) needs a single-input model");
+  }
+  const TensorSpec& spec = inputs[0];
+  Tensor tensor;
+  tensor.name = spec.name;
+  tensor.datatype = spec.datatype;
+  tensor.shape = spec.shape;
+  if (tensor.shape.empty()) tensor.shape.push_back(1);
+  tensor.shape[0] = 1;
+  for (size_t d = 1; d < tensor.shape.size(); ++d) {
+    if (tensor.shape[d] < 0) {
+      return InvalidArgumentError(
+          fmt::format("a raw binary request needs fixed input dimensions; the model's are {}",
+                      ShapeString(spec.shape)));
+    }
+  }
+  tensor.data.assign(body);
+  RETURN_IF_ERROR(ValidateTensorData(tensor));
+  V2InferRequest request;
+  request.inputs.push_back(std::move(tensor));
+  request.binary_output_default = true;
+  return request;
+}
+
 V2Response EncodeV2Response(std::string_view model_name, std::string_view model_version,
                             const V2InferRequest& request, const std::vector<Tensor>& outputs) {
   V2Response response;

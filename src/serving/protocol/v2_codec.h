@@ -27,11 +27,19 @@ struct V2InferRequest {
   bool binary_output_default = false;      // parameters.binary_data_output
 };
 
-// `header_length`: the value of Inference-Header-Content-Length, if sent. InvalidArgument (a
+// `header_length`: the value of Inference-Header-Content-Length, if sent (0: see
+// DecodeV2RawRequest, which needs the model's inputs; here Unimplemented). InvalidArgument (a
 // message for {"error": ...}) for malformed JSON, a missing field, a bad datatype or shape, data
 // that do not match the shape, or binary sizes that do not tile the blob.
 StatusOr<V2InferRequest> DecodeV2Request(std::string_view body,
                                          std::optional<std::string_view> header_length);
+
+// Triton's raw binary request (`Inference-Header-Content-Length: 0`): the whole body is the bytes
+// of the model's single input, one batch row (shape [1, dims...] from `input`, whose non-batch
+// dimensions must be fixed); every output is answered binary. InvalidArgument when the model
+// has several inputs' worth of metadata or the bytes do not fit the shape.
+StatusOr<V2InferRequest> DecodeV2RawRequest(std::string_view body,
+                                            const std::vector<TensorSpec>& inputs);
 
 struct V2Response {
   std::string body;

@@ -111,6 +111,20 @@ TEST(V2Codec, BinaryInputsComeFromTheBlobInOrder) {
   EXPECT_EQ(DecodeV2Request(body, "0").status().code(), StatusCode::kUnimplemented);
 }
 
+TEST(V2Codec, RawBinaryRequestIsOneRowOfTheSingleInput) {
+  std::vector<TensorSpec> inputs = {{"input-0", DataType::kFp32, {-1, 3}}};
+  auto r = DecodeV2RawRequest(RawFloats({1, 2, 3}), inputs);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->inputs[0].shape, (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(Floats(r->inputs[0]), (std::vector<float>{1, 2, 3}));
+  EXPECT_TRUE(r->binary_output_default);
+  EXPECT_FALSE(DecodeV2RawRequest(RawFloats({1, 2}), inputs).ok());
+  EXPECT_FALSE(DecodeV2RawRequest(RawFloats({1, 2, 3}), {{"a", DataType::kFp32, {-1, -1}}}).ok());
+  EXPECT_FALSE(DecodeV2RawRequest(RawFloats({1}),
+                                  {{"a", DataType::kFp32, {-1}}, {"b", DataType::kFp32, {-1}}})
+                   .ok());
+}
+
 Tensor Output(std::string name, std::vector<float> v) {
   Tensor t;
   t.name = std::move(name);

@@ -80,7 +80,10 @@ void Infer(ModelRepository* repository, const ModelPath& path, Request& request,
            Responder respond) {
   auto model = repository->Get(path.model, path.version);
   if (!model.ok()) return respond(ErrorFor(model.status()));
-  auto decoded = DecodeV2Request(request.body, request.Header("inference-header-content-length"));
+  std::optional<std::string_view> header_length = request.Header("inference-header-content-length");
+  auto decoded = header_length == "0"
+                     ? DecodeV2RawRequest(request.body, (*model)->metadata().inputs)
+                     : DecodeV2Request(request.body, header_length);
   if (!decoded.ok()) {
     ModelStats& stats = (*model)->stats();
     stats.Add(stats.request_failure, 1);
