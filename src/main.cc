@@ -96,10 +96,12 @@ int main(int argc, char** argv) {
                     "Requests that may wait per model; more are refused with 503")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
-  serve->add_option("--instances", serve_config.instances,
-                    "Model instances (execution threads) per model")
+  serve
+      ->add_option("--instances", serve_config.instances,
+                   "Model instances (execution threads) per model (0: one per core for XGBoost, "
+                   "else 1)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 256));
+      ->check(CLI::Range(0, 256));
   serve->add_option("--workers,-w", serve_config.workers, "HTTP I/O threads (0: the cores)")
       ->capture_default_str();
   serve->add_option("--max-body-mb", serve_config.max_body_mb, "Largest request body, in MiB")

@@ -77,7 +77,15 @@ StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadModel(const std::str
         fmt::format("no backend serves this model's flavors ({})", flavors));
   }
   std::vector<std::unique_ptr<LoadedModel>> instances;
-  for (int i = 0; i < std::max(1, config_.instances); ++i) {
+  ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> first, backend->Load(mlmodel));
+  // Auto (0): a model that runs inline gets one instance per core, so every I/O thread can run
+  // one at the same time; others get one (a runtime such as LibTorch parallelises inside).
+  const int count = config_.instances > 0 ? config_.instances
+                    : first->RunsInline()
+                        ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                        : 1;
+  instances.push_back(std::move(first));
+  while (static_cast<int>(instances.size()) < count) {
     ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> instance, backend->Load(mlmodel));
     instances.push_back(std::move(instance));
   }

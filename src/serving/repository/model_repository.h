@@ -54,7 +54,7 @@ struct ModelStatus {
 
 struct RepositoryConfig {
   SchedulerConfig scheduler;
-  int instances = 1;  // LoadedModel instances (threads) per model
+  int instances = 0;  // LoadedModel instances (threads) per model; 0: auto (see LoadModel)
 };
 
 class ModelRepository {

@@ -22,7 +22,8 @@ struct ServeConfig {
   int64_t max_batch_size = 64;
   int64_t max_queue_delay_us = 0;
   int64_t max_queue_size = 4096;
-  int instances = 1;  // model instances (execution threads) per model
+  int instances = 0;  // model instances (execution threads) per model; 0: one per core for
+                      // models that run inline (XGBoost), else 1
   int workers = 0;    // HTTP I/O threads (0: the number of cores)
   int max_body_mb = 256;
   int shutdown_grace_s = 30;
