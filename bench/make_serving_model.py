@@ -31,7 +31,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import serving_testlib as lib  # noqa: E402  (after the sys.path change)
 
-TREES, DEPTH, TRAIN_ROWS = 100, 6, 20000
+# The model's size (MODEL_TREES / MODEL_DEPTH override it: a smaller model shows the server's own
+# ceiling, the default what a realistic model costs).
+TREES = int(os.environ.get("MODEL_TREES", "100"))
+DEPTH = int(os.environ.get("MODEL_DEPTH", "6"))
+TRAIN_ROWS = 20000
 BATCHES = (1, 64)
 
 

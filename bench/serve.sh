@@ -4,6 +4,7 @@
 #
 #   bench/serve.sh build/src/mlhub                 (grpc_load from build/bench/grpc_load)
 #   DURATION=5s SERVE_ARGS="--instances 2" bench/serve.sh build/src/mlhub
+#   MODEL_TREES=20 MODEL_DEPTH=4 bench/serve.sh build/src/mlhub  (a smaller model)
 #
 # Trains the model with Debian's python3-xgboost (bench/make_serving_model.py), starts
 # `BIN serve --model reg=DIR --http-port P --grpc-port Q` on free loopback ports, checks each
