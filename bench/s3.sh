@@ -28,7 +28,8 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-log() { printf '== %s\n' "$*"; }
+# shellcheck source=bench_lib.sh
+source "$HERE/bench_lib.sh"
 
 log "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ { print $2 }') GiB"
 "$PY" "$HERE/../tests/e2e/rgw_cluster.py" start "$TMP/rgw" >/dev/null

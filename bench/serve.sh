@@ -67,20 +67,8 @@ SUMMARY=()
 FAILED=0
 RUN=0
 
-log() { printf '== %s\n' "$*"; }
-
-stop_server() {
-  [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null || return 0
-  kill -TERM "$PID"
-  for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$PID" 2>/dev/null; then
-    log "server still running 10 s after SIGTERM; sending SIGKILL"
-    kill -KILL "$PID"; FAILED=1
-  fi
-  wait "$PID" 2>/dev/null && rc=0 || rc=$?
-  [[ $rc -eq 0 ]] || { log "server exited with status $rc after SIGTERM"; FAILED=1; }
-  PID=
-}
+# shellcheck source=bench_lib.sh
+source "$HERE/bench_lib.sh"
 
 cleanup() {
   stop_server || true
