@@ -79,21 +79,31 @@ int main(int argc, char** argv) {
   serve->add_option("--grpc-port,--grpc_port", serve_config.grpc_port, "V2 gRPC port (-1: off)")
       ->envname("MLHUB_GRPC_PORT")
       ->capture_default_str();
-  serve->add_option("--tracking-uri", serve_config.tracking_uri,
-                    "Tracking server for runs:/ and models:/ URIs")
+  serve
+      ->add_option("--tracking-uri", serve_config.tracking_uri,
+                   "Tracking server for runs:/ and models:/ URIs")
       ->envname("MLFLOW_TRACKING_URI");
+  serve
+      ->add_option("--registry-poll-interval", serve_config.registry_poll_s,
+                   "Seconds between checks of models:/...@alias, /Stage and /latest URIs; a "
+                   "moved URI loads the new version and swaps to it (0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
   serve->add_option("--model-cache-dir", serve_config.cache_dir,
                     "Where downloaded models go (default: a temporary folder)");
-  serve->add_option("--max-batch-size", serve_config.max_batch_size,
-                    "Rows per model execution (1: no batching)")
+  serve
+      ->add_option("--max-batch-size", serve_config.max_batch_size,
+                   "Rows per model execution (1: no batching)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  serve->add_option("--max-queue-delay-us", serve_config.max_queue_delay_us,
-                    "How long a batch may wait to fill (0: run as soon as an instance is free)")
+  serve
+      ->add_option("--max-queue-delay-us", serve_config.max_queue_delay_us,
+                   "How long a batch may wait to fill (0: run as soon as an instance is free)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{10'000'000}));
-  serve->add_option("--max-queue-size", serve_config.max_queue_size,
-                    "Requests that may wait per model; more are refused with 503")
+  serve
+      ->add_option("--max-queue-size", serve_config.max_queue_size,
+                   "Requests that may wait per model; more are refused with 503")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   serve
@@ -106,8 +116,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--max-body-mb", serve_config.max_body_mb, "Largest request body, in MiB")
       ->capture_default_str();
-  serve->add_option("--shutdown-grace", serve_config.shutdown_grace_s,
-                    "Seconds in-flight requests get on SIGTERM")
+  serve
+      ->add_option("--shutdown-grace", serve_config.shutdown_grace_s,
+                   "Seconds in-flight requests get on SIGTERM")
       ->capture_default_str();
 
   CLI::App* db = app.add_subcommand("db", "Database maintenance");

@@ -180,3 +180,23 @@ def infer(url, model, body, version=None, headers=None, data=None):
     if data is not None:
         return requests.post(url + path, data=data, headers=headers or {}, timeout=30)
     return requests.post(url + path, json=body, headers=headers or {}, timeout=30)
+
+
+def register_model_version(tracking_url, name, model_dir):
+    """Logs `model_dir` as a new run's `model` artifact (through the artifact proxy) and registers
+    it as a new version of registered model `name` (created if missing), source runs:/<run>/model.
+    Returns the version number as the registry answers it (a string)."""
+    from mlhub_testlib import ARTIFACTS, Client, unique
+    client = Client(tracking_url)
+    exp = client.create_experiment(unique("serve"))
+    run_id = client.create_run(exp)["info"]["run_id"]
+    for file in sorted(os.listdir(model_dir)):
+        with open(os.path.join(model_dir, file), "rb") as f:
+            r = requests.put(f"{tracking_url}{ARTIFACTS}/{exp}/{run_id}/artifacts/model/{file}",
+                             data=f.read(), timeout=60)
+        assert r.status_code == 200, (file, r.status_code, r.text[:300])
+    status, _ = client.post("registered-models/create", {"name": name})
+    assert status in (200, 400), status  # 400: it exists already
+    version = client.ok_post("model-versions/create",
+                             {"name": name, "source": f"runs:/{run_id}/model", "run_id": run_id})
+    return version["model_version"]["version"]

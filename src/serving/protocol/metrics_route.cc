@@ -30,10 +30,10 @@ constexpr Counter kCounters[] = {
      &ModelStats::compute_duration_us},
 };
 
-std::string Labels(std::string_view model, std::string_view version) {
-  // Model names come from flags or load calls; quote characters Prometheus requires escaped.
+// Model names come from flags or load calls: escape what Prometheus label values require.
+std::string Escaped(std::string_view value) {
   std::string escaped;
-  for (char c : model) {
+  for (char c : value) {
     if (c == '\\' || c == '"') escaped.push_back('\\');
     if (c == '\n') {
       escaped.append("\\n");
@@ -41,7 +41,11 @@ std::string Labels(std::string_view model, std::string_view version) {
     }
     escaped.push_back(c);
   }
-  return fmt::format(R"({{model="{}",version="{}"}})", escaped, version);
+  return escaped;
+}
+
+std::string Labels(std::string_view model, std::string_view version) {
+  return fmt::format(R"({{model="{}",version="{}"}})", Escaped(model), Escaped(version));
 }
 
 std::string RenderServing(const ModelRepository& repository) {
@@ -58,9 +62,16 @@ std::string RenderServing(const ModelRepository& repository) {
   }
   out.append("# HELP mlhub_model_ready 1 when the model is loaded and serving\n");
   out.append("# TYPE mlhub_model_ready gauge\n");
-  for (const ModelStatus& status : repository.Index()) {
+  const std::vector<ModelStatus> index = repository.Index();
+  for (const ModelStatus& status : index) {
     fmt::format_to(std::back_inserter(out), "mlhub_model_ready{} {}\n",
                    Labels(status.name, status.version), status.state == ModelState::kReady ? 1 : 0);
+  }
+  out.append("# HELP mlhub_model_load_failures_total Loads of the model that failed\n");
+  out.append("# TYPE mlhub_model_load_failures_total counter\n");
+  for (const ModelStatus& status : index) {
+    fmt::format_to(std::back_inserter(out), "mlhub_model_load_failures_total{{model=\"{}\"}} {}\n",
+                   Escaped(status.name), status.load_failures);
   }
   return out;
 }

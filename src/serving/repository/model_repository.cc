@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "serving/repository/model_repository.h"
 
-#include <chrono>
-#include <thread>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
 
 namespace mlhub::serving {
 
@@ -19,10 +19,14 @@ ServedModel::ServedModel(std::string name, std::string version, std::string uri,
 
 std::string_view ModelStateName(ModelState state) {
   switch (state) {
-    case ModelState::kUnavailable: return "UNAVAILABLE";
-    case ModelState::kLoading: return "LOADING";
-    case ModelState::kReady: return "READY";
-    case ModelState::kUnloading: return "UNLOADING";
+    case ModelState::kUnavailable:
+      return "UNAVAILABLE";
+    case ModelState::kLoading:
+      return "LOADING";
+    case ModelState::kReady:
+      return "READY";
+    case ModelState::kUnloading:
+      return "UNLOADING";
   }
   return "UNAVAILABLE";
 }
@@ -38,6 +42,12 @@ ModelRepository::ModelRepository(RepositoryConfig config,
 }
 
 ModelRepository::~ModelRepository() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  follow_wake_.notify_all();
+  if (follower_.joinable()) follower_.join();
   std::map<std::string, Entry, std::less<>> entries;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -115,11 +125,14 @@ Status ModelRepository::Load(const std::string& name) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     Entry& entry = entries_.at(name);
+    entry.unloaded = false;
     if (!loaded.ok()) {
       entry.reason = loaded.status().message();
+      ++entry.load_failures;
       if (!entry.model) entry.state = ModelState::kUnavailable;
     } else {
       old = std::exchange(entry.model, *std::move(loaded));
+      entry.followed_version = entry.model->version();
       entry.state = ModelState::kReady;
       entry.reason.clear();
     }
@@ -159,6 +172,7 @@ Status ModelRepository::Unload(const std::string& name) {
     Entry& entry = entries_.at(name);
     entry.state = ModelState::kUnavailable;
     entry.reason = "unloaded";
+    entry.unloaded = true;
   }
   spdlog::info("model {}: unloaded", name);
   return OkStatus();
@@ -192,8 +206,8 @@ std::vector<ModelStatus> ModelRepository::Index() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<ModelStatus> index;
   for (const auto& [name, entry] : entries_) {
-    index.push_back(
-        {name, entry.model ? entry.model->version() : std::string(), entry.state, entry.reason});
+    index.push_back({name, entry.model ? entry.model->version() : std::string(), entry.state,
+                     entry.reason, entry.load_failures});
   }
   return index;
 }
@@ -214,6 +228,51 @@ std::vector<std::shared_ptr<ServedModel>> ModelRepository::Loaded() const {
     if (entry.model) models.push_back(entry.model);
   }
   return models;
+}
+
+void ModelRepository::FollowRegistry(std::chrono::milliseconds interval) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (follower_.joinable() || interval.count() <= 0) return;
+  follower_ = std::thread([this, interval] { FollowLoop(interval); });
+}
+
+void ModelRepository::FollowLoop(std::chrono::milliseconds interval) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    follow_wake_.wait_for(lock, interval, [this] { return stopping_; });
+    if (stopping_) return;
+    std::vector<std::pair<std::string, std::string>> followed;  // name, uri
+    for (const auto& [name, entry] : entries_) {
+      if (!entry.unloaded) followed.emplace_back(name, entry.uri);
+    }
+    lock.unlock();
+    for (const auto& [name, uri] : followed) {
+      // One registry lookup per model; only URIs that can move answer a version.
+      StatusOr<std::optional<std::string>> version = source_->CurrentVersion(uri);
+      if (!version.ok()) {
+        spdlog::warn("model {}: cannot check {}: {}", name, uri, version.status().message());
+        continue;
+      }
+      if (!version->has_value()) continue;
+      bool moved = false;
+      {
+        std::lock_guard<std::mutex> relock(mu_);
+        auto it = entries_.find(name);
+        if (stopping_) return;
+        if (it != entries_.end() && !it->second.unloaded &&
+            it->second.followed_version != **version) {
+          it->second.followed_version = **version;
+          // Back to the version being served (after a failed move): nothing to load.
+          moved = !(it->second.model && it->second.model->version() == **version);
+        }
+      }
+      if (moved) {
+        spdlog::info("model {}: {} now names version {}; loading it", name, uri, **version);
+        (void)Load(name);  // on failure the old version keeps serving; the reason is recorded
+      }
+    }
+    lock.lock();
+  }
 }
 
 }  // namespace mlhub::serving

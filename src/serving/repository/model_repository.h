@@ -6,11 +6,14 @@
 // Thread-safe.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/status.h"
@@ -49,7 +52,8 @@ struct ModelStatus {
   std::string name;
   std::string version;  // empty when nothing is loaded
   ModelState state = ModelState::kUnavailable;
-  std::string reason;   // why it is not ready (load error, "unloaded")
+  std::string reason;  // why it is not ready (load error, "unloaded"), or why the last load failed
+  uint64_t load_failures = 0;  // loads of this model that failed, since the process started
 };
 
 struct RepositoryConfig {
@@ -85,19 +89,30 @@ class ModelRepository {
   // Every loaded model, for /metrics.
   std::vector<std::shared_ptr<ServedModel>> Loaded() const;
 
+  // Follows the registry (call once): every `interval`, models whose URI can move
+  // (models:/name@alias, /Stage, /latest) are resolved again; when the URI names another version
+  // it is loaded, and traffic moves to it once it is ready (Load's reload: the old version keeps
+  // serving meanwhile, finishes its requests, then goes). A version that fails to load leaves the
+  // old one serving and is not retried until the URI names yet another version. Models unloaded
+  // through Unload are left alone until loaded again. Stops when the repository is destroyed.
+  void FollowRegistry(std::chrono::milliseconds interval);
+
  private:
   struct Entry {
     std::string uri;
     ModelState state = ModelState::kUnavailable;
     std::string reason;
     std::shared_ptr<ServedModel> model;
+    std::string followed_version;  // FollowRegistry: the version last loaded or tried
+    bool unloaded = false;         // by Unload: FollowRegistry leaves it alone
+    uint64_t load_failures = 0;
     // Held through a load or unload, so those run one at a time per model.
     std::shared_ptr<std::mutex> operation = std::make_shared<std::mutex>();
   };
-  StatusOr<std::shared_ptr<ServedModel>> LoadModel(const std::string& name,
-                                                   const std::string& uri);
+  StatusOr<std::shared_ptr<ServedModel>> LoadModel(const std::string& name, const std::string& uri);
   // Waits for requests that still hold `model`, then destroys it (stopping its scheduler).
   static void Retire(std::shared_ptr<ServedModel> model);
+  void FollowLoop(std::chrono::milliseconds interval);
 
   const RepositoryConfig config_;
   std::map<std::string, std::unique_ptr<ModelBackend>> backends_;  // by flavor
@@ -105,6 +120,9 @@ class ModelRepository {
 
   mutable std::mutex mu_;
   std::map<std::string, Entry, std::less<>> entries_;  // GUARDED_BY(mu_)
+  std::condition_variable follow_wake_;
+  bool stopping_ = false;  // GUARDED_BY(mu_)
+  std::thread follower_;
 };
 
 }  // namespace mlhub::serving

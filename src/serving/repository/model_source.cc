@@ -45,6 +45,16 @@ class DefaultModelSource final : public ModelSource {
     return fetched;
   }
 
+  StatusOr<std::optional<std::string>> CurrentVersion(const std::string& uri) override {
+    ASSIGN_OR_RETURN(ModelUri parsed, ParseModelUri(uri));
+    if (parsed.kind != ModelUri::Kind::kModels || parsed.models.kind == ModelsUri::Kind::kVersion) {
+      return std::optional<std::string>();
+    }
+    ASSIGN_OR_RETURN(TrackingClient client, Tracking("models:/ URIs"));
+    ASSIGN_OR_RETURN(std::string version, client.ResolveVersion(parsed.models));
+    return std::optional<std::string>(std::move(version));
+  }
+
  private:
   StatusOr<FetchedModel> FetchUri(const std::string& uri) {
     ASSIGN_OR_RETURN(ModelUri parsed, ParseModelUri(uri));

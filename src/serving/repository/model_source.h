@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -35,6 +36,10 @@ class ModelSource {
   // cannot be fetched, FailedPrecondition for runs:/ or models:/ without a tracking URI,
   // Unavailable when the tracking server or S3 cannot be reached (after retries).
   virtual StatusOr<FetchedModel> Fetch(const std::string& uri) = 0;
+
+  // For URIs whose version can move (models:/name@alias, /Stage, /latest): the version they
+  // name now (one registry lookup, no download). nullopt for every other URI. Errors as Fetch.
+  virtual StatusOr<std::optional<std::string>> CurrentVersion(const std::string& uri) = 0;
 };
 
 struct ModelSourceConfig {

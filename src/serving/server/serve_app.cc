@@ -80,6 +80,11 @@ int RunServe(const ServeConfig& config) {
     }
   }
 
+  if (config.registry_poll_s > 0) {
+    repository.FollowRegistry(std::chrono::milliseconds(
+        static_cast<int64_t>(std::max(1.0, config.registry_poll_s * 1000))));
+  }
+
   ServingInfo info;
   info.server_version = MLHUB_VERSION;
   info.default_model = (*models)[0].name;

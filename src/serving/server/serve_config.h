@@ -17,8 +17,9 @@ struct ServeConfig {
   // STORAGE_URI into /mnt/models).
   std::string model_name;
   std::string model_dir;
-  std::string tracking_uri;  // for runs:/ and models:/ (env MLFLOW_TRACKING_URI)
-  std::string cache_dir;     // downloads of remote models (default: a temp folder)
+  std::string tracking_uri;      // for runs:/ and models:/ (env MLFLOW_TRACKING_URI)
+  std::string cache_dir;         // downloads of remote models (default: a temp folder)
+  double registry_poll_s = 1.0;  // how often moving models:/ URIs are checked (0: never)
   int64_t max_batch_size = 64;
   int64_t max_queue_delay_us = 0;
   int64_t max_queue_size = 4096;
