@@ -68,9 +68,12 @@ def test_alias_move_swaps_versions_without_failing_requests(tracking, tmp_path):
     client = Client(tracking.url)
     client.ok_post("registered-models/alias", {"name": name, "alias": "champion", "version": v1})
 
+    cache = tmp_path / "cache"
+    cache.mkdir()
     proc = ServeProcess(tmp_path / "serve", {"m": f"models:/{name}@champion"}, grpc=False,
                         extra_args=["--tracking-uri", tracking.url,
-                                    "--registry-poll-interval", POLL_S])
+                                    "--registry-poll-interval", POLL_S,
+                                    "--model-cache-dir", str(cache)])
     proc.start()
     try:
         rows = request_rows(4, seed=5)
@@ -115,6 +118,8 @@ def test_alias_move_swaps_versions_without_failing_requests(tracking, tmp_path):
         index = {m["name"]: m for m in requests.post(f"{proc.url}/v2/repository/index",
                                                      json={}, timeout=10).json()}
         assert index["m"]["state"] == "READY" and index["m"]["version"] == v2, index
+        # Downloads go once their version is loaded: swaps do not pile up copies.
+        assert list(cache.iterdir()) == [], list(cache.iterdir())
     finally:
         assert proc.terminate() == 0
 

@@ -70,6 +70,12 @@ Status ModelRepository::Add(const std::string& name, const std::string& uri) {
 StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadModel(const std::string& name,
                                                                   const std::string& uri) {
   ASSIGN_OR_RETURN(FetchedModel fetched, source_->Fetch(uri));
+  // The files are needed only while the instances load.
+  struct ReleaseFiles {
+    ModelSource* source;
+    const FetchedModel& fetched;
+    ~ReleaseFiles() { source->Release(fetched); }
+  } release{source_.get(), fetched};
   ASSIGN_OR_RETURN(MlModel mlmodel, ReadMlModel(FindModelDir(fetched.dir)));
   ModelBackend* backend = nullptr;
   for (const auto& [flavor, candidate] : backends_) {

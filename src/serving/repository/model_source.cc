@@ -45,6 +45,23 @@ class DefaultModelSource final : public ModelSource {
     return fetched;
   }
 
+  void Release(const FetchedModel& fetched) override {
+    std::filesystem::path root;
+    if (!config_.cache_dir.empty()) {
+      root = config_.cache_dir;
+    } else {
+      std::lock_guard<std::mutex> lock(mu_);
+      root = temp_cache_dir_;
+    }
+    // Downloads are direct children of the cache folder; anything else is the operator's.
+    if (root.empty() || fetched.dir.lexically_normal().parent_path() != root.lexically_normal()) {
+      return;
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(fetched.dir, ec);
+    if (ec) spdlog::warn("cannot remove {}: {}", fetched.dir.string(), ec.message());
+  }
+
   StatusOr<std::optional<std::string>> CurrentVersion(const std::string& uri) override {
     ASSIGN_OR_RETURN(ModelUri parsed, ParseModelUri(uri));
     if (parsed.kind != ModelUri::Kind::kModels || parsed.models.kind == ModelsUri::Kind::kVersion) {

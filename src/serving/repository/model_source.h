@@ -40,6 +40,11 @@ class ModelSource {
   // For URIs whose version can move (models:/name@alias, /Stage, /latest): the version they
   // name now (one registry lookup, no download). nullopt for every other URI. Errors as Fetch.
   virtual StatusOr<std::optional<std::string>> CurrentVersion(const std::string& uri) = 0;
+
+  // Called once the model's files are loaded (backends read them into memory): removes the
+  // folder when Fetch downloaded it, so reloads and registry swaps do not pile up copies. Local
+  // directories are left alone.
+  virtual void Release(const FetchedModel& fetched) = 0;
 };
 
 struct ModelSourceConfig {
