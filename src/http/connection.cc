@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdint>
@@ -32,6 +31,7 @@
 #include <boost/beast/http/string_body.hpp>
 #pragma GCC diagnostic pop
 
+#include "http/async_reply.h"
 #include "http/metrics.h"
 #include "http/response_head.h"
 
@@ -231,36 +231,12 @@ asio::awaitable<R> ConnectionImpl::OnPool(F fn) {
   co_return result;
 }
 
-// The shared state behind one Responder: resumes the connection coroutine once, with the answer, or
-// with a 500 when the last copy of the Responder dies uncalled.
-template <typename Completion>
-struct AsyncReply {
-  AsyncReply(Completion c, asio::executor_work_guard<Executor> w, const Router* r)
-      : completion(std::move(c)), work(std::move(w)), router(r) {}
-  ~AsyncReply() {
-    if (!done.load()) Complete(router->TransportError(500, "Internal Server Error"));
-  }
-  void Complete(Response response) {
-    if (done.exchange(true)) return;
-    Executor ex = asio::get_associated_executor(completion);
-    asio::post(ex, [c = std::move(completion), response = std::move(response)]() mutable {
-      std::move(c)(std::move(response));
-    });
-  }
-
-  Completion completion;
-  asio::executor_work_guard<Executor> work;  // Run() must not return
-  const Router* router;
-  std::atomic<bool> done{false};
-};
-
-asio::awaitable<Response> ConnectionImpl::CallAsync(const AsyncHandler& handler,
-                                                    Request& request) {
+asio::awaitable<Response> ConnectionImpl::CallAsync(const AsyncHandler& handler, Request& request) {
   busy_ = true;
   auto initiate = [this, &handler, &request](auto completion) {
     using State = AsyncReply<decltype(completion)>;
-    auto state = std::make_shared<State>(std::move(completion),
-                                         asio::make_work_guard(socket_.get_executor()), &owner_->router());
+    auto state = std::make_shared<State>(
+        std::move(completion), asio::make_work_guard(socket_.get_executor()), &owner_->router());
     try {
       handler(request, [state](Response response) { state->Complete(std::move(response)); });
     } catch (...) {

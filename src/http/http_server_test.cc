@@ -149,6 +149,17 @@ class HttpServerTest : public ::testing::Test {
       metrics_.Render(&r.body);
       return r;
     });
+    // Async routes: answered inline, from another thread later, or never (the Responder is
+    // dropped uncalled: the client must still get an answer).
+    router_.AddAsync(Method::kGet, "/async-inline",
+                     [](Request&, Responder respond) { respond(Response::Text(200, "inline")); });
+    router_.AddAsyncPrefix(Method::kPost, "/async-later/", [](Request& req, Responder respond) {
+      std::thread([body = req.body, suffix = std::string(req.path_suffix),
+                   respond = std::move(respond)] {
+        respond(Response::Text(200, suffix + ":" + body));
+      }).detach();
+    });
+    router_.AddAsync(Method::kGet, "/async-dropped", [](Request&, Responder) {});
     router_.AddUpload(
         Method::kPut, "/upload/",
         [this](Request& req) -> std::variant<Response, std::unique_ptr<BodySink>> {
@@ -219,6 +230,30 @@ TEST_F(HttpServerTest, GetAndPostBuffered) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSERT_EQ(handler_threads_.size(), 1u);
   EXPECT_NE(handler_threads_[0], thread_.get_id());  // never on the I/O thread
+}
+
+TEST_F(HttpServerTest, AsyncRoutesAnswerFromAnyThreadAndNeverHang) {
+  Start({}, /*io_threads=*/2);
+  Client c(port_);
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.Send(Get("/async-inline")));
+  Reply r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "inline");
+  // Answered from a thread of its own, then the connection serves the next request.
+  for (int i = 0; i < 20; ++i) {
+    std::string body = "n" + std::to_string(i);
+    ASSERT_TRUE(c.Send("POST /async-later/x HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\n\r\n" + body));
+    r = c.Read();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "x:" + body);
+  }
+  ASSERT_TRUE(c.Send(Get("/async-dropped")));
+  r = c.Read();
+  EXPECT_EQ(r.status, 500);
+  ASSERT_TRUE(c.Send(Get("/async-inline")));  // still served after the 500
+  EXPECT_EQ(c.Read().body, "inline");
 }
 
 TEST_F(HttpServerTest, KeepAliveAndPipelining) {
