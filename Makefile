@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: all bootstrap configure build run test bench clean
+.PHONY: all bootstrap configure build run test bench demo clean
 
 all: build
 
@@ -23,6 +23,10 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The whole pipeline on the embedded defaults: track, register, serve by alias, move the alias.
+demo: build
+	/usr/bin/python3 scripts/demo.py $(BUILD)/src/mlhub
 
 bench: build
 	bench/run.sh $(BUILD)/src/mlhub

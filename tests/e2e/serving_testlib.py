@@ -182,14 +182,19 @@ def infer(url, model, body, version=None, headers=None, data=None):
     return requests.post(url + path, json=body, headers=headers or {}, timeout=30)
 
 
-def register_model_version(tracking_url, name, model_dir):
-    """Logs `model_dir` as a new run's `model` artifact (through the artifact proxy) and registers
-    it as a new version of registered model `name` (created if missing), source runs:/<run>/model.
-    Returns the version number as the registry answers it (a string)."""
+def register_model_version(tracking_url, name, model_dir, params=None, metrics=None):
+    """Logs `model_dir` as a new run's `model` artifact (through the artifact proxy), with the
+    run's `params` and `metrics` (dicts), and registers it as a new version of registered model
+    `name` (created if missing), source runs:/<run>/model. Returns the version number as the
+    registry answers it (a string)."""
     from mlhub_testlib import ARTIFACTS, Client, unique
     client = Client(tracking_url)
     exp = client.create_experiment(unique("serve"))
     run_id = client.create_run(exp)["info"]["run_id"]
+    for key, value in (params or {}).items():
+        client.ok_post("runs/log-parameter", {"run_id": run_id, "key": key, "value": str(value)})
+    for key, value in (metrics or {}).items():
+        client.log_metric(run_id, key, float(value))
     for file in sorted(os.listdir(model_dir)):
         with open(os.path.join(model_dir, file), "rb") as f:
             r = requests.put(f"{tracking_url}{ARTIFACTS}/{exp}/{run_id}/artifacts/model/{file}",
