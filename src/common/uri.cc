@@ -3,18 +3,10 @@
 
 #include <cctype>
 
+#include "common/ascii.h"
 #include "common/percent_encoding.h"
 
 namespace mlhub {
-namespace {
-
-std::string Lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
 
 std::string UriScheme(std::string_view uri) {
   const size_t colon = uri.find(':');
@@ -26,7 +18,7 @@ std::string UriScheme(std::string_view uri) {
     const auto c = static_cast<unsigned char>(uri[i]);
     if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return {};
   }
-  return Lowercase(uri.substr(0, colon));
+  return AsciiLower(uri.substr(0, colon));
 }
 
 StatusOr<std::string> LocalPathFromFileUri(std::string_view uri) {
@@ -37,7 +29,7 @@ StatusOr<std::string> LocalPathFromFileUri(std::string_view uri) {
     rest.remove_prefix(2);
     const size_t slash = rest.find('/');
     if (slash == std::string_view::npos) return invalid;
-    const std::string host = Lowercase(rest.substr(0, slash));
+    const std::string host = AsciiLower(rest.substr(0, slash));
     if (!host.empty() && host != "localhost") return invalid;
     rest.remove_prefix(slash);
   }

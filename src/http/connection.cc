@@ -31,6 +31,7 @@
 #include <boost/beast/http/string_body.hpp>
 #pragma GCC diagnostic pop
 
+#include "common/ascii.h"
 #include "http/async_reply.h"
 #include "http/metrics.h"
 #include "http/response_head.h"
@@ -77,13 +78,6 @@ Method ToMethod(bhttp::verb v) {
     default:
       return Method::kOther;
   }
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
 }
 
 bool SafeAbort(BodySink* sink) {
@@ -310,8 +304,7 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
   req.path.assign(req.target, 0, qmark);
   req.headers.reserve(std::distance(msg.begin(), msg.end()));
   for (const auto& field : msg) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string name = AsciiLower(field.name_string());
     req.headers.emplace_back(std::move(name), std::string(field.value()));
   }
   if (qmark != std::string::npos) {

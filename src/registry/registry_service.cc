@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/ascii.h"
 #include "common/model_uris.h"
 #include "common/percent_encoding.h"
 #include "tracking/search_filter.h"
@@ -47,9 +48,7 @@ Status ValidateAlias(std::string_view alias) {
         "Registered model alias name '{}' had length {}, which exceeded length limit of {}",
         alias.substr(0, 300), alias.size(), kMaxAliasLength));
   }
-  std::string lower(alias);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "latest") {
+  if (EqualsIgnoreCase(alias, "latest")) {
     return InvalidArgumentError("'latest' alias name (case insensitive) is reserved.");
   }
   if (alias.size() > 1 && (alias[0] == 'v' || alias[0] == 'V') &&
@@ -80,9 +79,7 @@ std::string SchemeOf(std::string_view uri) {
       !std::isalpha(static_cast<unsigned char>(uri[0]))) {
     return "";
   }
-  std::string scheme(uri.substr(0, i));
-  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return scheme;
+  return AsciiLower(uri.substr(0, i));
 }
 
 bool IsLocal(std::string_view uri) {
@@ -174,11 +171,7 @@ StatusOr<std::string> CanonicalStage(std::string_view stage) {
   for (const char* canonical :
        {store::kStageNone, store::kStageStaging, store::kStageProduction, store::kStageArchived}) {
     std::string_view name = canonical;
-    if (name.size() == stage.size() &&
-        std::equal(name.begin(), name.end(), stage.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
+    if (EqualsIgnoreCase(name, stage)) {
       return std::string(name);
     }
   }

@@ -13,6 +13,8 @@
 #include <system_error>
 #include <utility>
 
+#include "common/ascii.h"
+
 namespace mlhub::tracking {
 namespace {
 
@@ -86,16 +88,6 @@ const Schema& SchemaFor(SearchEntity entity) {
       {"model versions", kVersionFilter, kVersionOrder, false},
   };
   return kSchemas[static_cast<int>(entity)];
-}
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
 }
 
 bool IsWordChar(char c) {

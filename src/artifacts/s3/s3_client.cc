@@ -10,16 +10,13 @@
 #include <pugixml.hpp>
 #include <thread>
 
+#include "common/ascii.h"
+
 namespace mlhub::artifacts::s3 {
 namespace {
 
 std::string Str(std::string_view s) { return std::string(s); }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
@@ -27,7 +24,7 @@ std::string Env(const char* name) {
 }
 
 bool Truthy(std::string_view value) {
-  const std::string v = Lower(value);
+  const std::string v = AsciiLower(value);
   return v == "true" || v == "1" || v == "yes";
 }
 
@@ -79,7 +76,7 @@ size_t AppendHeader(char* data, size_t size, size_t count, void* user) {
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.remove_suffix(1);
     }
-    headers->emplace_back(Lower(line.substr(0, colon)), std::string(value));
+    headers->emplace_back(AsciiLower(line.substr(0, colon)), std::string(value));
   }
   return size * count;
 }
@@ -122,7 +119,7 @@ StatusOr<S3Config> S3ConfigFromEnvironment() {
   config.endpoint = Env("MLFLOW_S3_ENDPOINT_URL");
   while (!config.endpoint.empty() && config.endpoint.back() == '/') config.endpoint.pop_back();
   if (!config.endpoint.empty()) {
-    const std::string lower = Lower(config.endpoint);
+    const std::string lower = AsciiLower(config.endpoint);
     const size_t scheme_end = lower.find("://");
     const std::string scheme = scheme_end == std::string::npos ? "" : lower.substr(0, scheme_end);
     if ((scheme != "http" && scheme != "https") || scheme_end + 3 >= lower.size() ||
@@ -150,7 +147,7 @@ StatusOr<S3Config> S3ConfigFromEnvironment() {
 }
 
 StatusOr<S3Location> ParseS3Uri(std::string_view uri) {
-  const std::string lower = Lower(uri.substr(0, 5));
+  const std::string lower = AsciiLower(uri.substr(0, 5));
   if (lower != "s3://") {
     return InvalidArgumentError("not an s3:// URI: '" + Str(uri) + "'");
   }
@@ -212,7 +209,7 @@ StatusOr<S3Client::Response> S3Client::SendOnce(const Request& request, bool* re
       config_.path_style || request.bucket.find('.') != std::string::npos || request.bucket.empty();
   if (!config_.endpoint.empty()) {
     const size_t scheme_end = config_.endpoint.find("://");
-    scheme = Lower(config_.endpoint.substr(0, scheme_end));
+    scheme = AsciiLower(config_.endpoint.substr(0, scheme_end));
     host = config_.endpoint.substr(scheme_end + 3);
     // curl leaves a default port out of Host; the signed host must match what is sent.
     const std::string default_port = scheme == "https" ? ":443" : ":80";

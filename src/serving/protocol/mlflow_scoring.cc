@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/ascii.h"
 #include "common/json_reader.h"
 #include "common/json_writer.h"
 #include "serving/protocol/tensor_json.h"
@@ -28,13 +29,6 @@ constexpr std::string_view kRequiredFormat =
     "{dataframe_split, dataframe_records, instances, inputs}";
 constexpr std::string_view kFormats[] = {"dataframe_split", "dataframe_records", "instances",
                                          "inputs"};
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -60,13 +54,14 @@ std::optional<ScoringError> CheckContentType(std::string_view header, bool* csv)
     std::string_view value = eq == std::string_view::npos ? "" : Trim(param.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
       value = value.substr(1, value.size() - 2);
-    if (IEquals(key, "charset")) {
+    if (EqualsIgnoreCase(key, "charset")) {
       charset = value;
     } else {
       unknown.push_back(key);
     }
   }
-  if (!IEquals(charset, "utf-8")) return Unsupported("The scoring server only supports UTF-8");
+  if (!EqualsIgnoreCase(charset, "utf-8"))
+    return Unsupported("The scoring server only supports UTF-8");
   if (!unknown.empty()) {
     return Unsupported(fmt::format(
         "Unrecognized content type parameters: {}. Since MLflow 2.0 the scoring protocol takes no "
@@ -74,8 +69,8 @@ std::optional<ScoringError> CheckContentType(std::string_view header, bool* csv)
         "inputs instead.",
         fmt::join(unknown, ", ")));
   }
-  *csv = IEquals(media, "text/csv");
-  if (*csv || IEquals(media, "application/json")) return std::nullopt;
+  *csv = EqualsIgnoreCase(media, "text/csv");
+  if (*csv || EqualsIgnoreCase(media, "application/json")) return std::nullopt;
   return Unsupported(fmt::format(
       "This predictor only supports the following content types: text/csv, application/json. "
       "Got '{}'.",

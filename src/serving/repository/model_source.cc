@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "artifacts/artifact_store_factory.h"
+#include "common/ascii.h"
 #include "serving/repository/model_download.h"
 #include "serving/repository/model_uri.h"
 #include "serving/repository/tracking_client.h"
@@ -153,9 +154,9 @@ class DefaultModelSource final : public ModelSource {
       options = tracking.options();
     } else {
       options = BaseOptions();
-      std::string prefix = config_.tracking_uri.substr(0, 6);
-      for (char& c : prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      const std::string scheme = prefix == "https:" ? "https" : "http";
+      const std::string scheme =
+          EqualsIgnoreCase(std::string_view(config_.tracking_uri).substr(0, 6), "https:") ? "https"
+                                                                                          : "http";
       ASSIGN_OR_RETURN(options.base_url, NormalizeTrackingUri(scheme + "://" + authority));
     }
     TrackingClient client(std::move(options));

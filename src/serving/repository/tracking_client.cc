@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/ascii.h"
 #include "common/json_reader.h"
 #include "common/json_writer.h"
 
@@ -23,12 +24,6 @@ constexpr size_t kMaxErrorBody = 64 << 10;
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? std::string() : std::string(value);
-}
-
-std::string Lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // Where a response body goes: `text`, or `file` when set. Bodies of non-2xx answers go to
@@ -147,14 +142,14 @@ void ReadTrackingAuthFromEnvironment(TrackingClientOptions* options) {
   options->token = Env("MLFLOW_TRACKING_TOKEN");
   options->username = Env("MLFLOW_TRACKING_USERNAME");
   options->password = Env("MLFLOW_TRACKING_PASSWORD");
-  const std::string insecure = Lowercase(Env("MLFLOW_TRACKING_INSECURE_TLS"));
+  const std::string insecure = AsciiLower(Env("MLFLOW_TRACKING_INSECURE_TLS"));
   options->insecure_tls = insecure == "true" || insecure == "1";
 }
 
 StatusOr<std::string> NormalizeTrackingUri(std::string_view uri) {
   std::string out(uri);
   while (!out.empty() && out.back() == '/') out.pop_back();
-  const std::string lower = Lowercase(out);
+  const std::string lower = AsciiLower(out);
   const size_t host = lower.starts_with("http://") ? 7 : lower.starts_with("https://") ? 8 : 0;
   if (host == 0 || host >= out.size() || out[host] == '/' ||
       out.find_first_of("?# ") != std::string::npos) {
