@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/ascii.h"
+#include "tracking/search_schema.h"
 
 namespace mlhub::tracking {
 namespace {
@@ -22,73 +23,14 @@ using store::Comparator;
 using store::Comparison;
 using store::EntityType;
 using store::FilterExpr;
+using internal::AttributeSpec;
+using internal::DatasetFields;
+using internal::ListNames;
+using internal::Schema;
+using internal::SchemaFor;
+using internal::ValueKind;
 
 constexpr int kMaxNesting = 64;
-
-enum class ValueKind { kString, kNumber };
-
-// One identifier an entity accepts. `name` is what users write, `canonical` what the store sees.
-struct AttributeSpec {
-  std::string_view name;
-  std::string_view canonical;
-  ValueKind kind = ValueKind::kString;
-  bool allows_in = false;  // IN / NOT IN with a list of strings
-};
-
-struct Schema {
-  std::string_view noun;  // "runs", "experiments", ...
-  std::span<const AttributeSpec> filter_attributes;
-  std::span<const AttributeSpec> order_attributes;
-  bool runs_like;  // metrics / params / datasets and the `run` prefix exist (runs only)
-};
-
-constexpr ValueKind S = ValueKind::kString;
-constexpr ValueKind N = ValueKind::kNumber;
-
-constexpr AttributeSpec kRunAttributes[] = {
-    {"run_id", "run_id", S, true},          {"run_name", "run_name", S, true},
-    {"run name", "run_name", S, true},      {"Run name", "run_name", S, true},
-    {"Run Name", "run_name", S, true},      {"status", "status", S, true},
-    {"user_id", "user_id", S, true},        {"artifact_uri", "artifact_uri", S, true},
-    {"start_time", "start_time", N, false}, {"end_time", "end_time", N, false},
-    {"created", "start_time", N, false},    {"Created", "start_time", N, false},
-};
-constexpr AttributeSpec kExperimentFilter[] = {{"name", "name", S, false},
-                                               {"creation_time", "creation_time", N, false},
-                                               {"last_update_time", "last_update_time", N, false}};
-constexpr AttributeSpec kExperimentOrder[] = {{"name", "name"},
-                                              {"experiment_id", "experiment_id"},
-                                              {"creation_time", "creation_time"},
-                                              {"last_update_time", "last_update_time"}};
-constexpr AttributeSpec kModelFilter[] = {{"name", "name", S, false}};
-constexpr AttributeSpec kModelOrder[] = {{"name", "name"},
-                                         {"creation_timestamp", "creation_timestamp"},
-                                         // MLflow sorts "timestamp" by the last update
-                                         {"timestamp", "last_updated_timestamp"},
-                                         {"last_updated_timestamp", "last_updated_timestamp"}};
-constexpr AttributeSpec kVersionFilter[] = {
-    {"name", "name", S, false},
-    {"run_id", "run_id", S, true},
-    {"source_path", "source_path", S, false},
-    {"version_number", "version_number", N, false},
-    {"creation_timestamp", "creation_timestamp", N, false},
-    {"last_updated_timestamp", "last_updated_timestamp", N, false}};
-constexpr AttributeSpec kVersionOrder[] = {{"name", "name"},
-                                           {"version_number", "version_number"},
-                                           {"creation_timestamp", "creation_timestamp"},
-                                           {"last_updated_timestamp", "last_updated_timestamp"}};
-constexpr AttributeSpec kDatasetFields[] = {
-    {"name", "name", S, true}, {"digest", "digest", S, true}, {"context", "context", S, true}};
-
-const Schema& SchemaFor(SearchEntity entity) {
-  static const Schema kSchemas[] = {
-      {"runs", kRunAttributes, kRunAttributes, true},
-      {"experiments", kExperimentFilter, kExperimentOrder, false},
-      {"registered models", kModelFilter, kModelOrder, false},
-      {"model versions", kVersionFilter, kVersionOrder, false},
-  };
-  return kSchemas[static_cast<int>(entity)];
-}
 
 bool IsWordChar(char c) {
   unsigned char u = static_cast<unsigned char>(c);
@@ -115,17 +57,6 @@ std::optional<EntityType> EntityTypeFromPrefix(std::string_view p, bool runs_lik
   if (any({"params", "param", "parameters", "parameter"})) return EntityType::kParam;
   if (any({"datasets", "dataset"})) return EntityType::kDataset;
   return std::nullopt;
-}
-
-// Lists the canonical spellings (aliases left out) for error messages.
-std::string ListNames(std::span<const AttributeSpec> specs) {
-  std::string out;
-  for (const AttributeSpec& s : specs) {
-    if (s.name != s.canonical) continue;
-    if (!out.empty()) out += ", ";
-    out += s.name;
-  }
-  return out;
 }
 
 // Indexed by the enum values of store::Comparator / store::EntityType.
@@ -370,7 +301,7 @@ class Parser {
     bool dataset = r.type == EntityType::kDataset;
     if (dataset || r.type == EntityType::kAttribute) {
       std::span<const AttributeSpec> specs =
-          dataset ? std::span<const AttributeSpec>(kDatasetFields)
+          dataset ? DatasetFields()
                   : (for_order_by ? schema_.order_attributes : schema_.filter_attributes);
       const AttributeSpec* found = nullptr;
       for (const AttributeSpec& s : specs) {
