@@ -19,16 +19,16 @@
 namespace mlhub::tracking {
 namespace {
 
-using store::Comparator;
-using store::Comparison;
-using store::EntityType;
-using store::FilterExpr;
 using internal::AttributeSpec;
 using internal::DatasetFields;
 using internal::ListNames;
 using internal::Schema;
 using internal::SchemaFor;
 using internal::ValueKind;
+using store::Comparator;
+using store::Comparison;
+using store::EntityType;
+using store::FilterExpr;
 
 constexpr int kMaxNesting = 64;
 
