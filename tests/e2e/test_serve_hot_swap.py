@@ -51,6 +51,22 @@ def predict(proc, rows, model="m"):
     return r.status_code, r.json()
 
 
+def counter(proc, series):
+    """The value of one series (name plus labels, as exposed) in GET /metrics."""
+    for line in requests.get(f"{proc.url}/metrics", timeout=10).text.splitlines():
+        if line.startswith(series + " "):
+            return int(float(line.split()[-1]))
+    raise AssertionError(f"{series} not in /metrics")
+
+
+def wait_for_checks(proc, rounds):
+    """Waits until the registry has been checked `rounds` more times (each round looks at every
+    followed model, so anything a check would do has been done)."""
+    start = counter(proc, "mlhub_registry_checks_total")
+    wait_until(lambda: counter(proc, "mlhub_registry_checks_total") >= start + rounds,
+               f"{rounds} rounds of registry checks")
+
+
 def wait_until(condition, what, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -144,10 +160,8 @@ def test_a_version_that_cannot_load_leaves_the_old_one_serving(tracking, tmp_pat
     try:
         client.ok_post("registered-models/alias", {"name": name, "alias": "champion", "version": v2})
 
-        def failed_once():
-            text = requests.get(f"{proc.url}/metrics", timeout=10).text
-            return 'mlhub_model_load_failures_total{model="m"} 1' in text
-        wait_until(failed_once, "the failed load to be counted")
+        wait_until(lambda: counter(proc, 'mlhub_model_load_failures_total{model="m"}') == 1,
+                   "the failed load to be counted")
         index = {m["name"]: m for m in requests.post(f"{proc.url}/v2/repository/index",
                                                      json={}, timeout=10).json()}
         assert index["m"]["state"] == "READY" and index["m"]["version"] == v1, index
@@ -156,14 +170,18 @@ def test_a_version_that_cannot_load_leaves_the_old_one_serving(tracking, tmp_pat
         status, body = predict(proc, rows)
         assert status == 200 and body["model_version"] == v1, body
         np.testing.assert_allclose(body["outputs"][0]["data"], good.predict(rows), rtol=1e-6)
-        # The broken version is not retried on every poll: the count stays at 1.
-        time.sleep(1.0)
-        assert failed_once()
-        # Moving the alias back to the served version needs no load: nothing fails, v1 serves.
+        loads = counter(proc, 'mlhub_model_loads_total{model="m"}')
+        assert loads == 1, loads
+        # The broken version is not retried on every check: after three more rounds of registry
+        # checks the failure count is still 1.
+        wait_for_checks(proc, 3)
+        assert counter(proc, 'mlhub_model_load_failures_total{model="m"}') == 1
+        # Moving the alias back to the served version needs no load at all.
         client.ok_post("registered-models/alias", {"name": name, "alias": "champion", "version": v1})
-        time.sleep(0.6)
+        wait_for_checks(proc, 3)
         assert served_version(proc) == [v1]
-        assert failed_once()
+        assert counter(proc, 'mlhub_model_loads_total{model="m"}') == loads
+        assert counter(proc, 'mlhub_model_load_failures_total{model="m"}') == 1
     finally:
         assert proc.terminate() == 0
 

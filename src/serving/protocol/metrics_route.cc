@@ -67,12 +67,23 @@ std::string RenderServing(const ModelRepository& repository) {
     fmt::format_to(std::back_inserter(out), "mlhub_model_ready{} {}\n",
                    Labels(status.name, status.version), status.state == ModelState::kReady ? 1 : 0);
   }
+  out.append("# HELP mlhub_model_loads_total Loads (and reloads) of the model that succeeded\n");
+  out.append("# TYPE mlhub_model_loads_total counter\n");
+  for (const ModelStatus& status : index) {
+    fmt::format_to(std::back_inserter(out), "mlhub_model_loads_total{{model=\"{}\"}} {}\n",
+                   Escaped(status.name), status.loads);
+  }
   out.append("# HELP mlhub_model_load_failures_total Loads of the model that failed\n");
   out.append("# TYPE mlhub_model_load_failures_total counter\n");
   for (const ModelStatus& status : index) {
     fmt::format_to(std::back_inserter(out), "mlhub_model_load_failures_total{{model=\"{}\"}} {}\n",
                    Escaped(status.name), status.load_failures);
   }
+  out.append(
+      "# HELP mlhub_registry_checks_total Rounds of checks of models:/ URIs that can move\n");
+  out.append("# TYPE mlhub_registry_checks_total counter\n");
+  fmt::format_to(std::back_inserter(out), "mlhub_registry_checks_total {}\n",
+                 repository.registry_checks());
   return out;
 }
 

@@ -138,6 +138,7 @@ Status ModelRepository::Load(const std::string& name) {
       if (!entry.model) entry.state = ModelState::kUnavailable;
     } else {
       old = std::exchange(entry.model, *std::move(loaded));
+      ++entry.loads;
       entry.followed_version = entry.model->version();
       entry.state = ModelState::kReady;
       entry.reason.clear();
@@ -213,7 +214,7 @@ std::vector<ModelStatus> ModelRepository::Index() const {
   std::vector<ModelStatus> index;
   for (const auto& [name, entry] : entries_) {
     index.push_back({name, entry.model ? entry.model->version() : std::string(), entry.state,
-                     entry.reason, entry.load_failures});
+                     entry.reason, entry.loads, entry.load_failures});
   }
   return index;
 }
@@ -277,6 +278,7 @@ void ModelRepository::FollowLoop(std::chrono::milliseconds interval) {
         (void)Load(name);  // on failure the old version keeps serving; the reason is recorded
       }
     }
+    registry_checks_.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
   }
 }

@@ -6,6 +6,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -53,7 +54,8 @@ struct ModelStatus {
   std::string version;  // empty when nothing is loaded
   ModelState state = ModelState::kUnavailable;
   std::string reason;  // why it is not ready (load error, "unloaded"), or why the last load failed
-  uint64_t load_failures = 0;  // loads of this model that failed, since the process started
+  uint64_t loads = 0;  // loads of this model that succeeded, since the process started
+  uint64_t load_failures = 0;  // loads of this model that failed
 };
 
 struct RepositoryConfig {
@@ -96,6 +98,8 @@ class ModelRepository {
   // old one serving and is not retried until the URI names yet another version. Models unloaded
   // through Unload are left alone until loaded again. Stops when the repository is destroyed.
   void FollowRegistry(std::chrono::milliseconds interval);
+  // Rounds of registry checks FollowRegistry has completed (for /metrics).
+  uint64_t registry_checks() const { return registry_checks_.load(std::memory_order_relaxed); }
 
  private:
   struct Entry {
@@ -105,6 +109,7 @@ class ModelRepository {
     std::shared_ptr<ServedModel> model;
     std::string followed_version;  // FollowRegistry: the version last loaded or tried
     bool unloaded = false;         // by Unload: FollowRegistry leaves it alone
+    uint64_t loads = 0;
     uint64_t load_failures = 0;
     // Held through a load or unload, so those run one at a time per model.
     std::shared_ptr<std::mutex> operation = std::make_shared<std::mutex>();
@@ -123,6 +128,7 @@ class ModelRepository {
   std::condition_variable follow_wake_;
   bool stopping_ = false;  // GUARDED_BY(mu_)
   std::thread follower_;
+  std::atomic<uint64_t> registry_checks_{0};
 };
 
 }  // namespace mlhub::serving
