@@ -168,6 +168,9 @@ def test_requested_outputs(v2, models):
     assert_close(output_of(r, 3, 3), models.expected("multiclass", x))
     r = infer(v2.url, "multiclass", {"inputs": [v2_input(x)], "outputs": [{"name": "probs"}]})
     assert "probs" in error_of(r)
+    twice = [{"name": "output-0"}, {"name": "output-0"}]
+    r = infer(v2.url, "multiclass", {"inputs": [v2_input(x)], "outputs": twice})
+    assert "twice" in error_of(r)
 
 
 def test_infer_unknown_or_unavailable_model(v2):

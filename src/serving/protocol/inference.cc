@@ -76,13 +76,16 @@ StatusOr<std::vector<Tensor>> SelectOutputs(std::vector<Tensor> outputs,
   if (requested.empty()) return outputs;
   std::vector<Tensor> selected;
   selected.reserve(requested.size());
-  for (const std::string& name : requested) {
-    auto it = std::find_if(outputs.begin(), outputs.end(),
-                           [&](const Tensor& t) { return t.name == name; });
-    if (it == outputs.end()) {
-      return InvalidArgumentError(fmt::format("the model has no output '{}'", name));
+  for (auto name = requested.begin(); name != requested.end(); ++name) {
+    if (std::find(requested.begin(), name, *name) != name) {
+      return InvalidArgumentError(fmt::format("output '{}' requested twice", *name));
     }
-    selected.push_back(*it);
+    auto it = std::find_if(outputs.begin(), outputs.end(),
+                           [&](const Tensor& t) { return t.name == *name; });
+    if (it == outputs.end()) {
+      return InvalidArgumentError(fmt::format("the model has no output '{}'", *name));
+    }
+    selected.push_back(std::move(*it));  // moved, not copied: outputs can be large
   }
   return selected;
 }

@@ -21,7 +21,7 @@ namespace mlhub::serving {
 Status CheckInputs(const ModelMetadata& metadata, std::vector<Tensor>* inputs);
 
 // Keeps the outputs named in `requested` (all when empty), in the requested order.
-// InvalidArgument for a name the model does not produce.
+// InvalidArgument for a name the model does not produce, or one requested twice.
 StatusOr<std::vector<Tensor>> SelectOutputs(std::vector<Tensor> outputs,
                                             const std::vector<std::string>& requested);
 

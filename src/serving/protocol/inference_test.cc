@@ -71,6 +71,7 @@ TEST(SelectOutputs, KeepsTheRequestedOnesInOrder) {
   ASSERT_EQ(q->size(), 1u);
   EXPECT_EQ((*q)[0].name, "q");
   EXPECT_EQ(SelectOutputs(out, {"r"}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(SelectOutputs(out, {"q", "q"}).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(HttpStatusFor, FollowsTheV2Table) {
