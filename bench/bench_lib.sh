@@ -16,3 +16,16 @@ stop_server() {
   [[ $rc -eq 0 ]] || { log "server exited with status $rc after SIGTERM"; FAILED=1; }
   PID=
 }
+
+# Waits up to SECONDS for URL to answer 2xx while the server (PID) runs; on failure prints the end
+# of LOG and exits 1.
+wait_for_url() {
+  local url=$1 seconds=$2 log_file=$3
+  for _ in $(seq $((seconds * 10))); do
+    curl -sf --max-time 1 "$url" >/dev/null && return 0
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  curl -sf --max-time 1 "$url" >/dev/null && return 0
+  log "$url did not answer within $seconds s"; tail -n 20 "$log_file"; exit 1
+}

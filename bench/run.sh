@@ -137,12 +137,7 @@ log "starting $BIN on $BASE ($BACKEND; data in $TMP)"
 "$BIN" server --host 127.0.0.1 --port "$PORT" --backend-store-uri "$STORE_URI" \
   --artifacts-destination "$TMP/art" >"$TMP/server.log" 2>&1 &
 PID=$!
-for _ in $(seq 150); do
-  curl -sf --max-time 1 "$BASE/health" >/dev/null && break
-  kill -0 "$PID" 2>/dev/null || break
-  sleep 0.1
-done
-curl -sf --max-time 1 "$BASE/health" >/dev/null || { log "server did not answer /health within 15 s"; tail -n 20 "$TMP/server.log"; exit 1; }
+wait_for_url "$BASE/health" 15 "$TMP/server.log"
 
 # 1. log-metric, one metric per request, steps 1, 2, 3, ...
 log "1. runs/log-metric, 1 metric per request, wrk -t1 -c$CONNS -d$DURATION"

@@ -249,12 +249,7 @@ log "starting $BIN serve on $BASE and grpc://127.0.0.1:$GRPC_PORT ${EXTRA[*]:-}"
 "$BIN" serve --host 127.0.0.1 --model "reg=$TMP/model" --http-port "$HTTP_PORT" --grpc-port "$GRPC_PORT" \
   "${EXTRA[@]}" >"$TMP/server.log" 2>&1 &
 PID=$!
-for _ in $(seq 200); do
-  curl -sf --max-time 1 "$BASE/v2/health/ready" >/dev/null && break
-  kill -0 "$PID" 2>/dev/null || break
-  sleep 0.1
-done
-curl -sf --max-time 1 "$BASE/v2/health/ready" >/dev/null || { log "server not ready within 20 s"; tail -n 20 "$TMP/server.log"; exit 1; }
+wait_for_url "$BASE/v2/health/ready" 20 "$TMP/server.log"
 
 log "checking every request body once against Python's predictions"
 "$PY" "$HERE/make_serving_model.py" check "$TMP" "$BASE" | sed 's/^/   /' || { log "wrong answers"; exit 1; }
