@@ -26,6 +26,10 @@ struct ModelMetadata {
   // For column-based MLflow signatures: the column names, in the order they make up the single
   // input's last dimension (/invocations maps dataframe columns by these). Empty otherwise.
   std::vector<std::string> input_columns;
+  // True when Execute takes any numeric datatype (except FP16/BF16) for every input and converts
+  // it itself (XGBoost computes in float32 whatever it is given); otherwise inputs must match
+  // their declared datatype.
+  bool converts_numeric_inputs = false;
   // MLflow pyfunc's predict for classifiers returns labels where V2 returns probabilities:
   // /invocations asks for this output transform.
   bool is_classifier = false;

@@ -8,14 +8,9 @@
 namespace mlhub::serving {
 namespace {
 
-// Backends that convert numeric input themselves (XGBoost) declare it by platform.
-bool ConvertsNumericInput(const ModelMetadata& metadata) {
-  return metadata.platform.starts_with("xgboost");
-}
-
 Status CheckOne(const ModelMetadata& metadata, const TensorSpec& spec, const Tensor& tensor) {
   if (tensor.datatype != spec.datatype &&
-      !(ConvertsNumericInput(metadata) && IsNumeric(tensor.datatype) &&
+      !(metadata.converts_numeric_inputs && IsNumeric(tensor.datatype) &&
         tensor.datatype != DataType::kFp16 && tensor.datatype != DataType::kBf16)) {
     return InvalidArgumentError(fmt::format("input '{}': datatype {} does not match the model's {}",
                                             tensor.name, DataTypeName(tensor.datatype),

@@ -49,6 +49,7 @@ TEST(CheckInputs, RejectsWhatTheModelCannotTake) {
 TEST(CheckInputs, SingleInputModelsTakeAnyNameAndXgboostAnyNumericType) {
   ModelMetadata m;
   m.platform = "xgboost_json";
+  m.converts_numeric_inputs = true;
   m.inputs = {{"input-0", DataType::kFp32, {-1, 13}}};
   std::vector<Tensor> in = {Make("features", DataType::kInt32, {2, 13})};
   EXPECT_TRUE(CheckInputs(m, &in).ok());
@@ -58,7 +59,7 @@ TEST(CheckInputs, SingleInputModelsTakeAnyNameAndXgboostAnyNumericType) {
   EXPECT_FALSE(CheckInputs(m, &in).ok());
   in = {Make("features", DataType::kFp32, {13})};
   EXPECT_FALSE(CheckInputs(m, &in).ok());
-  m.platform = "fake";
+  m.converts_numeric_inputs = false;
   in = {Make("features", DataType::kInt32, {2, 13})};
   EXPECT_FALSE(CheckInputs(m, &in).ok());
 }

@@ -239,6 +239,7 @@ class XgboostBackend final : public ModelBackend {
     ModelMetadata metadata;
     std::string format = model.FlavorValue("xgboost", "model_format").value_or("xgb");
     metadata.platform = "xgboost_" + format;
+    metadata.converts_numeric_inputs = true;
     metadata.inputs.push_back(InputSpec(model, num_features));
     if (!model.signature_inputs.empty() && !model.signature_inputs[0].is_tensor) {
       for (const SignatureField& field : model.signature_inputs)
