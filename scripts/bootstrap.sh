@@ -14,6 +14,9 @@ PACKAGES=(
   # and protobuf for KServe V2 gRPC, yaml-cpp for MLmodel files
   libxgboost-dev xgboost libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libyaml-cpp-dev
+  # mlhub serve's TorchScript backend: LibTorch, with OpenBLAS (Debian's libtorch otherwise runs
+  # on the reference BLAS, 5x slower: docs/deps)
+  libtorch-dev libopenblas0-pthread
   # tests (a real PostgreSQL 15 server is started by the test suite itself)
   libgtest-dev libgmock-dev python3 python3-pytest python3-requests
   postgresql-15 postgresql-client-15
@@ -22,7 +25,7 @@ PACKAGES=(
   # signs requests in the Python tests
   ceph-mon ceph-osd radosgw ceph-common uuid-runtime python3-botocore
   # serving tests: models are trained at test time with Debian's xgboost; gRPC clients
-  python3-xgboost python3-sklearn python3-numpy python3-grpcio python3-protobuf
+  python3-xgboost python3-sklearn python3-numpy python3-grpcio python3-protobuf python3-torch
   # benchmarks
   wrk
 )

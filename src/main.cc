@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "server/app.h"
+#include "serving/backends/torch/torch_backend.h"
 #include "serving/server/serve_app.h"
 
 int main(int argc, char** argv) {
@@ -108,10 +109,23 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   serve
       ->add_option("--instances", serve_config.instances,
-                   "Model instances (execution threads) per model (0: one per core for XGBoost, "
-                   "else 1)")
+                   "Model instances (execution threads) per model (0: one per core for models "
+                   "that take microseconds, e.g. XGBoost, a small TorchScript MLP; else 1)")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
+  serve
+      ->add_option("--torch-threads", serve_config.torch_threads,
+                   "LibTorch intra-op threads (1 suits serving: requests run in parallel on "
+                   "instances)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  serve
+      ->add_option("--device", serve_config.device,
+                   "Where TorchScript models run: cpu, cuda or cuda:N")
+      ->capture_default_str()
+      ->check([](const std::string& device) {
+        return mlhub::serving::IsTorchDevice(device) ? "" : "must be cpu, cuda or cuda:N";
+      });
   serve->add_option("--workers,-w", serve_config.workers, "HTTP I/O threads (0: the cores)")
       ->capture_default_str();
   serve->add_option("--max-body-mb", serve_config.max_body_mb, "Largest request body, in MiB")

@@ -12,6 +12,8 @@
 #include "http/http_server.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "serving/backends/module_backend.h"
+#include "serving/backends/torch/torch_backend.h"
 #include "serving/backends/xgboost/xgboost_backend.h"
 #include "serving/protocol/grpc/grpc_server.h"
 #include "serving/protocol/serving_routes.h"
@@ -52,6 +54,23 @@ StatusOr<std::vector<ModelFlag>> ParseModelFlags(const ServeConfig& config) {
   return models;
 }
 
+// LibTorch lives in a module loaded with the first pytorch model (ADR 0005).
+std::unique_ptr<ModelBackend> NewTorchModuleBackend(const ServeConfig& config) {
+  // OpenBLAS reads its thread count when LibTorch pulls it in; one per intra-op thread, unless
+  // the environment says otherwise.
+  setenv("OPENBLAS_NUM_THREADS", std::to_string(config.torch_threads).c_str(), /*overwrite=*/0);
+  TorchOptions options{config.torch_threads, config.device};
+  BackendModule module;
+  module.flavor = "pytorch";
+  module.file = kTorchModuleFile;
+  module.entry = kTorchModuleEntry;
+  module.create = [options](void* entry) {
+    return reinterpret_cast<NewTorchBackendFn>(entry)(&options);
+  };
+  module.missing_hint = "; mlhub was built without it (-DMLHUB_WITH_TORCH=OFF?)";
+  return NewModuleBackend(std::move(module));
+}
+
 }  // namespace
 
 int RunServe(const ServeConfig& config) {
@@ -69,6 +88,7 @@ int RunServe(const ServeConfig& config) {
   repository_config.instances = config.instances;
   std::vector<std::unique_ptr<ModelBackend>> backends;
   backends.push_back(NewXgboostBackend());
+  backends.push_back(NewTorchModuleBackend(config));
   ModelSourceConfig source_config;
   source_config.tracking_uri = config.tracking_uri;
   source_config.cache_dir = config.cache_dir;

@@ -23,9 +23,11 @@ struct ServeConfig {
   int64_t max_batch_size = 64;
   int64_t max_queue_delay_us = 0;
   int64_t max_queue_size = 4096;
-  int instances = 0;  // model instances (execution threads) per model; 0: one per core for
-                      // models that run inline (XGBoost), else 1
-  int workers = 0;    // HTTP I/O threads (0: the number of cores)
+  int instances = 0;           // model instances (execution threads) per model; 0: one per core for
+                               // models that run inline (XGBoost, small TorchScript models), else 1
+  int torch_threads = 1;       // LibTorch intra-op threads
+  std::string device = "cpu";  // TorchScript models: cpu, cuda or cuda:N
+  int workers = 0;             // HTTP I/O threads (0: the number of cores)
   int max_body_mb = 256;
   int shutdown_grace_s = 30;
 };
