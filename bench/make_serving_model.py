@@ -7,7 +7,9 @@
 The model: an XGBRegressor of 100 trees, depth 6 (the shape of the XGBoost measurement in
 docs/deps.md), 13 features, trained on 20,000 rows of tests/e2e/serving_testlib.py's synthetic
 data and written in MLflow's layout by its `write_mlflow_model` (legacy binary `model.xgb`, tensor
-signature float32 [-1, 13]). Request rows: serving_testlib's `request_rows` (seed 11).
+signature float32 [-1, 13]). With MODEL_KIND=torch: the TorchScript MLP of issue 7 (13 -> 64 -> 1,
+tests/e2e/torch_testlib.py, untrained weights of seed 0) in MLflow's pytorch layout, its input
+named input-0 by the signature. Request rows: serving_testlib's `request_rows` (seed 11).
 
 Bodies written (NAME.body, and NAME.hlen holding the Inference-Header-Content-Length when the body
 is binary):
@@ -36,6 +38,7 @@ import serving_testlib as lib  # noqa: E402  (after the sys.path change)
 TREES = int(os.environ.get("MODEL_TREES", "100"))
 DEPTH = int(os.environ.get("MODEL_DEPTH", "6"))
 TRAIN_ROWS = 20000
+KIND = os.environ.get("MODEL_KIND", "xgboost")
 BATCHES = (1, 64)
 
 
@@ -70,14 +73,22 @@ def bodies():
     return out
 
 
-def make(directory):
-    import xgboost
+def make_torch(directory):
+    import torch_testlib
 
-    x, y = lib.training_data(rows=TRAIN_ROWS)
-    model = xgboost.XGBRegressor(n_estimators=TREES, max_depth=DEPTH, random_state=0)
-    model.fit(x, y)
-    lib.write_mlflow_model(os.path.join(directory, "model"), model, "model.xgb", "xgb",
-                           lib._TENSOR_SIGNATURE)
+    model = torch_testlib.mlp(seed=0)
+    signature = {
+        "inputs": [torch_testlib.tensor_spec("float32", [-1, lib.FEATURES], "input-0")],
+        "outputs": [torch_testlib.tensor_spec("float32", [-1, 1])],
+    }
+    torch_testlib.write_mlflow_pytorch(os.path.join(directory, "model"), model, signature)
+    write_bodies(directory)
+    np.save(os.path.join(directory, "expected-64.npy"),
+            torch_testlib.forward(model, rows(64)).reshape(-1))
+    print(f"model: TorchScript MLP {lib.FEATURES} -> 64 -> 1, torch {torch_testlib.torch.__version__}")
+
+
+def write_bodies(directory):
     for name, (_, body, hlen, _) in bodies().items():
         with open(os.path.join(directory, name + ".body"), "wb") as f:
             f.write(body)
@@ -86,6 +97,19 @@ def make(directory):
                 f.write(str(hlen))
     for n in BATCHES:
         rows(n).astype("<f4").tofile(os.path.join(directory, f"rows-{n}.f32"))
+
+
+def make(directory):
+    if KIND == "torch":
+        return make_torch(directory)
+    import xgboost
+
+    x, y = lib.training_data(rows=TRAIN_ROWS)
+    model = xgboost.XGBRegressor(n_estimators=TREES, max_depth=DEPTH, random_state=0)
+    model.fit(x, y)
+    lib.write_mlflow_model(os.path.join(directory, "model"), model, "model.xgb", "xgb",
+                           lib._TENSOR_SIGNATURE)
+    write_bodies(directory)
     np.save(os.path.join(directory, "expected-64.npy"), model.predict(rows(64)))
     booster = model.get_booster()
     # A dumped tree indents each node by its depth; count the trees that reach DEPTH.
@@ -109,6 +133,7 @@ def check(directory, url):
     import requests
 
     expected = np.load(os.path.join(directory, "expected-64.npy"))
+    rtol = 1e-5 if KIND == "torch" else 1e-6  # issue 7: torch outputs equal Python's to 1e-5
     failed = 0
     for name, (path, body, hlen, content_type) in bodies().items():
         headers = {"Content-Type": content_type}
@@ -119,7 +144,7 @@ def check(directory, url):
         ok = r.status_code == 200
         if ok:
             got = predictions(name, r)
-            ok = got.shape == (n,) and np.allclose(got, expected[:n], rtol=1e-6, atol=1e-7)
+            ok = got.shape == (n,) and np.allclose(got, expected[:n], rtol=rtol, atol=1e-7)
         print(f"check {name}: HTTP {r.status_code}, {'matches' if ok else 'DIFFERS from'}"
               f" Python's predictions{'' if ok else ': ' + r.text[:300]}")
         failed += not ok

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """The seeds' "test the full pipeline locally", on the embedded defaults (`make demo`):
 
-  1. start `mlhub server` (SQLite + a local artifact folder, in a temp dir);
+  1. start `mlhub server --serve-models` (SQLite + a local artifact folder, in a temp dir; the
+     inference server runs in the same process and serves every registered model that has the
+     alias `champion`);
   2. train an XGBoost regressor on 13 features, log its params and metrics and the MLflow model
-     folder through the REST API, register it and point the alias `champion` at it;
-  3. start `mlhub serve --model demo=models:/demo@champion`, call `/predict` and V2 infer;
+     folder through the REST API, register it and point the alias `champion` at it: it is served;
+  3. call `/predict` and V2 infer;
   4. train a better model, register it, move the alias, and watch the served version change
      with no restart.
 
@@ -25,7 +27,7 @@ import requests  # noqa: E402
 import xgboost  # noqa: E402
 
 import serving_testlib as lib  # noqa: E402
-from mlhub_testlib import Client, ServerProcess  # noqa: E402
+from mlhub_testlib import Client, ServerProcess, free_port  # noqa: E402
 
 
 def say(text):
@@ -51,11 +53,14 @@ def main():
         sys.exit(__doc__)
     os.environ["MLHUB_BIN"] = os.path.abspath(sys.argv[1])
     work = tempfile.mkdtemp(prefix="mlhub-demo-")
-    server = ServerProcess(os.path.join(work, "server"))
-    serve = None
+    serve_port = free_port()
+    serve_url = f"http://127.0.0.1:{serve_port}"
+    server = ServerProcess(os.path.join(work, "server"), extra_args=[
+        "--serve-models", "--serve-http-port", str(serve_port), "--serve-grpc-port", "-1"])
     try:
         server.start()
-        say(f"mlhub server on {server.url} (store and artifacts in {work}/server)")
+        say(f"mlhub server --serve-models on {server.url}, inference on {serve_url} (store and "
+            f"artifacts in {work}/server)")
         client = Client(server.url)
 
         model, rmse = train(trees=10, seed=1)
@@ -68,20 +73,20 @@ def main():
                                                    "version": v1})
         say(f"registered demo version {v1} (rmse {rmse:.4f}), alias champion -> {v1}")
 
-        serve = lib.ServeProcess(os.path.join(work, "serve"), {"demo": "models:/demo@champion"},
-                                 grpc=False, extra_args=["--tracking-uri", server.url,
-                                                         "--registry-poll-interval", "0.5"])
-        serve.start()
-        say(f"mlhub serve on {serve.url}, serving version {served_version(serve.url)}")
+        appeared = time.monotonic()
+        while served_version(serve_url) != v1:
+            assert time.monotonic() - appeared < 30, "the model with the alias was not served"
+            time.sleep(0.1)
+        say(f"mlhub serves demo@champion: serving version {served_version(serve_url)}")
 
         row = [lib.SEED_ROW]
-        r = requests.post(f"{serve.url}/predict", json={"features": row}, timeout=10)
+        r = requests.post(f"{serve_url}/predict", json={"features": row}, timeout=10)
         assert r.status_code == 200, r.text
         first = r.json()
         say(f"POST /predict -> {first}")
         assert np.allclose(first["predictions"], model.predict(np.asarray(row, np.float32)),
                            rtol=1e-6)
-        r = requests.post(f"{serve.url}/v2/models/demo/infer",
+        r = requests.post(f"{serve_url}/v2/models/demo/infer",
                           json={"inputs": [lib.v2_input(np.asarray(row, np.float32))]}, timeout=10)
         assert r.status_code == 200, r.text
         say(f"POST /v2/models/demo/infer -> {r.json()['outputs'][0]['data']} "
@@ -98,20 +103,18 @@ def main():
                                                    "version": v2})
         say(f"registered demo version {v2} (rmse {better_rmse:.4f}), alias champion -> {v2}")
         moved = time.monotonic()
-        while served_version(serve.url) != v2:
+        while served_version(serve_url) != v2:
             assert time.monotonic() - moved < 30, "the served version did not change"
             time.sleep(0.1)
-        say(f"mlhub serve now serves version {v2} "
+        say(f"mlhub now serves version {v2} "
             f"({time.monotonic() - moved:.1f} s after the alias moved, no restart)")
-        r = requests.post(f"{serve.url}/predict", json={"features": row}, timeout=10)
+        r = requests.post(f"{serve_url}/predict", json={"features": row}, timeout=10)
         assert r.status_code == 200 and r.json()["model_version"] == v2, r.text
         assert np.allclose(r.json()["predictions"], better.predict(np.asarray(row, np.float32)),
                            rtol=1e-6)
         say(f"POST /predict -> {r.json()}")
         say("demo passed")
     finally:
-        if serve is not None:
-            serve.terminate()
         server.terminate()
         shutil.rmtree(work, ignore_errors=True)
 

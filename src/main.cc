@@ -1,10 +1,49 @@
 // SPDX-License-Identifier: Apache-2.0
 // mlhub: flags → config → server::App. Nothing else lives here.
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 
+#include "common/termination_signals.h"
 #include "server/app.h"
 #include "serving/backends/torch/torch_backend.h"
 #include "serving/server/serve_app.h"
+
+namespace {
+
+// `mlhub server --serve-models`: the inference server beside the tracking server, in the same
+// process, serving every registered model that has the alias (through the tracking server's own
+// REST API on loopback, like any other `mlhub serve`).
+struct EmbeddedServe {
+  bool enabled = false;
+  std::string alias = "champion";
+  uint16_t http_port = 8080;
+  int grpc_port = 8081;
+};
+
+int RunServerWithModels(const mlhub::server::ServerConfig& config, const EmbeddedServe& embedded,
+                        mlhub::serving::ServeConfig serve_config) {
+  // Before the inference server starts threads: only the watcher may see SIGTERM/SIGINT.
+  mlhub::BlockTerminationSignals();
+  const bool wildcard = config.host == "0.0.0.0" || config.host == "::" || config.host.empty();
+  serve_config.host = config.host;
+  serve_config.http_port = embedded.http_port;
+  serve_config.grpc_port = embedded.grpc_port;
+  serve_config.serve_alias = embedded.alias;
+  serve_config.tracking_uri =
+      fmt::format("http://{}:{}", wildcard ? "127.0.0.1" : config.host, config.port);
+  auto serving = mlhub::serving::ServeApp::Create(serve_config);
+  if (!serving.ok()) {
+    spdlog::error("--serve-models: {}", serving.status().message());
+    return 2;
+  }
+  spdlog::info("serving every registered model with alias '{}'", embedded.alias);
+  mlhub::server::Companion companion{[&serving] { (*serving)->Run(); },
+                                     [&serving] { (*serving)->Shutdown(); }};
+  return mlhub::server::RunServer(config, &companion);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"mlhub: an MLflow-compatible tracking server and model server in one binary"};
@@ -135,6 +174,27 @@ int main(int argc, char** argv) {
                    "Seconds in-flight requests get on SIGTERM")
       ->capture_default_str();
 
+  EmbeddedServe embedded;
+  server
+      ->add_flag("--serve-models", embedded.enabled,
+                 "Also run the inference server (as `mlhub serve`), serving every registered "
+                 "model that has --serve-alias, following the alias as it moves")
+      ->capture_default_str();
+  server->add_option("--serve-alias", embedded.alias, "With --serve-models: the alias to serve")
+      ->capture_default_str();
+  server
+      ->add_option("--serve-http-port", embedded.http_port,
+                   "With --serve-models: the inference server's V2 REST / scoring port")
+      ->capture_default_str();
+  server
+      ->add_option("--serve-grpc-port", embedded.grpc_port,
+                   "With --serve-models: the inference server's V2 gRPC port (-1: off)")
+      ->capture_default_str();
+  serve
+      ->add_option("--serve-alias", serve_config.serve_alias,
+                   "Also serve every registered model that has this alias (needs --tracking-uri)")
+      ->capture_default_str();
+
   CLI::App* db = app.add_subcommand("db", "Database maintenance");
   db->require_subcommand(1);
   std::string db_uri = "sqlite:///mlhub.db";
@@ -150,6 +210,7 @@ int main(int argc, char** argv) {
   init->add_option("uris", bucket_uris, "s3://bucket[/prefix] ...")->required();
 
   CLI11_PARSE(app, argc, argv);
+  if (*server && embedded.enabled) return RunServerWithModels(config, embedded, serve_config);
   if (*server) return mlhub::server::RunServer(config);
   if (*serve) return mlhub::serving::RunServe(serve_config);
   if (*upgrade) return mlhub::server::RunDbUpgrade(db_uri);

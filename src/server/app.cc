@@ -16,8 +16,8 @@
 #include "http/router.h"
 #include "registry/api/registry_routes.h"
 #include "registry/registry_service.h"
-#include "store/store_factory.h"
 #include "rest/mlflow_error.h"
+#include "store/store_factory.h"
 #include "tracking/api/tracking_routes.h"
 #include "tracking/tracking_service.h"
 
@@ -61,7 +61,7 @@ void LimitMallocArenas(int cores) {
 
 }  // namespace
 
-int RunServer(const ServerConfig& config) {
+int RunServer(const ServerConfig& config, const Companion* companion) {
   // Before any thread exists, so every thread inherits the mask and only the watcher sees them.
   BlockTerminationSignals();
 
@@ -115,8 +115,7 @@ int RunServer(const ServerConfig& config) {
   // Requests the transport refuses (too large, malformed) are answered as MLflow errors too.
   router.SetTransportErrorResponder([](int status, std::string_view message) {
     std::string text(message);
-    return rest::ErrorResponse(status >= 500 ? InternalError(text)
-                                                      : InvalidArgumentError(text));
+    return rest::ErrorResponse(status >= 500 ? InternalError(text) : InvalidArgumentError(text));
   });
   AddOperationalRoutes(router, metrics);
   tracking::api::AddExperimentRoutes(router, tracking);
@@ -135,9 +134,18 @@ int RunServer(const ServerConfig& config) {
   }
   spdlog::info("mlhub server listening on http://{}:{} (backend store {}, artifacts {})",
                config.host, (*server)->port(), store_uri, config.artifacts_destination);
+  std::thread beside;
+  if (companion) beside = std::thread(companion->run);
   {
-    TerminationWatcher watcher([&server] { (*server)->Shutdown(); });
+    TerminationWatcher watcher([&server, companion] {
+      (*server)->Shutdown();
+      if (companion) companion->shutdown();
+    });
     (*server)->Run();
+  }
+  if (companion) {
+    companion->shutdown();  // when the tracking server stopped on its own
+    beside.join();
   }
   spdlog::info("mlhub server stopped");
   return 0;

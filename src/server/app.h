@@ -4,6 +4,7 @@
 // order. Nothing else in mlhub creates long-lived objects.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -11,8 +12,16 @@
 
 namespace mlhub::server {
 
-// Runs the server until SIGTERM/SIGINT; returns the process exit code.
-int RunServer(const ServerConfig& config);
+// Something that runs beside the tracking server in the same process and stops with it
+// (`--serve-models`: the inference server). `run` blocks until `shutdown` is called.
+struct Companion {
+  std::function<void()> run;
+  std::function<void()> shutdown;
+};
+
+// Runs the server (and `companion`, on a thread of its own, once the server listens) until
+// SIGTERM/SIGINT; returns the process exit code.
+int RunServer(const ServerConfig& config, const Companion* companion = nullptr);
 
 // `mlhub db upgrade`: applies schema migrations to the database and exits.
 int RunDbUpgrade(const std::string& backend_store_uri);

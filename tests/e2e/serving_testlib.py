@@ -195,11 +195,13 @@ def register_model_version(tracking_url, name, model_dir, params=None, metrics=N
         client.ok_post("runs/log-parameter", {"run_id": run_id, "key": key, "value": str(value)})
     for key, value in (metrics or {}).items():
         client.log_metric(run_id, key, float(value))
-    for file in sorted(os.listdir(model_dir)):
-        with open(os.path.join(model_dir, file), "rb") as f:
-            r = requests.put(f"{tracking_url}{ARTIFACTS}/{exp}/{run_id}/artifacts/model/{file}",
-                             data=f.read(), timeout=60)
-        assert r.status_code == 200, (file, r.status_code, r.text[:300])
+    for folder, _, files in sorted(os.walk(model_dir)):
+        for file in sorted(files):
+            path = os.path.relpath(os.path.join(folder, file), model_dir).replace(os.sep, "/")
+            with open(os.path.join(folder, file), "rb") as f:
+                r = requests.put(f"{tracking_url}{ARTIFACTS}/{exp}/{run_id}/artifacts/model/{path}",
+                                 data=f.read(), timeout=60)
+            assert r.status_code == 200, (path, r.status_code, r.text[:300])
     status, _ = client.post("registered-models/create", {"name": name})
     assert status in (200, 400), status  # 400: it exists already
     version = client.ok_post("model-versions/create",

@@ -17,4 +17,4 @@ def test_demo_pipeline_runs_end_to_end():
     lines = done.stdout.splitlines()
     assert lines[-1] == "== demo passed", done.stdout
     assert any("serving version 1" in line for line in lines), done.stdout
-    assert any(line.startswith("== mlhub serve now serves version 2") for line in lines), done.stdout
+    assert any(line.startswith("== mlhub now serves version 2") for line in lines), done.stdout

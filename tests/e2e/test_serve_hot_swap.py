@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 import time
 
 import numpy as np
@@ -214,5 +215,57 @@ def test_100_reload_cycles_keep_memory_flat(tmp_path):
             cycle()
         after_all = rss_kb(proc.proc.pid)
         assert after_all <= after_first * 1.10, (after_first, after_all)
+    finally:
+        assert proc.terminate() == 0
+
+
+def test_serve_alias_serves_every_model_that_has_the_alias(tracking, tmp_path):
+    """`--serve-alias A` (what `mlhub server --serve-models` runs): every registered model with
+    alias A is served under its own name; one that gains the alias is added, one that loses it is
+    removed; models given with --model are left alone."""
+    alias = f"live{uuid.uuid4().hex[:10]}"  # no other test's models have it
+    first, first_dir = trained(str(tmp_path), "first", trees=10, seed=5)
+    second, second_dir = trained(str(tmp_path), "second", trees=12, seed=6)
+    fixed, fixed_dir = trained(str(tmp_path), "fixed", trees=8, seed=7)
+    a, b = unique("aliased"), unique("aliased")
+    va = register_model_version(tracking.url, a, first_dir)
+    vb = register_model_version(tracking.url, b, second_dir)
+    client = Client(tracking.url)
+    client.ok_post("registered-models/alias", {"name": a, "alias": alias, "version": va})
+
+    proc = ServeProcess(tmp_path / "serve", {"fixed": fixed_dir}, grpc=False,
+                        extra_args=["--tracking-uri", tracking.url, "--serve-alias", alias,
+                                    "--registry-poll-interval", POLL_S])
+    proc.start()
+
+    def index():
+        answer = requests.post(f"{proc.url}/v2/repository/index", json={}, timeout=10).json()
+        return {m["name"]: m for m in answer}
+
+    def ready(name):
+        return lambda: index().get(name, {}).get("state") == "READY"
+
+    try:
+        rows = request_rows(3, seed=10)
+        wait_until(ready(a), f"{a} to be served")
+        status, body = predict(proc, rows, model=a)
+        assert status == 200 and body["model_version"] == va, body
+        np.testing.assert_allclose(body["outputs"][0]["data"], first.predict(rows), rtol=1e-6)
+        assert b not in index()
+
+        client.ok_post("registered-models/alias", {"name": b, "alias": alias, "version": vb})
+        wait_until(ready(b), f"{b} to be served once it has the alias")
+        status, body = predict(proc, rows, model=b)
+        assert status == 200, body
+        np.testing.assert_allclose(body["outputs"][0]["data"], second.predict(rows), rtol=1e-6)
+
+        r = requests.delete(f"{tracking.url}/api/2.0/mlflow/registered-models/alias",
+                            json={"name": a, "alias": alias}, timeout=10)
+        assert r.status_code == 200, r.text
+        wait_until(lambda: a not in index(), f"{a} to be removed once it lost the alias")
+        assert requests.get(f"{proc.url}/v2/models/{a}", timeout=10).status_code == 404
+        assert index()["fixed"]["state"] == "READY" and index()[b]["state"] == "READY"
+        status, body = predict(proc, rows, model="fixed")
+        np.testing.assert_allclose(body["outputs"][0]["data"], fixed.predict(rows), rtol=1e-6)
     finally:
         assert proc.terminate() == 0

@@ -32,9 +32,13 @@ Response MlflowError(const Status& status) {
   return Response::Json(http_status, MlflowErrorBody(code, status.message()));
 }
 
-std::string ModelName(const Request& request, const ServingInfo& info) {
+std::string ModelName(const Request& request, const ServingInfo& info,
+                      const ModelRepository& repository) {
   if (auto model = request.query.Get("model")) return std::string(*model);
-  return info.default_model;
+  if (!info.default_model.empty()) return info.default_model;
+  // Models found by alias only: the one model, when there is exactly one.
+  std::vector<ModelStatus> index = repository.Index();
+  return index.size() == 1 ? index[0].name : std::string();
 }
 
 // Runs decoded inputs and answers with `encode(outputs)` or `error(status)`.
@@ -75,7 +79,7 @@ void AddScoringRoutes(http::Router* router, ModelRepository* repository, const S
 
   router->AddAsync(Method::kPost, "/invocations",
                    [repository, info](Request& request, Responder respond) {
-                     std::string name = ModelName(request, info);
+                     std::string name = ModelName(request, info, *repository);
                      auto model = repository->Get(name);
                      if (!model.ok()) return respond(MlflowError(model.status()));
                      auto decoded = DecodeInvocations(request.Header("content-type").value_or(""),
@@ -100,7 +104,7 @@ void AddScoringRoutes(http::Router* router, ModelRepository* repository, const S
 
   router->AddAsync(
       Method::kPost, "/predict", [repository, info](Request& request, Responder respond) {
-        std::string name = ModelName(request, info);
+        std::string name = ModelName(request, info, *repository);
         auto model = repository->Get(name);
         if (!model.ok())
           return respond(V2Error(HttpStatusFor(model.status()), model.status().message()));

@@ -243,11 +243,56 @@ void ModelRepository::FollowRegistry(std::chrono::milliseconds interval) {
   follower_ = std::thread([this, interval] { FollowLoop(interval); });
 }
 
+void ModelRepository::ServeModelsWithAlias(std::string alias) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!follower_.joinable()) serve_alias_ = std::move(alias);
+}
+
+void ModelRepository::DiscoverAliasModels() {
+  StatusOr<std::vector<std::string>> names = source_->ModelsWithAlias(serve_alias_);
+  if (!names.ok()) {
+    spdlog::warn("cannot list the models with alias '{}': {}", serve_alias_,
+                 names.status().message());
+    return;
+  }
+  const std::set<std::string> wanted(names->begin(), names->end());
+  for (const std::string& name : wanted) {
+    if (discovered_.count(name)) continue;
+    std::string uri = fmt::format("models:/{}@{}", name, serve_alias_);
+    if (!Add(name, uri).ok()) continue;  // served already under that name (a --model flag)
+    discovered_.insert(name);
+    spdlog::info("model {}: has alias '{}', serving {}", name, serve_alias_, uri);
+    (void)Load(name);  // a failure is recorded; moves of the alias are followed from now on
+  }
+  for (auto it = discovered_.begin(); it != discovered_.end();) {
+    if (wanted.count(*it)) {
+      ++it;
+      continue;
+    }
+    spdlog::info("model {}: no longer has alias '{}', unloading it", *it, serve_alias_);
+    (void)Unload(*it);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto entry = entries_.find(*it);
+      // Unless someone loaded it again meanwhile (the repository API).
+      if (entry != entries_.end() && !entry->second.model) entries_.erase(entry);
+    }
+    it = discovered_.erase(it);
+  }
+}
+
 void ModelRepository::FollowLoop(std::chrono::milliseconds interval) {
+  if (!serve_alias_.empty()) DiscoverAliasModels();
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     follow_wake_.wait_for(lock, interval, [this] { return stopping_; });
     if (stopping_) return;
+    if (!serve_alias_.empty()) {
+      lock.unlock();
+      DiscoverAliasModels();
+      lock.lock();
+      if (stopping_) return;
+    }
     std::vector<std::pair<std::string, std::string>> followed;  // name, uri
     for (const auto& [name, entry] : entries_) {
       if (!entry.unloaded) followed.emplace_back(name, entry.uri);

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -98,6 +99,10 @@ class ModelRepository {
   // old one serving and is not retried until the URI names yet another version. Models unloaded
   // through Unload are left alone until loaded again. Stops when the repository is destroyed.
   void FollowRegistry(std::chrono::milliseconds interval);
+  // With FollowRegistry (call before it): also serve every registered model that has `alias`, as
+  // models:/<name>@<alias>. Checked at once and then every interval: a model that gains the alias
+  // is added and loaded, one that loses it is unloaded and removed.
+  void ServeModelsWithAlias(std::string alias);
   // Rounds of registry checks FollowRegistry has completed (for /metrics).
   uint64_t registry_checks() const { return registry_checks_.load(std::memory_order_relaxed); }
 
@@ -118,6 +123,7 @@ class ModelRepository {
   // Waits for requests that still hold `model`, then destroys it (stopping its scheduler).
   static void Retire(std::shared_ptr<ServedModel> model);
   void FollowLoop(std::chrono::milliseconds interval);
+  void DiscoverAliasModels();  // ServeModelsWithAlias's round; on the follower thread
 
   const RepositoryConfig config_;
   std::map<std::string, std::unique_ptr<ModelBackend>> backends_;  // by flavor
@@ -128,6 +134,8 @@ class ModelRepository {
   std::condition_variable follow_wake_;
   bool stopping_ = false;  // GUARDED_BY(mu_)
   std::thread follower_;
+  std::string serve_alias_;           // set before follower_ starts
+  std::set<std::string> discovered_;  // models added for serve_alias_; follower thread only
   std::atomic<uint64_t> registry_checks_{0};
 };
 

@@ -73,6 +73,11 @@ class DefaultModelSource final : public ModelSource {
     return std::optional<std::string>(std::move(version));
   }
 
+  StatusOr<std::vector<std::string>> ModelsWithAlias(const std::string& alias) override {
+    ASSIGN_OR_RETURN(TrackingClient client, Tracking("serving models by alias"));
+    return client.ModelsWithAlias(alias);
+  }
+
  private:
   StatusOr<FetchedModel> FetchUri(const std::string& uri) {
     ASSIGN_OR_RETURN(ModelUri parsed, ParseModelUri(uri));

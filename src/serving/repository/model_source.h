@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -40,6 +41,10 @@ class ModelSource {
   // For URIs whose version can move (models:/name@alias, /Stage, /latest): the version they
   // name now (one registry lookup, no download). nullopt for every other URI. Errors as Fetch.
   virtual StatusOr<std::optional<std::string>> CurrentVersion(const std::string& uri) = 0;
+
+  // The registered models that have `alias` (one registry search), for serving every model with
+  // it. FailedPrecondition without a tracking URI; errors as Fetch otherwise.
+  virtual StatusOr<std::vector<std::string>> ModelsWithAlias(const std::string& alias) = 0;
 
   // Called once the model's files are loaded (backends read them into memory): removes the
   // folder when Fetch downloaded it, so reloads and registry swaps do not pile up copies. Local

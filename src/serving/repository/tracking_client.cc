@@ -332,6 +332,41 @@ StatusOr<std::string> TrackingClient::ResolveVersion(const ModelsUri& ref) {
   return std::to_string(best);
 }
 
+StatusOr<std::vector<std::string>> TrackingClient::ModelsWithAlias(std::string_view alias) {
+  std::vector<std::string> names;
+  std::string page_token;
+  const std::string what = "registered-models/search";
+  do {
+    std::string query = "max_results=1000";
+    if (!page_token.empty()) query += "&page_token=" + UrlEncode(page_token, false);
+    ASSIGN_OR_RETURN(std::string body, CallJson("GET", "registered-models/search", query, ""));
+    ASSIGN_OR_RETURN(json::Object root, ParseObject(body, what));
+    if (auto models = json::Find(root, "registered_models")) {
+      ASSIGN_OR_RETURN(json::Array array, json::AsArray(*models, "registered_models"));
+      for (json::Element element : array) {
+        ASSIGN_OR_RETURN(json::Object model, json::AsObject(element, "registered_models[]"));
+        ASSIGN_OR_RETURN(std::string name, StringMember(model, "name", what));
+        auto aliases = json::Find(model, "aliases");
+        if (!aliases) continue;
+        ASSIGN_OR_RETURN(json::Array list, json::AsArray(*aliases, "aliases"));
+        for (json::Element entry : list) {
+          ASSIGN_OR_RETURN(json::Object pair, json::AsObject(entry, "aliases[]"));
+          ASSIGN_OR_RETURN(std::string value, StringMember(pair, "alias", what));
+          if (value == alias) {
+            names.push_back(name);
+            break;
+          }
+        }
+      }
+    }
+    page_token.clear();
+    if (auto token = json::Find(root, "next_page_token"); token && token->is_string()) {
+      page_token = std::string(token->get_string().value_unsafe());
+    }
+  } while (!page_token.empty());
+  return names;
+}
+
 StatusOr<std::string> TrackingClient::GetDownloadUri(std::string_view name,
                                                      std::string_view version) {
   ASSIGN_OR_RETURN(

@@ -65,6 +65,9 @@ class TrackingClient {
   // model-versions/get), the alias's version (registered-models/alias) or the highest version
   // in the stage, or of all, for stage / latest (registered-models/get-latest-versions).
   StatusOr<std::string> ResolveVersion(const ModelsUri& ref);
+  // The names of the registered models that have `alias`, from registered-models/search (every
+  // page), in the order the server lists them.
+  StatusOr<std::vector<std::string>> ModelsWithAlias(std::string_view alias);
   // model-versions/get-download-uri → artifact_uri (may be a runs:/ URI: the version's source).
   StatusOr<std::string> GetDownloadUri(std::string_view name, std::string_view version);
 

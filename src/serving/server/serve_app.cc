@@ -46,7 +46,7 @@ StatusOr<std::vector<ModelFlag>> ParseModelFlags(const ServeConfig& config) {
   if (!model_dir.empty()) {
     models.push_back({config.model_name.empty() ? "model" : config.model_name, model_dir});
   }
-  if (models.empty()) {
+  if (models.empty() && config.serve_alias.empty()) {
     return InvalidArgumentError(
         "no model to serve: give --model NAME=URI, or --model-dir (or set STORAGE_URI for "
         "/mnt/models)");
@@ -73,13 +73,13 @@ std::unique_ptr<ModelBackend> NewTorchModuleBackend(const ServeConfig& config) {
 
 }  // namespace
 
-int RunServe(const ServeConfig& config) {
-  BlockTerminationSignals();
-  auto models = ParseModelFlags(config);
-  if (!models.ok()) {
-    spdlog::error("{}", models.status().message());
-    return 2;
+StatusOr<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) {
+  ASSIGN_OR_RETURN(std::vector<ModelFlag> models, ParseModelFlags(config));
+  if (!config.serve_alias.empty() && config.registry_poll_s <= 0) {
+    return InvalidArgumentError(
+        "serving the models with an alias needs --registry-poll-interval > 0");
   }
+  auto app = std::unique_ptr<ServeApp>(new ServeApp());
 
   RepositoryConfig repository_config;
   repository_config.scheduler.max_batch_size = config.max_batch_size;
@@ -92,14 +92,14 @@ int RunServe(const ServeConfig& config) {
   ModelSourceConfig source_config;
   source_config.tracking_uri = config.tracking_uri;
   source_config.cache_dir = config.cache_dir;
-  ModelRepository repository(repository_config, std::move(backends), NewModelSource(source_config));
-  for (const ModelFlag& model : *models) {
-    if (Status added = repository.Add(model.name, model.uri); !added.ok()) {
-      spdlog::error("{}", added.message());
-      return 2;
-    }
+  app->repository_ = std::make_unique<ModelRepository>(repository_config, std::move(backends),
+                                                       NewModelSource(source_config));
+  ModelRepository& repository = *app->repository_;
+  for (const ModelFlag& model : models) {
+    RETURN_IF_ERROR(repository.Add(model.name, model.uri));
+    app->model_names_.push_back(model.name);
   }
-
+  if (!config.serve_alias.empty()) repository.ServeModelsWithAlias(config.serve_alias);
   if (config.registry_poll_s > 0) {
     repository.FollowRegistry(std::chrono::milliseconds(
         static_cast<int64_t>(std::max(1.0, config.registry_poll_s * 1000))));
@@ -107,12 +107,10 @@ int RunServe(const ServeConfig& config) {
 
   ServingInfo info;
   info.server_version = MLHUB_VERSION;
-  info.default_model = (*models)[0].name;
-  http::Router router;
-  http::HttpMetrics http_metrics;
-  AddV2Routes(&router, &repository, info);
-  AddScoringRoutes(&router, &repository, info);
-  AddMetricsRoute(&router, &repository, &http_metrics);
+  info.default_model = models.empty() ? std::string() : models[0].name;
+  AddV2Routes(&app->router_, &repository, info);
+  AddScoringRoutes(&app->router_, &repository, info);
+  AddMetricsRoute(&app->router_, &repository, &app->http_metrics_);
 
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   http::HttpServerConfig http_config;
@@ -122,13 +120,9 @@ int RunServe(const ServeConfig& config) {
   http_config.blocking_threads = 4;  // only load/unload run there
   http_config.max_body_bytes = static_cast<size_t>(config.max_body_mb) * 1024 * 1024;
   http_config.shutdown_grace = std::chrono::seconds(config.shutdown_grace_s);
-  auto server = http::HttpServer::Create(http_config, router, &http_metrics);
-  if (!server.ok()) {
-    spdlog::error("{}", server.status().message());
-    return 1;
-  }
-  spdlog::info("mlhub serve listening on http://{}:{}", config.host, (*server)->port());
-  std::unique_ptr<GrpcServer> grpc_server;
+  ASSIGN_OR_RETURN(app->http_server_,
+                   http::HttpServer::Create(http_config, app->router_, &app->http_metrics_));
+  spdlog::info("mlhub serve listening on http://{}:{}", config.host, app->http_server_->port());
   if (config.grpc_port >= 0) {
     GrpcServerConfig grpc_config;
     grpc_config.host = config.host;
@@ -139,27 +133,43 @@ int RunServe(const ServeConfig& config) {
     grpc_config.max_message_bytes =
         static_cast<int>(std::min<int64_t>(int64_t{config.max_body_mb} << 20, INT32_MAX));
     grpc_config.shutdown_grace_s = config.shutdown_grace_s;
-    auto started = GrpcServer::Start(grpc_config, &repository);
-    if (!started.ok()) {
-      spdlog::error("{}", started.status().message());
-      return 1;
-    }
-    grpc_server = std::move(started).value();
-    spdlog::info("mlhub serve listening on grpc://{}:{}", config.host, grpc_server->port());
+    ASSIGN_OR_RETURN(app->grpc_server_, GrpcServer::Start(grpc_config, &repository));
+    spdlog::info("mlhub serve listening on grpc://{}:{}", config.host, app->grpc_server_->port());
   }
+  return app;
+}
 
+ServeApp::~ServeApp() {
+  for (std::thread& loader : loaders_) loader.join();
+}
+
+void ServeApp::Run() {
   // Each model loads on its own thread: a slow or failing one delays or harms no other.
-  std::vector<std::thread> loaders;
-  for (const ModelFlag& model : *models) {
-    loaders.emplace_back([&repository, name = model.name] { (void)repository.Load(name); });
+  for (const std::string& name : model_names_) {
+    loaders_.emplace_back([this, name] { (void)repository_->Load(name); });
+  }
+  http_server_->Run();
+  // After HTTP has drained and before the models stop: in-flight gRPC calls still get answers.
+  if (grpc_server_) grpc_server_->Shutdown();
+}
+
+void ServeApp::Shutdown() { http_server_->Shutdown(); }
+
+int RunServe(const ServeConfig& config) {
+  BlockTerminationSignals();
+  auto app = ServeApp::Create(config);
+  if (!app.ok()) {
+    spdlog::error("{}", app.status().message());
+    return app.status().code() == StatusCode::kInvalidArgument ||
+                   app.status().code() == StatusCode::kAlreadyExists
+               ? 2
+               : 1;
   }
   {
-    TerminationWatcher watcher([&] { (*server)->Shutdown(); });
-    (*server)->Run();
+    TerminationWatcher watcher([&app] { (*app)->Shutdown(); });
+    (*app)->Run();
   }
-  // After HTTP has drained and before the models stop: in-flight gRPC calls still get answers.
-  if (grpc_server) grpc_server->Shutdown();
-  for (std::thread& loader : loaders) loader.join();
+  app->reset();
   spdlog::info("mlhub serve stopped");
   return 0;
 }

@@ -19,6 +19,9 @@ struct ServeConfig {
   std::string model_dir;
   std::string tracking_uri;      // for runs:/ and models:/ (env MLFLOW_TRACKING_URI)
   std::string cache_dir;         // downloads of remote models (default: a temp folder)
+  // Also serve every registered model that has this alias, as models:/<name>@<alias> (needs
+  // tracking_uri; `mlhub server --serve-models` sets it).
+  std::string serve_alias;
   double registry_poll_s = 1.0;  // how often moving models:/ URIs are checked (0: never)
   int64_t max_batch_size = 64;
   int64_t max_queue_delay_us = 0;

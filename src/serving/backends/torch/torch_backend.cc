@@ -126,6 +126,10 @@ class TorchModel final : public LoadedModel {
 
  private:
   StatusOr<std::vector<Tensor>> Forward(const std::vector<Tensor>& inputs) {
+    // LibTorch's thread count is per thread under OpenMP: a thread it did not start (ours)
+    // would otherwise run its parallel regions on one OpenMP thread per core.
+    thread_local bool threads_set = (at::init_num_threads(), true);
+    (void)threads_set;
     c10::InferenceMode inference_mode;
     std::vector<c10::IValue> arguments;
     arguments.reserve(inputs.size());
