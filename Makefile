@@ -4,6 +4,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 HOST ?= 127.0.0.1
 PORT ?= 5000
+include deploy/Makefile.mk
 
 .PHONY: all bootstrap configure build run test bench demo clean
 

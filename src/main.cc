@@ -49,6 +49,11 @@ int main(int argc, char** argv) {
   CLI::App app{"mlhub: an MLflow-compatible tracking server and model server in one binary"};
   app.set_version_flag("--version", MLHUB_VERSION);
   app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "Log level: trace, debug, info, warn, error, critical")
+      ->envname("MLHUB_LOG_LEVEL")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical"}));
 
   mlhub::server::ServerConfig config;
   CLI::App* server = app.add_subcommand("server", "Run the tracking server (MLflow REST API)");
@@ -210,6 +215,7 @@ int main(int argc, char** argv) {
   init->add_option("uris", bucket_uris, "s3://bucket[/prefix] ...")->required();
 
   CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(log_level));
   if (*server && embedded.enabled) return RunServerWithModels(config, embedded, serve_config);
   if (*server) return mlhub::server::RunServer(config);
   if (*serve) return mlhub::serving::RunServe(serve_config);

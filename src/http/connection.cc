@@ -3,6 +3,8 @@
 
 #include "http/connection.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -16,6 +18,7 @@
 // Beast 1.74 trips -Wmaybe-uninitialized on boost::optional under sanitizers (false positive).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -474,6 +477,10 @@ asio::awaitable<bool> ConnectionImpl::Reply(Exchange& x, Response resp, bool bod
         x.method_label,
         x.route != nullptr ? std::string_view(x.route->pattern) : std::string_view("unmatched"),
         status, seconds);
+  }
+  // An access log for debugging (--log-level debug); one level check otherwise.
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("{} {} -> {}", x.method_label, x.request.path, status);
   }
   bool ok;
   if (resp.stream && !x.head && !HasNoBody(status)) {
