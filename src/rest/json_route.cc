@@ -5,15 +5,30 @@
 
 namespace mlhub::rest {
 
-void AddResponseRoute(http::Router& router, http::Method method, std::string_view path,
-                      ResponseHandler handler) {
-  http::Handler wrapped = [handler = std::move(handler)](http::Request& request) {
+namespace {
+
+http::Handler Wrap(ResponseHandler handler) {
+  return [handler = std::move(handler)](http::Request& request) {
     auto fields = RequestFields::FromRequest(request);
     if (!fields.ok()) return ErrorResponse(fields.status());
     auto response = handler(*fields);
     if (!response.ok()) return ErrorResponse(response.status());
     return std::move(response).value();
   };
+}
+
+ResponseHandler JsonResponse(JsonHandler handler) {
+  return [handler = std::move(handler)](const RequestFields& fields) -> StatusOr<http::Response> {
+    ASSIGN_OR_RETURN(std::string body, handler(fields));
+    return http::Response::Json(200, std::move(body));
+  };
+}
+
+}  // namespace
+
+void AddResponseRoute(http::Router& router, http::Method method, std::string_view path,
+                      ResponseHandler handler) {
+  http::Handler wrapped = Wrap(std::move(handler));
   for (std::string_view prefix : {kApiPrefix, kAjaxPrefix}) {
     router.Add(method, std::string(prefix) + std::string(path), wrapped);
   }
@@ -21,12 +36,15 @@ void AddResponseRoute(http::Router& router, http::Method method, std::string_vie
 
 void AddJsonRoute(http::Router& router, http::Method method, std::string_view path,
                   JsonHandler handler) {
-  AddResponseRoute(
-      router, method, path,
-      [handler = std::move(handler)](const RequestFields& fields) -> StatusOr<http::Response> {
-        ASSIGN_OR_RETURN(std::string body, handler(fields));
-        return http::Response::Json(200, std::move(body));
-      });
+  AddResponseRoute(router, method, path, JsonResponse(std::move(handler)));
+}
+
+void AddMlhubJsonRoute(http::Router& router, http::Method method, std::string_view path,
+                       JsonHandler handler) {
+  http::Handler wrapped = Wrap(JsonResponse(std::move(handler)));
+  for (std::string_view prefix : {kMlhubApiPrefix, kMlhubAjaxPrefix}) {
+    router.Add(method, std::string(prefix) + std::string(path), wrapped);
+  }
 }
 
 }  // namespace mlhub::rest

@@ -16,12 +16,19 @@ namespace mlhub::rest {
 
 inline constexpr std::string_view kApiPrefix = "/api/2.0/mlflow/";
 inline constexpr std::string_view kAjaxPrefix = "/ajax-api/2.0/mlflow/";
+// Routes of our own, beyond MLflow's API (same error format), so they never collide with one
+// MLflow adds later.
+inline constexpr std::string_view kMlhubApiPrefix = "/api/2.0/mlhub/";
+inline constexpr std::string_view kMlhubAjaxPrefix = "/ajax-api/2.0/mlhub/";
 
 using JsonHandler = std::function<StatusOr<std::string>(const RequestFields& fields)>;
 
 // Registers `path` (e.g. "experiments/create") for `method` under both prefixes.
 void AddJsonRoute(http::Router& router, http::Method method, std::string_view path,
                   JsonHandler handler);
+// The same under the mlhub prefixes.
+void AddMlhubJsonRoute(http::Router& router, http::Method method, std::string_view path,
+                       JsonHandler handler);
 
 // Registers a handler that builds its own Response (e.g. a streamed one) under both prefixes;
 // errors from field parsing are still answered as MLflow errors.

@@ -20,6 +20,7 @@
 #include "store/store_factory.h"
 #include "tracking/api/tracking_routes.h"
 #include "tracking/tracking_service.h"
+#include "ui/static_site.h"
 
 namespace mlhub::server {
 namespace {
@@ -57,6 +58,18 @@ void AddArtifactsDisabledRoutes(http::Router& router) {
 // is enough for threads that mostly wait; MALLOC_ARENA_MAX, when set, still wins.
 void LimitMallocArenas(int cores) {
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, std::max(2, cores));
+}
+
+// The UI compiled in, or the folder $MLHUB_UI_DIR names (UI development, unembedded builds).
+StatusOr<std::shared_ptr<const ui::StaticSite>> OpenUi() {
+  const char* dir = std::getenv("MLHUB_UI_DIR");
+  if (dir == nullptr || *dir == '\0') {
+    return std::make_shared<const ui::StaticSite>(ui::StaticSite::Embedded());
+  }
+  auto site = ui::StaticSite::FromDirectory(dir);
+  if (!site.ok()) return InvalidArgumentError("MLHUB_UI_DIR: " + site.status().message());
+  spdlog::info("serving the web UI from {}", dir);
+  return std::make_shared<const ui::StaticSite>(*std::move(site));
 }
 
 }  // namespace
@@ -126,6 +139,14 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
   } else {
     AddArtifactsDisabledRoutes(router);
   }
+
+  // The web UI last: its prefix route takes what no API route does.
+  auto site = OpenUi();
+  if (!site.ok()) {
+    spdlog::error("{}", site.status().message());
+    return 2;
+  }
+  ui::AddUiRoutes(router, *std::move(site));
 
   auto server = http::HttpServer::Create(http_config, router, &metrics);
   if (!server.ok()) {

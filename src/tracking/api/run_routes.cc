@@ -6,10 +6,11 @@
 
 #include "artifacts/artifact_path.h"
 #include "common/json_writer.h"
-#include "tracking/api/entity_json.h"
 #include "rest/json_route.h"
 #include "rest/page_token.h"
+#include "tracking/api/entity_json.h"
 #include "tracking/api/tracking_routes.h"
+#include "tracking/metric_downsample.h"
 #include "tracking/validation.h"
 
 namespace mlhub::tracking::api {
@@ -165,6 +166,47 @@ StatusOr<http::Response> GetHistory(TrackingService& service, const RequestField
   response.stream = std::make_unique<MetricHistorySource>(service, std::string(run_id),
                                                           std::string(key), std::move(first));
   return response;
+}
+
+// Our own route for charts of long histories (tracking/metric_downsample.h).
+StatusOr<std::string> GetHistoryDownsampled(TrackingService& service, const RequestFields& f) {
+  ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
+  ASSIGN_OR_RETURN(std::string_view key, f.RequiredString("metric_key"));
+  ASSIGN_OR_RETURN(auto max_points, f.Int64("max_points"));
+  const int64_t buckets = max_points.value_or(1000);
+  if (buckets < 1 || buckets > 100000) {
+    return InvalidArgumentError(
+        fmt::format("max_points must be between 1 and 100000, got {}", buckets));
+  }
+  ASSIGN_OR_RETURN(auto x_axis, f.String("x_axis"));
+  const std::string_view axis_name = x_axis.value_or("step");
+  if (axis_name != "step" && axis_name != "time") {
+    return InvalidArgumentError(
+        fmt::format("x_axis must be 'step' or 'time', got '{}'", axis_name));
+  }
+  std::vector<store::Metric> points;
+  int64_t cursor = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(store::MetricHistoryPage page,
+                     service.ReadMetricHistory(run_id, key, cursor, 8192));
+    points.insert(points.end(), page.points.begin(), page.points.end());
+    if (page.done) break;
+    cursor = page.next_cursor;
+  }
+  const size_t total = points.size();
+  std::vector<HistoryPoint> series =
+      DownsampleHistory(std::move(points), static_cast<size_t>(buckets),
+                        axis_name == "time" ? HistoryAxis::kTime : HistoryAxis::kStep);
+  std::string body;
+  JsonWriter w(&body);
+  w.StartObject().Field("metric_key", key).Field("total_points", static_cast<int64_t>(total));
+  w.Field("downsampled", series.size() < total).Key("points").StartArray();
+  for (const HistoryPoint& p : series) {
+    w.StartObject().Field("step", p.step).Field("timestamp", p.timestamp);
+    w.Field("value", p.value).Field("min", p.min).Field("max", p.max).EndObject();
+  }
+  w.EndArray().EndObject();
+  return body;
 }
 
 StatusOr<std::string> ListArtifacts(TrackingService& service, artifacts::ArtifactStore& store,
@@ -339,6 +381,9 @@ void AddRunRoutes(http::Router& router, TrackingService& service,
   }
   AddResponseRoute(router, Method::kGet, "metrics/get-history",
                    [&service](const RequestFields& f) { return GetHistory(service, f); });
+  rest::AddMlhubJsonRoute(
+      router, Method::kGet, "metrics/get-history-downsampled",
+      [&service](const RequestFields& f) { return GetHistoryDownsampled(service, f); });
   AddJsonRoute(router, Method::kGet, "artifacts/list",
                [&service, &artifacts](const RequestFields& f) {
                  return ListArtifacts(service, artifacts, f);
