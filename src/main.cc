@@ -179,6 +179,26 @@ int main(int argc, char** argv) {
                    "Seconds in-flight requests get on SIGTERM")
       ->capture_default_str();
 
+  server
+      ->add_option("--auth,--app-name", config.auth,
+                   "Authentication: basic (MLflow's basic-auth app; --app-name basic-auth is "
+                   "taken too)")
+      ->transform([](std::string value) { return value == "basic-auth" ? "basic" : value; })
+      ->check(CLI::IsMember({"basic"}));
+  server
+      ->add_option("--auth-admin-username", config.auth_admin_username,
+                   "With --auth: the admin created at startup when missing")
+      ->envname("MLHUB_AUTH_ADMIN_USERNAME")
+      ->capture_default_str();
+  server
+      ->add_option("--auth-admin-password", config.auth_admin_password,
+                   "With --auth: the admin's password (prefer the environment variable)")
+      ->envname("MLHUB_AUTH_ADMIN_PASSWORD");
+  server
+      ->add_option("--auth-default-permission", config.auth_default_permission,
+                   "With --auth: what users may do where no permission was granted")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"READ", "EDIT", "MANAGE", "NO_PERMISSIONS"}));
   EmbeddedServe embedded;
   server
       ->add_flag("--serve-models", embedded.enabled,

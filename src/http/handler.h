@@ -32,6 +32,7 @@ struct Request {
   QueryParams query;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;  // the whole body, for buffered routes only
+  std::string user;  // who sent it, once a RouteFilter authenticated it (else empty)
 
   // First header with this (lower-case) name.
   std::optional<std::string_view> Header(std::string_view lower_name) const;

@@ -18,8 +18,37 @@ const Router::Route* PickMethod(const std::vector<Router::Route>& routes, Method
 
 }  // namespace
 
+Handler Router::Filtered(Handler handler) const {
+  if (!filter_) return handler;
+  return [filter = filter_, handler = std::move(handler)](Request& request) {
+    if (std::optional<Response> refused = filter->Before(request)) return *std::move(refused);
+    Response response = handler(request);
+    filter->After(request, response);
+    return response;
+  };
+}
+
+AsyncHandler Router::Filtered(AsyncHandler handler) const {
+  if (!filter_) return handler;
+  return [filter = filter_, handler = std::move(handler)](Request& request, Responder respond) {
+    if (std::optional<Response> refused = filter->Before(request)) {
+      return respond(*std::move(refused));
+    }
+    handler(request, std::move(respond));
+  };
+}
+
+UploadHandler Router::Filtered(UploadHandler handler) const {
+  if (!filter_) return handler;
+  return [filter = filter_, handler = std::move(handler)](
+             Request& request) -> std::variant<Response, std::unique_ptr<BodySink>> {
+    if (std::optional<Response> refused = filter->Before(request)) return *std::move(refused);
+    return handler(request);
+  };
+}
+
 void Router::Add(Method method, std::string path, Handler handler) {
-  Route route{method, path, /*is_prefix=*/false, std::move(handler), {}, {}, {}};
+  Route route{method, path, /*is_prefix=*/false, Filtered(std::move(handler)), {}, {}, {}};
   exact_[std::move(path)].push_back(std::move(route));
 }
 
@@ -31,24 +60,29 @@ void Router::AddPrefixRoute(Route route) {
 }
 
 void Router::AddPrefix(Method method, std::string prefix, Handler handler) {
-  AddPrefixRoute(
-      Route{method, std::move(prefix), /*is_prefix=*/true, std::move(handler), {}, {}, {}});
+  AddPrefixRoute(Route{
+      method, std::move(prefix), /*is_prefix=*/true, Filtered(std::move(handler)), {}, {}, {}});
 }
 
 void Router::AddAsync(Method method, std::string path, AsyncHandler handler) {
-  Route route{method, path, /*is_prefix=*/false, {}, {}, {}, std::move(handler)};
+  Route route{method, path, /*is_prefix=*/false, {}, {}, {}, Filtered(std::move(handler))};
   exact_[std::move(path)].push_back(std::move(route));
 }
 
 void Router::AddAsyncPrefix(Method method, std::string prefix, AsyncHandler handler) {
-  AddPrefixRoute(
-      Route{method, std::move(prefix), /*is_prefix=*/true, {}, {}, {}, std::move(handler)});
+  AddPrefixRoute(Route{
+      method, std::move(prefix), /*is_prefix=*/true, {}, {}, {}, Filtered(std::move(handler))});
 }
 
 void Router::AddUpload(Method method, std::string prefix, UploadHandler handler,
                        ErrorMapper on_error) {
-  AddPrefixRoute(Route{
-      method, std::move(prefix), /*is_prefix=*/true, {}, std::move(handler), std::move(on_error), {}});
+  AddPrefixRoute(Route{method,
+                       std::move(prefix),
+                       /*is_prefix=*/true,
+                       {},
+                       Filtered(std::move(handler)),
+                       std::move(on_error),
+                       {}});
 }
 
 void Router::SetTransportErrorResponder(TransportErrorResponder responder) {

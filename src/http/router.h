@@ -5,6 +5,8 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -13,6 +15,17 @@
 #include "http/handler.h"
 
 namespace mlhub::http {
+
+// Runs around the handlers of the routes added after Router::SetFilter (the server's
+// authentication and authorization). Before runs on the thread of the handler (for upload routes:
+// once the headers are in, before any body byte; for async routes: on the I/O thread) and may
+// answer instead of it; After may change a buffered handler's response (not a streamed one).
+class RouteFilter {
+ public:
+  virtual ~RouteFilter() = default;
+  virtual std::optional<Response> Before(Request& request) = 0;
+  virtual void After(const Request& request, Response& response) {}
+};
 
 class Router {
  public:
@@ -35,6 +48,8 @@ class Router {
   // Answers requests that match no route (default: plain-text 404, as Flask does). Also used for a
   // known path with another method (405 would be more precise, but MLflow answers 404 there too).
   void SetNotFound(Handler handler);
+  // Applies to routes added from now on.
+  void SetFilter(std::shared_ptr<RouteFilter> filter) { filter_ = std::move(filter); }
 
   // The matching route, or nullptr. For prefix routes `*suffix` receives the rest of the path.
   const Route* Match(Method method, std::string_view path, std::string_view* suffix) const;
@@ -56,11 +71,15 @@ class Router {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   void AddPrefixRoute(Route route);
+  Handler Filtered(Handler handler) const;
+  AsyncHandler Filtered(AsyncHandler handler) const;
+  UploadHandler Filtered(UploadHandler handler) const;
   static Response DefaultNotFound(Request&) { return Response::Text(404, "Not Found"); }
 
   std::unordered_map<std::string, std::vector<Route>, PathHash, std::equal_to<>> exact_;  // by path
   std::vector<Route> prefixes_;  // sorted, longest prefix first
   Handler not_found_ = DefaultNotFound;
+  std::shared_ptr<RouteFilter> filter_;
   TransportErrorResponder transport_error_ = [](int status, std::string_view message) {
     return Response::Text(status, std::string(message));
   };

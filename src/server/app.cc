@@ -9,6 +9,8 @@
 
 #include "artifacts/artifact_store_factory.h"
 #include "artifacts/s3/s3_client.h"
+#include "auth/auth_routes.h"
+#include "auth/authorizer.h"
 #include "common/clock.h"
 #include "common/termination_signals.h"
 #include "http/http_server.h"
@@ -125,6 +127,44 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
   registry::RegistryService registry(*stores->registry, *stores->tracking, clock);
   http::HttpMetrics metrics;
   http::Router router;
+  // Authentication wraps every route added after it (auth/authorizer.h).
+  std::unique_ptr<auth::AuthStore> auth_store;
+  if (!config.auth.empty()) {
+    auto default_permission = auth::ParsePermission(config.auth_default_permission);
+    if (config.auth != "basic" || !default_permission) {
+      spdlog::error(
+          "--auth takes 'basic' and --auth-default-permission READ, EDIT, MANAGE or "
+          "NO_PERMISSIONS");
+      return 2;
+    }
+    if (config.auth_admin_password.empty()) {
+      spdlog::error(
+          "--auth basic needs the admin's password: --auth-admin-password or "
+          "MLHUB_AUTH_ADMIN_PASSWORD");
+      return 2;
+    }
+    auth_store = std::make_unique<auth::AuthStore>(stores->database);
+    auto admin = auth_store->CreateUser(config.auth_admin_username, config.auth_admin_password,
+                                        /*is_admin=*/true);
+    if (admin.ok()) {
+      spdlog::info("created the admin user '{}'", config.auth_admin_username);
+    } else if (admin.status().code() != StatusCode::kAlreadyExists) {
+      spdlog::error("cannot create the admin user: {}", admin.status().message());
+      return 1;
+    }
+    auth::ResourceLookups lookups;
+    lookups.experiment_of_run = [&tracking](std::string_view run_id) -> StatusOr<std::string> {
+      ASSIGN_OR_RETURN(store::Run run, tracking.GetRun(run_id));
+      return run.info.experiment_id;
+    };
+    lookups.experiment_by_name = [&tracking](std::string_view name) -> StatusOr<std::string> {
+      ASSIGN_OR_RETURN(store::Experiment experiment, tracking.GetExperimentByName(name));
+      return experiment.experiment_id;
+    };
+    router.SetFilter(std::make_shared<auth::Authorizer>(
+        auth_store.get(), auth::AuthConfig{*default_permission}, std::move(lookups)));
+    auth::AddAuthRoutes(router, *auth_store);
+  }
   // Requests the transport refuses (too large, malformed) are answered as MLflow errors too.
   router.SetTransportErrorResponder([](int status, std::string_view message) {
     std::string text(message);

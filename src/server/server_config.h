@@ -24,6 +24,12 @@ struct ServerConfig {
   uint64_t max_body_mb = 64;        // non-upload request bodies
   size_t max_header_kb = 64;        // request line + headers
   int idle_timeout_s = 60;
+  // Authentication (MLflow's basic-auth app): "" (off) or "basic". The admin is created at
+  // startup when missing; users without a permission row get the default permission.
+  std::string auth;
+  std::string auth_admin_username = "admin";
+  std::string auth_admin_password;  // required with auth
+  std::string auth_default_permission = "READ";
   int shutdown_grace_s = 30;
 };
 

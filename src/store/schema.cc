@@ -199,6 +199,35 @@ Status MigrateToV2(SqlConnection& connection, const MigrationContext&) {
   return OkStatus();
 }
 
+// Users and permissions of `mlhub server --auth basic` (MLflow's basic-auth app): in the
+// metadata database, so every replica sees the same ones.
+const char* const kV3Tables[] = {
+    R"(CREATE TABLE users (
+  user_id {AUTO_ID},
+  username TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  is_admin INTEGER NOT NULL DEFAULT 0))",
+    R"(CREATE TABLE experiment_permissions (
+  experiment_id TEXT NOT NULL,
+  user_id BIGINT NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+  permission TEXT NOT NULL,
+  PRIMARY KEY (experiment_id, user_id)){WITHOUT_ROWID})",
+    "CREATE INDEX experiment_permissions_by_user ON experiment_permissions (user_id)",
+    R"(CREATE TABLE registered_model_permissions (
+  name TEXT NOT NULL,
+  user_id BIGINT NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+  permission TEXT NOT NULL,
+  PRIMARY KEY (name, user_id)){WITHOUT_ROWID})",
+    "CREATE INDEX registered_model_permissions_by_user ON registered_model_permissions (user_id)",
+};
+
+Status MigrateToV3(SqlConnection& connection, const MigrationContext&) {
+  for (const char* statement : kV3Tables) {
+    RETURN_IF_ERROR(connection.Execute(Ddl(statement, connection.dialect())));
+  }
+  return OkStatus();
+}
+
 struct Migration {
   int version;
   const char* description;
@@ -209,6 +238,7 @@ const std::vector<Migration>& Migrations() {
   static const auto* const migrations = new std::vector<Migration>{
       {1, "experiments, runs, params, tags, chunked metrics, inputs", &MigrateToV1},
       {2, "model registry: registered models, versions, tags, aliases", &MigrateToV2},
+      {3, "authentication: users, experiment and registered model permissions", &MigrateToV3},
   };
   return *migrations;
 }

@@ -121,7 +121,8 @@ StatusOr<Stores> OpenStores(const StoreConfig& config) {
   options.clock = config.clock;
   Stores stores;
   ASSIGN_OR_RETURN(stores.tracking, SqlTrackingStore::Create(db, options));
-  ASSIGN_OR_RETURN(stores.registry, SqlRegistryStore::Create(std::move(db)));
+  ASSIGN_OR_RETURN(stores.registry, SqlRegistryStore::Create(db));
+  stores.database = std::move(db);
   return stores;
 }
 

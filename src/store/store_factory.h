@@ -55,6 +55,7 @@ StatusOr<int> UpgradeDatabase(const StoreConfig& config);
 struct Stores {
   std::unique_ptr<TrackingStore> tracking;
   std::unique_ptr<RegistryStore> registry;
+  std::shared_ptr<SqlDatabase> database;  // theirs, for other tables of the schema (users)
 };
 
 // Opens the database, applies pending migrations and returns the stores over it.

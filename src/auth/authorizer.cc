@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "auth/authorizer.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <set>
+#include <vector>
+
+#include "auth/password.h"
+#include "common/json_reader.h"
+#include "common/json_writer.h"
+#include "rest/mlflow_error.h"
+#include "rest/request_fields.h"
+
+namespace mlhub::auth {
+namespace {
+
+using http::Method;
+
+constexpr std::string_view kApiPrefixes[] = {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/",
+                                             "/api/2.0/mlhub/", "/ajax-api/2.0/mlhub/"};
+constexpr std::string_view kArtifactPrefixes[] = {"/api/2.0/mlflow-artifacts/artifacts",
+                                                  "/ajax-api/2.0/mlflow-artifacts/artifacts"};
+
+// Where a route's resource comes from.
+enum class Source { kExperimentId, kRunId, kExperimentName, kModelName };
+
+struct Rule {
+  Method method;
+  std::string_view op;  // the path after the API prefix
+  Source source;
+  Need need;
+};
+
+// MLflow's basic-auth validators, route by route. Routes not listed need only a signed-in user:
+// creating experiments and models (the creator then gets MANAGE), searches (filtered), users.
+constexpr Rule kRules[] = {
+    {Method::kGet, "experiments/get", Source::kExperimentId, Need::kRead},
+    {Method::kGet, "experiments/get-by-name", Source::kExperimentName, Need::kRead},
+    {Method::kPost, "experiments/update", Source::kExperimentId, Need::kUpdate},
+    {Method::kPost, "experiments/set-experiment-tag", Source::kExperimentId, Need::kUpdate},
+    {Method::kPost, "experiments/delete", Source::kExperimentId, Need::kDelete},
+    {Method::kPost, "experiments/restore", Source::kExperimentId, Need::kDelete},
+    {Method::kPost, "runs/create", Source::kExperimentId, Need::kUpdate},
+    {Method::kGet, "runs/get", Source::kRunId, Need::kRead},
+    {Method::kPost, "runs/update", Source::kRunId, Need::kUpdate},
+    {Method::kPost, "runs/delete", Source::kRunId, Need::kDelete},
+    {Method::kPost, "runs/restore", Source::kRunId, Need::kDelete},
+    {Method::kPost, "runs/log-metric", Source::kRunId, Need::kUpdate},
+    {Method::kPost, "runs/log-parameter", Source::kRunId, Need::kUpdate},
+    {Method::kPost, "runs/set-tag", Source::kRunId, Need::kUpdate},
+    {Method::kPost, "runs/delete-tag", Source::kRunId, Need::kUpdate},
+    {Method::kPost, "runs/log-batch", Source::kRunId, Need::kUpdate},
+    {Method::kPost, "runs/log-model", Source::kRunId, Need::kUpdate},
+    {Method::kPost, "runs/log-inputs", Source::kRunId, Need::kUpdate},
+    {Method::kGet, "metrics/get-history", Source::kRunId, Need::kRead},
+    {Method::kGet, "metrics/get-history-downsampled", Source::kRunId, Need::kRead},
+    {Method::kGet, "artifacts/list", Source::kRunId, Need::kRead},
+    {Method::kGet, "registered-models/get", Source::kModelName, Need::kRead},
+    {Method::kPost, "registered-models/rename", Source::kModelName, Need::kUpdate},
+    {Method::kPatch, "registered-models/update", Source::kModelName, Need::kUpdate},
+    {Method::kDelete, "registered-models/delete", Source::kModelName, Need::kDelete},
+    {Method::kPost, "registered-models/set-tag", Source::kModelName, Need::kUpdate},
+    {Method::kDelete, "registered-models/delete-tag", Source::kModelName, Need::kUpdate},
+    {Method::kPost, "registered-models/alias", Source::kModelName, Need::kUpdate},
+    {Method::kDelete, "registered-models/alias", Source::kModelName, Need::kDelete},
+    {Method::kGet, "registered-models/alias", Source::kModelName, Need::kRead},
+    {Method::kGet, "registered-models/get-latest-versions", Source::kModelName, Need::kRead},
+    {Method::kPost, "registered-models/get-latest-versions", Source::kModelName, Need::kRead},
+    {Method::kPost, "model-versions/create", Source::kModelName, Need::kUpdate},
+    {Method::kGet, "model-versions/get", Source::kModelName, Need::kRead},
+    {Method::kPatch, "model-versions/update", Source::kModelName, Need::kUpdate},
+    {Method::kPost, "model-versions/transition-stage", Source::kModelName, Need::kUpdate},
+    {Method::kDelete, "model-versions/delete", Source::kModelName, Need::kDelete},
+    {Method::kPost, "model-versions/set-tag", Source::kModelName, Need::kUpdate},
+    {Method::kDelete, "model-versions/delete-tag", Source::kModelName, Need::kDelete},
+    {Method::kGet, "model-versions/get-download-uri", Source::kModelName, Need::kRead},
+    {Method::kGet, "model-versions/resolve", Source::kModelName, Need::kRead},
+    {Method::kPost, "experiments/permissions/create", Source::kExperimentId, Need::kManage},
+    {Method::kGet, "experiments/permissions/get", Source::kExperimentId, Need::kManage},
+    {Method::kPatch, "experiments/permissions/update", Source::kExperimentId, Need::kManage},
+    {Method::kDelete, "experiments/permissions/delete", Source::kExperimentId, Need::kManage},
+    {Method::kPost, "registered-models/permissions/create", Source::kModelName, Need::kManage},
+    {Method::kGet, "registered-models/permissions/get", Source::kModelName, Need::kManage},
+    {Method::kPatch, "registered-models/permissions/update", Source::kModelName, Need::kManage},
+    {Method::kDelete, "registered-models/permissions/delete", Source::kModelName, Need::kManage},
+};
+
+http::Response Unauthenticated() {
+  http::Response response = http::Response::Text(
+      401,
+      "You are not authenticated. Send HTTP Basic credentials (the MLflow client sends "
+      "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD).");
+  response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"mlflow\"");
+  return response;
+}
+
+http::Response Forbidden() { return http::Response::Text(403, "Permission denied"); }
+
+// The route's operation (e.g. "runs/get"), or empty for a path outside the JSON API.
+std::string_view OperationOf(std::string_view path) {
+  for (std::string_view prefix : kApiPrefixes) {
+    if (path.starts_with(prefix)) return path.substr(prefix.size());
+  }
+  return {};
+}
+
+bool IsArtifactPath(std::string_view path) {
+  for (std::string_view prefix : kArtifactPrefixes) {
+    if (path.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+bool IsProtected(std::string_view path) {
+  return path.starts_with("/api/") || path.starts_with("/ajax-api/") || path == "/metrics";
+}
+
+// "Basic base64(user:password)" -> (user, password).
+std::optional<std::pair<std::string, std::string>> BasicCredentials(const http::Request& request) {
+  auto header = request.Header("authorization");
+  if (!header || header->size() < 6 || strncasecmp(header->data(), "Basic ", 6) != 0) {
+    return std::nullopt;
+  }
+  std::string_view encoded = header->substr(6);
+  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
+  if (encoded.empty() || encoded.size() > 4096 || encoded.size() % 4 != 0) return std::nullopt;
+  std::string decoded(encoded.size() / 4 * 3, '\0');
+  int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                               reinterpret_cast<const unsigned char*>(encoded.data()),
+                               static_cast<int>(encoded.size()));
+  if (length < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  for (size_t pad = encoded.size(); pad > 0 && encoded[pad - 1] == '='; --pad) --length;
+  decoded.resize(static_cast<size_t>(length));
+  size_t colon = decoded.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::make_pair(decoded.substr(0, colon), decoded.substr(colon + 1));
+}
+
+std::string Hmac(std::string_view key, std::string_view data) {
+  unsigned char out[32];
+  unsigned int length = sizeof(out);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &length);
+  return std::string(reinterpret_cast<char*>(out), length);
+}
+
+}  // namespace
+
+Authorizer::Authorizer(AuthStore* store, AuthConfig config, ResourceLookups lookups)
+    : store_(store), config_(config), lookups_(std::move(lookups)), cache_key_(32, '\0') {
+  RAND_bytes(reinterpret_cast<unsigned char*>(cache_key_.data()),
+             static_cast<int>(cache_key_.size()));
+}
+
+std::optional<User> Authorizer::Authenticate(const http::Request& request) {
+  auto credentials = BasicCredentials(request);
+  if (!credentials) return std::nullopt;
+  auto user = store_->GetUser(credentials->first);
+  if (!user.ok()) return std::nullopt;
+  const std::string mac = Hmac(cache_key_, credentials->second);
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = verified_.find(user->username);
+    if (it != verified_.end() && it->second.first == user->password_hash &&
+        it->second.second == mac) {
+      return *user;
+    }
+  }
+  if (!VerifyPassword(credentials->second, user->password_hash)) return std::nullopt;
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  verified_[user->username] = {user->password_hash, mac};
+  return *user;
+}
+
+StatusOr<Permission> Authorizer::PermissionOf(const User& user, ResourceKind kind,
+                                              std::string_view resource) {
+  if (user.is_admin) return Permission::kManage;
+  ASSIGN_OR_RETURN(std::optional<Permission> held, store_->FindPermission(kind, resource, user.id));
+  return held.value_or(config_.default_permission);
+}
+
+std::optional<http::Response> Authorizer::Before(http::Request& request) {
+  if (!IsProtected(request.path)) return std::nullopt;
+  std::optional<User> user = Authenticate(request);
+  if (!user) return Unauthenticated();
+  request.user = user->username;
+  return Authorize(request, *user);
+}
+
+std::optional<http::Response> Authorizer::Authorize(http::Request& request, const User& user) {
+  if (user.is_admin) return std::nullopt;
+  auto check = [&](ResourceKind kind, std::string_view resource,
+                   Need need) -> std::optional<http::Response> {
+    auto permission = PermissionOf(user, kind, resource);
+    if (!permission.ok()) return rest::ErrorResponse(permission.status());
+    if (!Allows(*permission, need)) return Forbidden();
+    return std::nullopt;
+  };
+
+  if (IsArtifactPath(request.path)) {
+    // mlflow-artifacts paths start with the experiment id: <experiment>/<run>/artifacts/...
+    std::string_view rest = request.path_suffix;
+    if (request.method == Method::kGet && rest.empty()) {
+      rest = request.query.Get("path").value_or("");
+    }
+    std::string experiment(rest.substr(0, rest.find('/')));
+    Need need = request.method == Method::kGet   ? Need::kRead
+                : request.method == Method::kPut ? Need::kUpdate
+                                                 : Need::kDelete;
+    if (experiment.empty()) return check(ResourceKind::kExperiment, "", need);
+    return check(ResourceKind::kExperiment, experiment, need);
+  }
+
+  std::string_view op = OperationOf(request.path);
+  if (op.empty()) return std::nullopt;  // /metrics: any signed-in user
+  auto fields = rest::RequestFields::FromRequest(request);
+  if (!fields.ok()) return std::nullopt;  // the handler answers the malformed request
+
+  if (op.starts_with("users/")) {
+    // Admins passed already; a user may read and change only their own account.
+    bool self_service = op == "users/get" || op == "users/update-password";
+    auto username = fields->String("username");
+    if (self_service && username.ok() && *username == user.username) return std::nullopt;
+    return Forbidden();
+  }
+  if (op == "runs/search" && request.method == Method::kPost) {
+    // Only the experiments the caller may read are searched.
+    auto ids = fields->StringList("experiment_ids");
+    if (!ids.ok()) return std::nullopt;
+    std::vector<std::string> readable;
+    for (const std::string& id : *ids) {
+      auto permission = PermissionOf(user, ResourceKind::kExperiment, id);
+      if (permission.ok() && Allows(*permission, Need::kRead)) readable.push_back(id);
+    }
+    if (readable.size() == ids->size()) return std::nullopt;
+    if (readable.empty()) return http::Response::Json(200, "{}");
+    // The request again, with the readable experiments only (other fields as they were).
+    std::string body;
+    JsonWriter w(&body);
+    w.StartObject().Key("experiment_ids").StartArray();
+    for (const std::string& id : readable) w.String(id);
+    w.EndArray();
+    for (auto field : *fields->json()) {
+      if (field.key == "experiment_ids") continue;
+      w.Key(field.key).Raw(simdjson::to_string(field.value));
+    }
+    w.EndObject();
+    request.body = std::move(body);
+    return std::nullopt;
+  }
+
+  for (const Rule& rule : kRules) {
+    if (rule.method != request.method || rule.op != op) continue;
+    std::string resource;
+    ResourceKind kind = ResourceKind::kExperiment;
+    switch (rule.source) {
+      case Source::kExperimentId: {
+        auto id = fields->String("experiment_id");
+        if (!id.ok() || !id->has_value()) return std::nullopt;  // the handler says what's missing
+        resource = std::string(**id);
+        break;
+      }
+      case Source::kRunId: {
+        auto run = fields->String("run_id");
+        if (run.ok() && (!run->has_value() || (*run)->empty())) run = fields->String("run_uuid");
+        if (!run.ok() || !run->has_value()) return std::nullopt;
+        auto experiment = lookups_.experiment_of_run(**run);
+        if (!experiment.ok()) return rest::ErrorResponse(experiment.status());
+        resource = *std::move(experiment);
+        break;
+      }
+      case Source::kExperimentName: {
+        auto name = fields->String("experiment_name");
+        if (!name.ok() || !name->has_value()) return std::nullopt;
+        auto experiment = lookups_.experiment_by_name(**name);
+        if (!experiment.ok()) return rest::ErrorResponse(experiment.status());
+        resource = *std::move(experiment);
+        break;
+      }
+      case Source::kModelName: {
+        auto name = fields->String("name");
+        if (!name.ok() || !name->has_value()) return std::nullopt;
+        resource = std::string(**name);
+        kind = ResourceKind::kRegisteredModel;
+        break;
+      }
+    }
+    return check(kind, resource, rule.need);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// `body` (a JSON object) with array `key` cut down to the elements `keep` accepts.
+std::optional<std::string> FilterArray(std::string_view body, std::string_view key,
+                                       const std::function<bool(json::Object)>& keep) {
+  auto root = json::ParseJson(body);
+  if (!root.ok()) return std::nullopt;
+  auto object = json::AsObject(*root, "response");
+  if (!object.ok()) return std::nullopt;
+  std::string out;
+  JsonWriter w(&out);
+  w.StartObject();
+  for (auto field : *object) {
+    auto array = json::AsArray(field.value, key);
+    if (field.key != key || !array.ok()) {
+      w.Key(field.key).Raw(simdjson::to_string(field.value));
+      continue;
+    }
+    w.Key(key).StartArray();
+    for (json::Element element : *array) {
+      auto entry = json::AsObject(element, key);
+      if (entry.ok() && keep(*entry)) w.Raw(simdjson::to_string(element));
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  return out;
+}
+
+// A string field of a request, or "" (absent or malformed).
+std::string FieldOr(const rest::RequestFields& fields, std::string_view key) {
+  auto value = fields.String(key);
+  return value.ok() && value->has_value() ? std::string(**value) : std::string();
+}
+
+std::string StringField(json::Object object, std::string_view key) {
+  auto value = json::Find(object, key);
+  if (!value) return "";
+  auto text = json::AsString(*value, key);
+  return text.ok() ? std::string(*text) : "";
+}
+
+}  // namespace
+
+void Authorizer::After(const http::Request& request, http::Response& response) {
+  if (request.user.empty() || response.status != 200 || response.stream) return;
+  std::string_view op = OperationOf(request.path);
+  if (op.empty()) return;
+  auto user = store_->GetUser(request.user);
+  if (!user.ok()) return;
+
+  auto grant_manage = [&](ResourceKind kind, const std::string& resource) {
+    if (resource.empty()) return;
+    auto granted = store_->CreatePermission(kind, resource, user->username, Permission::kManage);
+    if (!granted.ok() && granted.status().code() != StatusCode::kAlreadyExists) {
+      spdlog::error("auth: cannot grant {} MANAGE on {}: {}", user->username, resource,
+                    granted.status().message());
+    }
+  };
+  if (op == "experiments/create") {
+    auto root = json::ParseJson(response.body);
+    if (!root.ok()) return;
+    auto object = json::AsObject(*root, "response");
+    if (object.ok()) grant_manage(ResourceKind::kExperiment, StringField(*object, "experiment_id"));
+    return;
+  }
+  if (op == "registered-models/create" || op == "registered-models/rename" ||
+      op == "registered-models/delete") {
+    auto fields = rest::RequestFields::FromRequest(request);
+    if (!fields.ok()) return;
+    std::string name = FieldOr(*fields, "name");
+    if (op == "registered-models/create") return grant_manage(ResourceKind::kRegisteredModel, name);
+    // Permissions are kept by name: they follow a rename and go with the model, so a new model
+    // of the old name starts clean.
+    if (op == "registered-models/delete") {
+      (void)store_->DeleteModelPermissions(name);
+      return;
+    }
+    std::string new_name = FieldOr(*fields, "new_name");
+    (void)store_->RenameModelPermissions(name, new_name);
+    return;
+  }
+  if (user->is_admin) return;
+
+  // Searches answer only what the caller may read (pages can come back short; the page token
+  // still leads on).
+  auto readable = [&](ResourceKind kind, const std::string& resource) {
+    auto permission = PermissionOf(*user, kind, resource);
+    return permission.ok() && Allows(*permission, Need::kRead);
+  };
+  std::optional<std::string> filtered;
+  if (op == "experiments/search") {
+    filtered = FilterArray(response.body, "experiments", [&](json::Object e) {
+      return readable(ResourceKind::kExperiment, StringField(e, "experiment_id"));
+    });
+  } else if (op == "registered-models/search") {
+    filtered = FilterArray(response.body, "registered_models", [&](json::Object m) {
+      return readable(ResourceKind::kRegisteredModel, StringField(m, "name"));
+    });
+  } else if (op == "model-versions/search") {
+    filtered = FilterArray(response.body, "model_versions", [&](json::Object v) {
+      return readable(ResourceKind::kRegisteredModel, StringField(v, "name"));
+    });
+  }
+  if (filtered) response.body = *std::move(filtered);
+}
+
+}  // namespace mlhub::auth

@@ -1,0 +1,230 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`mlhub server --auth basic` (MLflow's basic-auth app), on both metadata stores: HTTP Basic as
+the MLflow client sends it (401 + WWW-Authenticate otherwise), the users and permissions routes
+with MLflow's shapes, and a permission matrix: each role (admin, the creator, EDIT, READ,
+NO_PERMISSIONS, a user with no grant who gets the default READ) against each route class (read,
+write, delete, manage) for experiments, their runs and artifacts, and registered models; searches
+return only what the caller may read."""
+import subprocess
+
+import pytest
+import requests
+
+from mlhub_testlib import ARTIFACTS, mlhub_bin, unique
+
+API = "/api/2.0/mlflow"
+ADMIN = ("admin", "admin-pw-1")
+
+
+class As:
+    """Requests to one server as one user (None: no credentials)."""
+
+    def __init__(self, url, credentials):
+        self.url, self.auth = url, credentials
+
+    def call(self, method, route, body=None, params=None, prefix=API):
+        return requests.request(method, f"{self.url}{prefix}/{route}", json=body, params=params,
+                                auth=self.auth, timeout=30)
+
+    def ok(self, method, route, body=None, params=None):
+        r = self.call(method, route, body, params)
+        assert r.status_code == 200, (method, route, r.status_code, r.text[:300])
+        return r.json()
+
+
+@pytest.fixture
+def srv(make_server):
+    server = make_server(extra_args=["--auth", "basic"], env={
+        "MLHUB_AUTH_ADMIN_PASSWORD": ADMIN[1]})
+    server.start()
+    return server
+
+
+def test_authentication(srv):
+    anonymous = As(srv.url, None)
+    r = anonymous.call("GET", "experiments/search", params={"max_results": 5})
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == 'Basic realm="mlflow"'
+    assert As(srv.url, ("admin", "nope")).call("GET", "experiments/search").status_code == 401
+    assert As(srv.url, ("nobody", "x")).call("GET", "experiments/search").status_code == 401
+    r = requests.get(srv.url + "/api/2.0/mlflow/experiments/search",
+                     headers={"Authorization": "Basic !!!not-base64"}, timeout=10)
+    assert r.status_code == 401
+    assert requests.get(srv.url + "/health", timeout=10).status_code == 200  # probes stay open
+    admin = As(srv.url, ADMIN)
+    assert admin.ok("GET", "experiments/search", params={"max_results": 5})["experiments"]
+    # The same password twice (the second is answered from the verified-credentials cache) and a
+    # changed one.
+    user = unique("u")
+    admin.ok("POST", "users/create", {"username": user, "password": "first"})
+    assert As(srv.url, (user, "first")).call("GET", "users/get", params={"username": user}).status_code == 200
+    As(srv.url, (user, "first")).ok("PATCH", "users/update-password",
+                                    {"username": user, "password": "second"})
+    assert As(srv.url, (user, "first")).call("GET", "users/get", params={"username": user}).status_code == 401
+    assert As(srv.url, (user, "second")).call("GET", "users/get", params={"username": user}).status_code == 200
+
+
+def test_user_routes(srv):
+    admin = As(srv.url, ADMIN)
+    created = admin.ok("POST", "users/create", {"username": "carol", "password": "pw"})["user"]
+    assert created["username"] == "carol" and created["is_admin"] is False
+    assert "password" not in str(created)
+    dup = admin.call("POST", "users/create", {"username": "carol", "password": "pw"})
+    assert dup.status_code == 400 and dup.json()["error_code"] == "RESOURCE_ALREADY_EXISTS"
+    empty = admin.call("POST", "users/create", {"username": "dave", "password": ""})
+    assert empty.status_code == 400 and empty.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    carol = As(srv.url, ("carol", "pw"))
+    assert carol.call("POST", "users/create", {"username": "eve", "password": "x"}).status_code == 403
+    assert carol.call("GET", "users/get", params={"username": "admin"}).status_code == 403
+    assert carol.call("PATCH", "users/update-admin", {"username": "carol", "is_admin": True}).status_code == 403
+    assert carol.call("DELETE", "users/delete", {"username": "carol"}).status_code == 403
+    admin.ok("PATCH", "users/update-admin", {"username": "carol", "is_admin": True})
+    assert admin.ok("GET", "users/get", params={"username": "carol"})["user"]["is_admin"] is True
+    admin.ok("DELETE", "users/delete", {"username": "carol"})
+    missing = admin.call("GET", "users/get", params={"username": "carol"})
+    assert missing.status_code == 404 and missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert carol.call("GET", "experiments/search").status_code == 401
+
+
+def make_users(admin, names):
+    users = {}
+    for name in names:
+        username = unique(name)
+        admin.ok("POST", "users/create", {"username": username, "password": f"{name}-pw"})
+        users[name] = (username, f"{name}-pw")
+    return users
+
+
+def test_experiment_permission_matrix(srv):
+    admin = As(srv.url, ADMIN)
+    users = make_users(admin, ["owner", "editor", "reader", "blocked", "default"])
+    owner = As(srv.url, users["owner"])
+    exp = owner.ok("POST", "experiments/create", {"name": unique("secret")})["experiment_id"]
+    # The creator got MANAGE; the owner grants the others.
+    assert owner.ok("GET", "experiments/permissions/get",
+                    params={"experiment_id": exp, "username": users["owner"][0]}
+                    )["experiment_permission"]["permission"] == "MANAGE"
+    for role, permission in (("editor", "EDIT"), ("reader", "READ"), ("blocked", "NO_PERMISSIONS")):
+        granted = owner.ok("POST", "experiments/permissions/create",
+                           {"experiment_id": exp, "username": users[role][0], "permission": permission})
+        assert granted["experiment_permission"]["permission"] == permission
+    bad = owner.call("POST", "experiments/permissions/create",
+                     {"experiment_id": exp, "username": users["default"][0], "permission": "ALL"})
+    assert bad.status_code == 400 and "Invalid permission" in bad.json()["message"]
+    run = owner.ok("POST", "runs/create", {"experiment_id": exp})["run"]["info"]["run_id"]
+    owner.ok("POST", "runs/log-metric", {"run_id": run, "key": "m", "value": 1, "timestamp": 1})
+    artifact = f"{srv.url}{ARTIFACTS}/{exp}/{run}/artifacts/note.txt"
+    assert requests.put(artifact, data=b"hi", auth=users["owner"], timeout=10).status_code == 200
+
+    def status(who, method, route, body=None, params=None):
+        return who.call(method, route, body, params).status_code
+
+    def can_read(who):
+        codes = {status(who, "GET", "experiments/get", params={"experiment_id": exp}),
+                 status(who, "GET", "runs/get", params={"run_id": run}),
+                 status(who, "GET", "metrics/get-history", params={"run_id": run, "metric_key": "m"}),
+                 status(who, "GET", "artifacts/list", params={"run_id": run}),
+                 requests.get(artifact, auth=who.auth, timeout=10).status_code}
+        assert len(codes) == 1, codes
+        return codes.pop() == 200
+
+    def can_write(who):
+        codes = {status(who, "POST", "runs/log-metric", {"run_id": run, "key": "w", "value": 2, "timestamp": 2}),
+                 status(who, "POST", "runs/set-tag", {"run_id": run, "key": "t", "value": "v"}),
+                 status(who, "POST", "runs/create", {"experiment_id": exp}),
+                 requests.put(artifact, data=b"again", auth=who.auth, timeout=10).status_code}
+        assert len(codes) == 1, codes
+        return codes.pop() == 200
+
+    def can_manage(who):
+        return status(who, "GET", "experiments/permissions/get",
+                      params={"experiment_id": exp, "username": users["reader"][0]}) == 200
+
+    def can_delete(who):
+        victim = owner.ok("POST", "runs/create", {"experiment_id": exp})["run"]["info"]["run_id"]
+        return status(who, "POST", "runs/delete", {"run_id": victim}) == 200
+
+    expected = {  # role: (read, write, delete, manage)
+        "admin": (True, True, True, True),
+        "owner": (True, True, True, True),
+        "editor": (True, True, False, False),
+        "reader": (True, False, False, False),
+        "default": (True, False, False, False),  # --auth-default-permission READ
+        "blocked": (False, False, False, False),
+    }
+    clients = {"admin": admin, **{role: As(srv.url, creds) for role, creds in users.items()}}
+    for role, (read, write, delete, manage) in expected.items():
+        who = clients[role]
+        assert (can_read(who), can_write(who), can_delete(who), can_manage(who)) == \
+            (read, write, delete, manage), role
+    forbidden = clients["editor"].call("POST", "experiments/delete", {"experiment_id": exp})
+    assert forbidden.status_code == 403 and forbidden.text == "Permission denied"
+
+    # Searches show only what the caller may read.
+    def visible(who):
+        found = who.ok("GET", "experiments/search", params={"max_results": 1000})
+        return {e["experiment_id"] for e in found.get("experiments", [])}
+    assert exp in visible(clients["reader"]) and exp not in visible(clients["blocked"])
+    runs = clients["blocked"].ok("POST", "runs/search", {"experiment_ids": [exp, "0"]})
+    assert all(r["info"]["experiment_id"] != exp for r in runs.get("runs", []))
+    assert clients["reader"].ok("POST", "runs/search", {"experiment_ids": [exp]})["runs"]
+    assert clients["blocked"].ok("POST", "runs/search", {"experiment_ids": [exp]}) == {}
+
+    # Revoking and updating grants.
+    owner.ok("PATCH", "experiments/permissions/update",
+             {"experiment_id": exp, "username": users["reader"][0], "permission": "NO_PERMISSIONS"})
+    assert not can_read(clients["reader"])
+    owner.ok("DELETE", "experiments/permissions/delete",
+             {"experiment_id": exp, "username": users["reader"][0]})
+    assert can_read(clients["reader"])  # back to the default
+    gone = owner.call("GET", "experiments/permissions/get",
+                      params={"experiment_id": exp, "username": users["reader"][0]})
+    assert gone.status_code == 404
+
+
+def test_registered_model_permission_matrix(srv):
+    admin = As(srv.url, ADMIN)
+    users = make_users(admin, ["owner", "editor", "reader", "blocked"])
+    owner = As(srv.url, users["owner"])
+    name = unique("model")
+    owner.ok("POST", "registered-models/create", {"name": name})
+    version = owner.ok("POST", "model-versions/create",
+                       {"name": name, "source": "mlflow-artifacts:/0/x/artifacts/model"}
+                       )["model_version"]["version"]
+    for role, permission in (("editor", "EDIT"), ("reader", "READ"), ("blocked", "NO_PERMISSIONS")):
+        owner.ok("POST", "registered-models/permissions/create",
+                 {"name": name, "username": users[role][0], "permission": permission})
+    clients = {role: As(srv.url, creds) for role, creds in users.items()}
+
+    def codes(who):
+        read = who.call("GET", "registered-models/get", params={"name": name}).status_code
+        write = who.call("POST", "registered-models/alias",
+                         {"name": name, "alias": "champion", "version": version}).status_code
+        manage = who.call("GET", "registered-models/permissions/get",
+                          params={"name": name, "username": users["reader"][0]}).status_code
+        return read, write, manage
+
+    assert codes(clients["owner"]) == (200, 200, 200)
+    assert codes(clients["editor"]) == (200, 200, 403)
+    assert codes(clients["reader"]) == (200, 403, 403)
+    assert codes(clients["blocked"]) == (403, 403, 403)
+    assert clients["editor"].call("DELETE", "registered-models/delete", {"name": name}).status_code == 403
+
+    def listed(who):
+        found = who.ok("GET", "registered-models/search", params={"max_results": 1000})
+        return {m["name"] for m in found.get("registered_models", [])}
+    assert name in listed(clients["reader"]) and name not in listed(clients["blocked"])
+    versions = clients["blocked"].ok("GET", "model-versions/search", params={"filter": f"name='{name}'"})
+    assert versions.get("model_versions", []) == []
+
+    # Deleting the model drops its grants: a new model of that name starts clean.
+    owner.ok("DELETE", "registered-models/delete", {"name": name})
+    clients["blocked"].ok("POST", "registered-models/create", {"name": name})
+    assert codes(clients["blocked"])[0] == 200
+
+
+def test_auth_needs_an_admin_password(tmp_path):
+    done = subprocess.run([mlhub_bin(), "server", "--auth", "basic", "--port", "0",
+                           "--backend-store-uri", f"sqlite:///{tmp_path}/a.db"],
+                          capture_output=True, text=True, timeout=30,
+                          env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 2 and "MLHUB_AUTH_ADMIN_PASSWORD" in done.stdout + done.stderr
