@@ -15,9 +15,12 @@ RUN apt-get update -q \
       libxgboost-dev xgboost libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc \
       libyaml-cpp-dev \
       libtorch-dev libopenblas0-pthread \
+      nodejs npm \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+# The web UI (ui/) is built with npm and Vite during the CMake build and compiled into mlhub.
+RUN cd ui && npm ci --no-audit --no-fund
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
  && cmake --build /build --target mlhub mlhub_torch \
  && strip /build/src/mlhub /build/src/libmlhub_torch.so

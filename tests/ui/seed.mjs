@@ -1,0 +1,90 @@
+// The data the browser tests look for, created through the REST API as a user's script would:
+// an experiment of four runs (params, tags, notes, an `acc` metric and a 3,000-step `loss` with a
+// spike), artifacts (text, JSON, an image, a logged model's MLmodel), a second experiment with
+// enough runs to page, and a registered model with two versions.
+export const RUNS = [
+  { name: 'run-0', model: 'xgb', lr: '0.1', acc: 0.85, team: 'red' },
+  { name: 'run-1', model: 'rf', lr: '0.2', acc: 0.93, team: 'blue' },
+  { name: 'run-2', model: 'lr', lr: '0.3', acc: 0.7, team: 'red' },
+  { name: 'run-3', model: 'xgb', lr: '0.4', acc: 0.95, team: 'blue' },
+];
+export const LOSS_STEPS = 3000;
+export const SPIKE_STEP = 1500;
+export const PAGING_RUNS = 55;
+export const MODEL = 'iris-classifier';
+// An 8x8 red PNG.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGO4oKCAFTEMLQkAvk5EAfjoixEAAAAASUVORK5CYII=',
+  'base64',
+);
+export const MLMODEL = [
+  'artifact_path: model',
+  'flavors:',
+  '  python_function:',
+  '    loader_module: mlflow.sklearn',
+  '    python_version: 3.11.4',
+  '  sklearn:',
+  '    sklearn_version: 1.3.0',
+  'run_id: RUN_ID',
+  '',
+].join('\n');
+
+export async function seed(api) {
+  const now = Date.now() - 3600_000;
+  const { experiment_id: expId } = await api.post('/experiments/create', { name: 'iris-demo' });
+  await api.post('/experiments/create', { name: 'other-experiment' });
+  const runIds = {};
+  for (const [i, r] of RUNS.entries()) {
+    const { run } = await api.post('/runs/create', {
+      experiment_id: expId,
+      run_name: r.name,
+      start_time: now + i * 1000,
+      tags: [{ key: 'team', value: r.team }],
+    });
+    const id = run.info.run_id;
+    runIds[r.name] = id;
+    await api.post('/runs/log-batch', {
+      run_id: id,
+      params: [
+        { key: 'model', value: r.model },
+        { key: 'lr', value: r.lr },
+      ],
+      metrics: [{ key: 'acc', value: r.acc, timestamp: now, step: 0 }],
+      tags: [{ key: 'mlflow.note.content', value: `Note of ${r.name}: baseline sweep.` }],
+    });
+    const loss = [];
+    for (let s = 0; s < LOSS_STEPS; s++) {
+      const v = 1 / (1 + s / 100) + i * 0.05 + (s === SPIKE_STEP ? 5 : 0);
+      loss.push({ key: 'loss', value: v, timestamp: now + s * 100, step: s });
+    }
+    for (let k = 0; k < loss.length; k += 1000) {
+      await api.post('/runs/log-batch', { run_id: id, metrics: loss.slice(k, k + 1000) });
+    }
+    await api.post('/runs/update', { run_id: id, status: 'FINISHED', end_time: now + 60_000 });
+  }
+
+  const r0 = runIds['run-0'];
+  await api.putArtifact(expId, r0, 'notes.txt', 'plain text artifact\nsecond line\n');
+  await api.putArtifact(expId, r0, 'config/params.json', '{"depth":6,"features":["a","b"]}');
+  await api.putArtifact(expId, r0, 'plots/red.png', PNG);
+  await api.putArtifact(expId, r0, 'model/MLmodel', MLMODEL.replace('RUN_ID', r0));
+  await api.putArtifact(expId, r0, 'model/conda.yaml', 'name: env\ndependencies:\n  - python=3.11\n');
+
+  const { experiment_id: pagingId } = await api.post('/experiments/create', { name: 'paging' });
+  for (let i = 0; i < PAGING_RUNS; i++) {
+    await api.post('/runs/create', { experiment_id: pagingId, run_name: `p-${i}`, start_time: now + i });
+  }
+
+  await api.post('/registered-models/create', {
+    name: MODEL,
+    tags: [{ key: 'owner', value: 'ml-team' }],
+  });
+  for (const name of ['run-0', 'run-1']) {
+    await api.post('/model-versions/create', {
+      name: MODEL,
+      source: `runs:/${runIds[name]}/model`,
+      run_id: runIds[name],
+    });
+  }
+  return { expId, pagingId, runIds };
+}

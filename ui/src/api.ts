@@ -1,0 +1,274 @@
+// The UI's only way to the server: MLflow's public REST API under /ajax-api (plus mlhub's
+// downsampled-history route), so everything the UI does a user can script too.
+
+export const API = '/ajax-api/2.0/mlflow';
+const MLHUB_API = '/ajax-api/2.0/mlhub';
+
+/** An error answer from the server; `message` is what the user sees. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+function qs(query: Query): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(`Cannot reach the server: ${(e as Error).message}`, 0, 'NETWORK');
+  }
+  const text = await res.text();
+  let json: any = {};
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    // Not JSON (a proxy's error page, a plain "Not Found"): show the text itself.
+    if (!res.ok) throw new ApiError(text.trim() || res.statusText, res.status, 'HTTP');
+  }
+  if (!res.ok) {
+    const message = json.message || text.trim() || res.statusText || `HTTP ${res.status}`;
+    throw new ApiError(message, res.status, json.error_code || 'HTTP');
+  }
+  return json as T;
+}
+
+export const get = <T>(path: string, query: Query = {}) => request<T>('GET', API + path + qs(query));
+export const post = <T>(path: string, body: unknown) => request<T>('POST', API + path, body);
+const del = <T>(path: string, body: unknown) => request<T>('DELETE', API + path, body);
+
+// ---- Types (only the fields the UI reads) ----
+
+export interface KV {
+  key: string;
+  value: string;
+}
+export interface Metric {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+}
+export interface Experiment {
+  experiment_id: string;
+  name: string;
+  artifact_location?: string;
+  lifecycle_stage: string;
+  creation_time?: number;
+  last_update_time?: number;
+  tags?: KV[];
+}
+export interface RunInfo {
+  run_id: string;
+  run_name?: string;
+  experiment_id: string;
+  user_id?: string;
+  status: string;
+  start_time?: number;
+  end_time?: number;
+  artifact_uri?: string;
+  lifecycle_stage: string;
+}
+export interface Run {
+  info: RunInfo;
+  data: { metrics?: Metric[]; params?: KV[]; tags?: KV[] };
+}
+export interface FileInfo {
+  path: string;
+  is_dir: boolean;
+  file_size?: number;
+}
+export interface ModelVersion {
+  name: string;
+  version: string;
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+  current_stage?: string;
+  description?: string;
+  source?: string;
+  run_id?: string;
+  status?: string;
+  aliases?: string[];
+  tags?: KV[];
+}
+export interface RegisteredModel {
+  name: string;
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+  description?: string;
+  latest_versions?: ModelVersion[];
+  tags?: KV[];
+  aliases?: { alias: string; version: string }[];
+}
+
+// ---- Experiments ----
+
+export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+
+export const searchExperiments = (filter: string, viewType: ViewType, pageToken?: string) =>
+  post<{ experiments?: Experiment[]; next_page_token?: string }>('/experiments/search', {
+    max_results: 100,
+    filter: filter || undefined,
+    view_type: viewType,
+    order_by: ['name ASC'],
+    page_token: pageToken || undefined,
+  });
+export const getExperiment = (id: string) =>
+  get<{ experiment: Experiment }>('/experiments/get', { experiment_id: id });
+export const createExperiment = (name: string) =>
+  post<{ experiment_id: string }>('/experiments/create', { name });
+export const renameExperiment = (id: string, name: string) =>
+  post('/experiments/update', { experiment_id: id, new_name: name });
+export const deleteExperiment = (id: string) => post('/experiments/delete', { experiment_id: id });
+export const restoreExperiment = (id: string) => post('/experiments/restore', { experiment_id: id });
+
+// ---- Runs ----
+
+export interface RunSearch {
+  experimentIds: string[];
+  filter?: string;
+  orderBy?: string;
+  pageToken?: string;
+  maxResults?: number;
+  viewType?: ViewType;
+}
+export const searchRuns = (s: RunSearch) =>
+  post<{ runs?: Run[]; next_page_token?: string }>('/runs/search', {
+    experiment_ids: s.experimentIds,
+    filter: s.filter || undefined,
+    order_by: s.orderBy ? [s.orderBy] : undefined,
+    page_token: s.pageToken || undefined,
+    max_results: s.maxResults ?? 50,
+    run_view_type: s.viewType ?? 'ACTIVE_ONLY',
+  });
+export const getRun = (id: string) => get<{ run: Run }>('/runs/get', { run_id: id });
+export const setRunTag = (runId: string, key: string, value: string) =>
+  post('/runs/set-tag', { run_id: runId, key, value });
+export const renameRun = (runId: string, name: string) =>
+  post('/runs/update', { run_id: runId, run_name: name });
+export const deleteRun = (runId: string) => post('/runs/delete', { run_id: runId });
+
+// ---- Metric history ----
+
+/** One chart point; min/max are the bucket's extremes when the server downsampled. */
+export interface HistPoint {
+  step: number;
+  timestamp: number;
+  value: number;
+  min: number;
+  max: number;
+}
+export interface History {
+  points: HistPoint[];
+  total: number;
+  downsampled: boolean;
+}
+
+/**
+ * A metric's history for a chart: at most `maxPoints` points from mlhub's downsampling route, so a
+ * 100,000-step metric costs the browser a few KB. Falls back to MLflow's full get-history on a
+ * server without that route (404).
+ */
+export async function metricHistory(
+  runId: string,
+  key: string,
+  maxPoints: number,
+  xAxis: 'step' | 'time',
+): Promise<History> {
+  const q = qs({ run_id: runId, metric_key: key, max_points: maxPoints, x_axis: xAxis });
+  try {
+    const r = await request<{ total_points: number; downsampled: boolean; points: HistPoint[] }>(
+      'GET',
+      `${MLHUB_API}/metrics/get-history-downsampled${q}`,
+    );
+    return { points: r.points ?? [], total: r.total_points, downsampled: r.downsampled };
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 404 || e.code === 'RESOURCE_DOES_NOT_EXIST') throw e;
+  }
+  const metrics: Metric[] = [];
+  let token: string | undefined;
+  do {
+    const r = await get<{ metrics?: Metric[]; next_page_token?: string }>('/metrics/get-history', {
+      run_id: runId,
+      metric_key: key,
+      page_token: token,
+    });
+    metrics.push(...(r.metrics ?? []));
+    token = r.next_page_token;
+  } while (token);
+  const sortKey = xAxis === 'time' ? 'timestamp' : 'step';
+  metrics.sort((a, b) => a[sortKey] - b[sortKey] || a.timestamp - b.timestamp);
+  const points = metrics.map((m) => ({ ...m, min: m.value, max: m.value }));
+  return { points, total: points.length, downsampled: false };
+}
+
+// ---- Artifacts ----
+
+export const listArtifacts = (runId: string, path: string) =>
+  get<{ files?: FileInfo[]; root_uri?: string }>('/artifacts/list', { run_id: runId, path });
+
+/** The proxied download URL of one artifact file. */
+export function artifactUrl(run: RunInfo, path: string): string {
+  const enc = path.split('/').map(encodeURIComponent).join('/');
+  return `/ajax-api/2.0/mlflow-artifacts/artifacts/${run.experiment_id}/${run.run_id}/artifacts/${enc}`;
+}
+
+export async function fetchArtifactText(run: RunInfo, path: string, limit: number): Promise<string> {
+  const res = await fetch(artifactUrl(run, path));
+  const text = await res.text();
+  if (!res.ok) {
+    let msg = text;
+    try {
+      msg = JSON.parse(text).message || text;
+    } catch {
+      /* plain text error */
+    }
+    throw new ApiError(msg || res.statusText, res.status, 'HTTP');
+  }
+  return text.length > limit ? text.slice(0, limit) : text;
+}
+
+// ---- Model registry ----
+
+export const searchModels = (filter: string, pageToken?: string) =>
+  get<{ registered_models?: RegisteredModel[]; next_page_token?: string }>(
+    '/registered-models/search',
+    { filter, max_results: 100, page_token: pageToken, order_by: 'name ASC' },
+  );
+export const getModel = (name: string) =>
+  get<{ registered_model: RegisteredModel }>('/registered-models/get', { name });
+export const searchVersions = (name: string) =>
+  get<{ model_versions?: ModelVersion[] }>('/model-versions/search', {
+    filter: `name = '${name.replace(/'/g, "\\'")}'`,
+    max_results: 1000,
+  });
+export const setAlias = (name: string, alias: string, version: string) =>
+  post('/registered-models/alias', { name, alias, version });
+export const deleteAlias = (name: string, alias: string) =>
+  del('/registered-models/alias', { name, alias });
+export const transitionStage = (name: string, version: string, stage: string) =>
+  post('/model-versions/transition-stage', {
+    name,
+    version,
+    stage,
+    archive_existing_versions: false,
+  });
+export const setModelTag = (name: string, key: string, value: string) =>
+  post('/registered-models/set-tag', { name, key, value });

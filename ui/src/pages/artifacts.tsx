@@ -1,0 +1,188 @@
+// A run's artifacts: a lazily expanded tree (one artifacts/list call per opened folder) and a
+// preview of the chosen file: text, JSON (pretty-printed), YAML (as text) or an image; every
+// file has a download link through the artifact proxy.
+import { useState } from 'preact/hooks';
+import * as api from '../api';
+import { ErrorBox, Loading, Show, fmtBytes, useAsync } from '../common';
+
+const TEXT_EXT = /\.(txt|log|md|csv|tsv|py|sh|cfg|ini|toml|xml|html|yaml|yml|json|jsonl)$/i;
+const IMAGE_EXT = /\.(png|jpe?g|gif|svg|webp|bmp)$/i;
+// MLflow's model files have no extension but are YAML or text.
+const TEXT_NAMES = /(^|\/)(MLmodel|requirements\.txt|conda\.yaml|python_env\.yaml|LICENSE)$/;
+const PREVIEW_LIMIT = 512 * 1024;
+
+export function kindOf(path: string): 'image' | 'json' | 'text' | 'other' {
+  if (IMAGE_EXT.test(path)) return 'image';
+  if (/\.json$/i.test(path)) return 'json';
+  if (TEXT_EXT.test(path) || TEXT_NAMES.test(path)) return 'text';
+  return 'other';
+}
+
+export function Artifacts(props: {
+  run: api.RunInfo;
+  path: string;
+  onSelect: (path: string) => void;
+}) {
+  return (
+    <div class="artifacts">
+      <nav class="tree" aria-label="Artifacts">
+        <Folder run={props.run} path="" selected={props.path} onSelect={props.onSelect} />
+      </nav>
+      <div class="preview">
+        {props.path ? (
+          <Preview run={props.run} path={props.path} />
+        ) : (
+          <p class="muted">Choose a file to preview it.</p>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function Folder(props: {
+  run: api.RunInfo;
+  path: string;
+  selected: string;
+  onSelect: (p: string) => void;
+}) {
+  const list = useAsync(() => api.listArtifacts(props.run.run_id, props.path), [props.path]);
+  return (
+    <Show a={list} what="artifacts">
+      {(d) =>
+        !d.files?.length ? (
+          <p class="muted">{props.path ? 'Empty folder.' : 'No artifacts.'}</p>
+        ) : (
+          <ul>
+            {d.files.map((f) => (
+              <Entry
+                key={f.path}
+                run={props.run}
+                file={f}
+                selected={props.selected}
+                onSelect={props.onSelect}
+              />
+            ))}
+          </ul>
+        )
+      }
+    </Show>
+  );
+}
+
+function Entry(props: {
+  run: api.RunInfo;
+  file: api.FileInfo;
+  selected: string;
+  onSelect: (p: string) => void;
+}) {
+  const { file } = props;
+  // A folder on the way to the selected file starts open, so deep links show their file.
+  const [open, setOpen] = useState(props.selected.startsWith(file.path + '/'));
+  const name = file.path.split('/').pop();
+  if (file.is_dir)
+    return (
+      <li>
+        <button
+          type="button"
+          class="tree-item"
+          aria-expanded={open}
+          onClick={() => setOpen(!open)}
+        >
+          {open ? '▾' : '▸'} {name}/
+        </button>
+        {open && (
+          <Folder
+            run={props.run}
+            path={file.path}
+            selected={props.selected}
+            onSelect={props.onSelect}
+          />
+        )}
+      </li>
+    );
+  return (
+    <li>
+      <button
+        type="button"
+        class={`tree-item${props.selected === file.path ? ' selected' : ''}`}
+        onClick={() => props.onSelect(file.path)}
+      >
+        {name} <span class="muted">{fmtBytes(file.file_size)}</span>
+      </button>
+    </li>
+  );
+}
+
+function Preview({ run, path }: { run: api.RunInfo; path: string }) {
+  const kind = kindOf(path);
+  const url = api.artifactUrl(run, path);
+  return (
+    <div>
+      <div class="preview-head">
+        <strong class="mono">{path}</strong>{' '}
+        <a href={url} download={path.split('/').pop()} class="button">
+          Download
+        </a>
+      </div>
+      {kind === 'image' ? (
+        <img src={url} alt={path} class="preview-img" />
+      ) : kind === 'other' ? (
+        <p class="muted">No preview for this file type.</p>
+      ) : (
+        <TextPreview run={run} path={path} json={kind === 'json'} />
+      )}
+    </div>
+  );
+}
+
+export function TextPreview(props: { run: api.RunInfo; path: string; json?: boolean }) {
+  const text = useAsync(
+    () => api.fetchArtifactText(props.run, props.path, PREVIEW_LIMIT),
+    [props.run.run_id, props.path],
+  );
+  if (text.error) return <ErrorBox error={text.error} />;
+  if (text.data === undefined) return <Loading what="file" />;
+  let body = text.data;
+  if (props.json) {
+    try {
+      body = JSON.stringify(JSON.parse(body), null, 2);
+    } catch {
+      // Not valid JSON (or cut at the preview limit): show it as it is.
+    }
+  }
+  return (
+    <pre class="file" data-path={props.path}>
+      {body}
+      {text.data.length >= PREVIEW_LIMIT && '\n… (preview cut; download for the whole file)'}
+    </pre>
+  );
+}
+
+/**
+ * Where the run's logged models are: the artifact paths recorded in the mlflow.log-model.history
+ * tag, else any top-level folder that holds an MLmodel file.
+ */
+export async function findModels(run: api.Run): Promise<string[]> {
+  const hist = run.data.tags?.find((t) => t.key === 'mlflow.log-model.history')?.value;
+  if (hist) {
+    try {
+      const paths = (JSON.parse(hist) as { artifact_path?: string }[])
+        .map((m) => m.artifact_path)
+        .filter((p): p is string => !!p);
+      if (paths.length) return [...new Set(paths)];
+    } catch {
+      /* fall through to the scan */
+    }
+  }
+  const root = await api.listArtifacts(run.info.run_id, '');
+  const files = root.files ?? [];
+  if (files.some((f) => f.path === 'MLmodel')) return [''];
+  const dirs = files.filter((f) => f.is_dir).slice(0, 20);
+  const found = await Promise.all(
+    dirs.map(async (d) => {
+      const l = await api.listArtifacts(run.info.run_id, d.path);
+      return l.files?.some((f) => f.path === `${d.path}/MLmodel`) ? d.path : null;
+    }),
+  );
+  return found.filter((p): p is string => p !== null);
+}

@@ -1,0 +1,284 @@
+// A run: overview (info, note, params, metrics, tags, logged model), metric charts, artifacts.
+// URL state: ?tab=overview|charts|artifacts&path=<artifact>&x=&log=&smooth=.
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import * as api from '../api';
+import { ChartControls, optsFromQuery, optsToQuery } from '../chart';
+import {
+  ActionButton,
+  InlineForm,
+  Show,
+  fmtDuration,
+  fmtNum,
+  fmtTime,
+  runName,
+  useAsync,
+  useTitle,
+} from '../common';
+import { Link, Location, href, navigate, withQuery } from '../router';
+import { Artifacts, TextPreview, findModels } from './artifacts';
+import { ChartGrid, metricKeys } from './charts';
+
+const NOTE_TAG = 'mlflow.note.content';
+const TABS = ['overview', 'charts', 'artifacts'] as const;
+
+export function RunPage({ loc, runId }: { loc: Location; runId: string }) {
+  const run = useAsync(() => api.getRun(runId).then((r) => r.run), [runId]);
+  useTitle(run.data ? runName(run.data) : 'Run');
+  return (
+    <section>
+      <Show a={run} what="run">
+        {(r) => <RunView loc={loc} run={r} reload={run.reload} />}
+      </Show>
+    </section>
+  );
+}
+
+function RunView({ loc, run, reload }: { loc: Location; run: api.Run; reload: () => void }) {
+  const tab = (TABS as readonly string[]).includes(loc.query.get('tab') ?? '')
+    ? loc.query.get('tab')!
+    : 'overview';
+  const exp = useAsync(() => api.getExperiment(run.info.experiment_id), [run.info.experiment_id]);
+  const [renaming, setRenaming] = useState(false);
+  return (
+    <>
+      <p class="crumbs">
+        <Link href="/experiments">Experiments</Link> ›{' '}
+        <Link href={`/experiments/${run.info.experiment_id}`}>
+          {exp.data?.experiment.name ?? `#${run.info.experiment_id}`}
+        </Link>{' '}
+        ›
+      </p>
+      <h1>
+        {renaming ? (
+          <InlineForm
+            label="Run name"
+            button="Save"
+            initial={runName(run)}
+            onSubmit={async (name) => {
+              await api.renameRun(run.info.run_id, name);
+              setRenaming(false);
+              reload();
+            }}
+          />
+        ) : (
+          <>
+            {runName(run)}{' '}
+            <button type="button" class="small" onClick={() => setRenaming(true)}>
+              Rename
+            </button>
+          </>
+        )}
+      </h1>
+      <nav class="tabs" role="tablist">
+        {TABS.map((t) => (
+          <Link
+            key={t}
+            role="tab"
+            aria-selected={tab === t}
+            class={tab === t ? 'active' : ''}
+            href={href(loc.path, { tab: t === 'overview' ? undefined : t })}
+          >
+            {t[0].toUpperCase() + t.slice(1)}
+          </Link>
+        ))}
+      </nav>
+      {tab === 'overview' && <Overview run={run} reload={reload} />}
+      {tab === 'charts' && <RunCharts loc={loc} run={run} />}
+      {tab === 'artifacts' && (
+        <Artifacts
+          run={run.info}
+          path={loc.query.get('path') ?? ''}
+          onSelect={(p) => navigate(withQuery(loc, { path: p }), true)}
+        />
+      )}
+    </>
+  );
+}
+
+function Overview({ run, reload }: { run: api.Run; reload: () => void }) {
+  const i = run.info;
+  const tags = (run.data.tags ?? []).filter((t) => t.key !== NOTE_TAG);
+  return (
+    <div class="overview">
+      <table class="kv" id="run-info">
+        <tbody>
+          <Row k="Run ID" v={<span class="mono">{i.run_id}</span>} />
+          <Row k="Status" v={<span class={`status status-${i.status.toLowerCase()}`}>{i.status}</span>} />
+          <Row k="Started" v={fmtTime(i.start_time)} />
+          <Row k="Ended" v={fmtTime(i.end_time)} />
+          <Row k="Duration" v={fmtDuration(i.start_time, i.end_time)} />
+          <Row k="User" v={i.user_id} />
+          <Row k="Artifact URI" v={<span class="mono">{i.artifact_uri}</span>} />
+          <Row k="Lifecycle" v={i.lifecycle_stage} />
+        </tbody>
+      </table>
+      <Note run={run} reload={reload} />
+      <div class="cols3">
+        <KVTable id="run-params" title="Parameters" rows={run.data.params ?? []} />
+        <MetricsTable run={run} />
+        <KVTable id="run-tags" title="Tags" rows={tags} />
+      </div>
+      <LoggedModels run={run} />
+    </div>
+  );
+}
+
+function Row({ k, v }: { k: string; v: ComponentChildren }) {
+  return (
+    <tr>
+      <th scope="row">{k}</th>
+      <td>{v}</td>
+    </tr>
+  );
+}
+
+function KVTable(props: { id: string; title: string; rows: api.KV[] }) {
+  const rows = [...props.rows].sort((a, b) => a.key.localeCompare(b.key));
+  return (
+    <div>
+      <h2>
+        {props.title} <span class="muted">({rows.length})</span>
+      </h2>
+      {rows.length === 0 ? (
+        <p class="muted">None.</p>
+      ) : (
+        <table class="grid" id={props.id}>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.key}>
+                <th scope="row" class="mono">{r.key}</th>
+                <td class="wrap">{r.value}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+function MetricsTable({ run }: { run: api.Run }) {
+  const ms = [...(run.data.metrics ?? [])].sort((a, b) => a.key.localeCompare(b.key));
+  return (
+    <div>
+      <h2>
+        Metrics <span class="muted">({ms.length})</span>
+      </h2>
+      {ms.length === 0 ? (
+        <p class="muted">None.</p>
+      ) : (
+        <table class="grid" id="run-metrics">
+          <thead>
+            <tr>
+              <th>Key</th>
+              <th>Latest</th>
+              <th>Step</th>
+            </tr>
+          </thead>
+          <tbody>
+            {ms.map((m) => (
+              <tr key={m.key}>
+                <th scope="row" class="mono">
+                  <Link href={href(`/runs/${run.info.run_id}`, { tab: 'charts', key: m.key })}>
+                    {m.key}
+                  </Link>
+                </th>
+                <td class="num">{fmtNum(m.value)}</td>
+                <td class="num">{m.step}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+/** The run's note is the mlflow.note.content tag, as MLflow keeps it; edited in place. */
+function Note({ run, reload }: { run: api.Run; reload: () => void }) {
+  const note = run.data.tags?.find((t) => t.key === NOTE_TAG)?.value ?? '';
+  const [editing, setEditing] = useState(false);
+  const [text, setText] = useState(note);
+  useEffect(() => setText(note), [note]);
+  return (
+    <div class="note" id="run-note">
+      <h2>Note</h2>
+      {editing ? (
+        <>
+          <textarea
+            rows={6}
+            value={text}
+            aria-label="Note"
+            onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+          />
+          <div>
+            <ActionButton
+              onAction={async () => {
+                await api.setRunTag(run.info.run_id, NOTE_TAG, text);
+                setEditing(false);
+                reload();
+              }}
+            >
+              Save note
+            </ActionButton>{' '}
+            <button type="button" onClick={() => setEditing(false)}>
+              Cancel
+            </button>
+          </div>
+        </>
+      ) : (
+        <>
+          {note ? <pre class="note-text">{note}</pre> : <p class="muted">No note.</p>}
+          <button type="button" class="small" onClick={() => setEditing(true)}>
+            Edit note
+          </button>
+        </>
+      )}
+    </div>
+  );
+}
+
+function LoggedModels({ run }: { run: api.Run }) {
+  const models = useAsync(() => findModels(run), [run.info.run_id]);
+  if (!models.data?.length) return null;
+  return (
+    <div id="logged-models">
+      {models.data.map((p) => {
+        const file = p ? `${p}/MLmodel` : 'MLmodel';
+        return (
+          <div key={p} class="logged-model">
+            <h2>
+              Logged model <span class="mono">{p || '(root)'}</span>{' '}
+              <Link
+                class="small"
+                href={href(`/runs/${run.info.run_id}`, { tab: 'artifacts', path: file })}
+              >
+                files
+              </Link>
+            </h2>
+            <TextPreview run={run.info} path={file} />
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+function RunCharts({ loc, run }: { loc: Location; run: api.Run }) {
+  const opts = optsFromQuery(loc.query);
+  const only = loc.query.get('key');
+  const keys = metricKeys([run]).filter((k) => !only || k === only);
+  return (
+    <>
+      <ChartControls opts={opts} onChange={(o) => navigate(withQuery(loc, optsToQuery(o)), true)} />
+      {only && (
+        <p>
+          Showing <span class="mono">{only}</span> only.{' '}
+          <Link href={withQuery(loc, { key: undefined })}>Show all metrics</Link>
+        </p>
+      )}
+      <ChartGrid runs={[run]} keys={keys} opts={opts} />
+    </>
+  );
+}
