@@ -104,6 +104,10 @@ int main(int argc, char** argv) {
                    "Seconds before an idle connection closes")
       ->capture_default_str();
   server
+      ->add_option("--max-connections", config.max_connections,
+                   "Connections open at once; more are answered 503 (0: no limit)")
+      ->capture_default_str();
+  server
       ->add_option("--shutdown-grace", config.shutdown_grace_s,
                    "Seconds in-flight requests get on SIGTERM")
       ->capture_default_str();
@@ -173,6 +177,10 @@ int main(int argc, char** argv) {
   serve->add_option("--workers,-w", serve_config.workers, "HTTP I/O threads (0: the cores)")
       ->capture_default_str();
   serve->add_option("--max-body-mb", serve_config.max_body_mb, "Largest request body, in MiB")
+      ->capture_default_str();
+  serve
+      ->add_option("--max-connections", serve_config.max_connections,
+                   "HTTP connections open at once; more are answered 503 (0: no limit)")
       ->capture_default_str();
   serve
       ->add_option("--shutdown-grace", serve_config.shutdown_grace_s,

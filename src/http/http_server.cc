@@ -89,7 +89,7 @@ class ServerImpl final : public HttpServer, public internal::ConnectionOwner {
   HttpMetrics* const metrics_;
   std::vector<std::unique_ptr<asio::io_context>> iocs_;  // one per I/O thread
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>>
-      keep_running_;  // used on strand_ only
+      keep_running_;     // used on strand_ only
   size_t next_ioc_ = 0;  // used by Accept only
   asio::thread_pool pool_;
   asio::strand<asio::io_context::executor_type> strand_;  // acceptor and grace timer
@@ -165,6 +165,17 @@ asio::awaitable<void> ServerImpl::Accept() {
     socket.set_option(tcp::no_delay(true), ec);
     // Registered under the lock before its coroutine can run Remove().
     std::lock_guard<std::mutex> lock(mu_);
+    if (config_.max_connections > 0 && conns_.size() >= config_.max_connections) {
+      // Over the limit: a short answer in the socket's send buffer (never blocks), then close.
+      static constexpr std::string_view kBusy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 22"
+          "\r\nConnection: close\r\n\r\nToo many connections.\n";
+      socket.non_blocking(true, ec);
+      socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ec);
+      socket.shutdown(tcp::socket::shutdown_send, ec);
+      socket.close(ec);
+      continue;
+    }
     auto conn = Connection::Start(this, std::move(socket));
     conns_.emplace(conn.get(), std::move(conn));
   }

@@ -26,7 +26,10 @@ struct HttpServerConfig {
   size_t max_body_bytes = 64 * 1024 * 1024;  // buffered (non-upload) routes
   uint64_t max_upload_bytes = UINT64_MAX;    // upload routes
   std::chrono::seconds idle_timeout{60};     // no bytes moving on a connection for this long
-  std::chrono::seconds shutdown_grace{30};   // in-flight requests get this long to finish
+                                             // (also bounds a request head trickling in)
+  // Open connections at most; one more is answered 503 and closed at once (0: no limit).
+  size_t max_connections = 10000;
+  std::chrono::seconds shutdown_grace{30};  // in-flight requests get this long to finish
 };
 
 class HttpServer {

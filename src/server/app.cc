@@ -99,6 +99,7 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
   http_config.max_body_bytes = config.max_body_mb * 1024 * 1024;
   http_config.max_header_bytes = config.max_header_kb * 1024;
   http_config.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
+  http_config.max_connections = config.max_connections;
   http_config.shutdown_grace = std::chrono::seconds(config.shutdown_grace_s);
 
   store::StoreConfig store_config;

@@ -24,6 +24,7 @@ struct ServerConfig {
   uint64_t max_body_mb = 64;        // non-upload request bodies
   size_t max_header_kb = 64;        // request line + headers
   int idle_timeout_s = 60;
+  size_t max_connections = 10000;  // open at once; more are answered 503
   // Authentication (MLflow's basic-auth app): "" (off) or "basic". The admin is created at
   // startup when missing; users without a permission row get the default permission.
   std::string auth;

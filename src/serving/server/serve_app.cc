@@ -120,6 +120,7 @@ StatusOr<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) 
   http_config.blocking_threads = 4;  // only load/unload run there
   http_config.max_body_bytes = static_cast<size_t>(config.max_body_mb) * 1024 * 1024;
   http_config.shutdown_grace = std::chrono::seconds(config.shutdown_grace_s);
+  http_config.max_connections = config.max_connections;
   ASSIGN_OR_RETURN(app->http_server_,
                    http::HttpServer::Create(http_config, app->router_, &app->http_metrics_));
   spdlog::info("mlhub serve listening on http://{}:{}", config.host, app->http_server_->port());

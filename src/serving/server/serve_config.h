@@ -17,8 +17,8 @@ struct ServeConfig {
   // STORAGE_URI into /mnt/models).
   std::string model_name;
   std::string model_dir;
-  std::string tracking_uri;      // for runs:/ and models:/ (env MLFLOW_TRACKING_URI)
-  std::string cache_dir;         // downloads of remote models (default: a temp folder)
+  std::string tracking_uri;  // for runs:/ and models:/ (env MLFLOW_TRACKING_URI)
+  std::string cache_dir;     // downloads of remote models (default: a temp folder)
   // Also serve every registered model that has this alias, as models:/<name>@<alias> (needs
   // tracking_uri; `mlhub server --serve-models` sets it).
   std::string serve_alias;
@@ -32,6 +32,7 @@ struct ServeConfig {
   std::string device = "cpu";  // TorchScript models: cpu, cuda or cuda:N
   int workers = 0;             // HTTP I/O threads (0: the number of cores)
   int max_body_mb = 256;
+  size_t max_connections = 10000;  // HTTP connections open at once; more are answered 503
   int shutdown_grace_s = 30;
 };
 
