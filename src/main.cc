@@ -179,6 +179,11 @@ int main(int argc, char** argv) {
   serve->add_option("--max-body-mb", serve_config.max_body_mb, "Largest request body, in MiB")
       ->capture_default_str();
   serve
+      ->add_option("--api-key-file", serve_config.api_key_file,
+                   "Keys (one per line) one of which every request but the health probes and "
+                   "/metrics must send as 'Authorization: Bearer <key>'")
+      ->envname("MLHUB_API_KEY_FILE");
+  serve
       ->add_option("--max-connections", serve_config.max_connections,
                    "HTTP connections open at once; more are answered 503 (0: no limit)")
       ->capture_default_str();

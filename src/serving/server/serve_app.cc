@@ -15,6 +15,7 @@
 #include "serving/backends/module_backend.h"
 #include "serving/backends/torch/torch_backend.h"
 #include "serving/backends/xgboost/xgboost_backend.h"
+#include "serving/protocol/api_keys.h"
 #include "serving/protocol/grpc/grpc_server.h"
 #include "serving/protocol/serving_routes.h"
 #include "serving/repository/model_repository.h"
@@ -105,6 +106,12 @@ StatusOr<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) 
         static_cast<int64_t>(std::max(1.0, config.registry_poll_s * 1000))));
   }
 
+  std::shared_ptr<const ApiKeys> api_keys;
+  if (!config.api_key_file.empty()) {
+    ASSIGN_OR_RETURN(api_keys, ApiKeys::FromFile(config.api_key_file));
+    app->router_.SetFilter(NewApiKeyFilter(api_keys));  // before any route is added
+  }
+
   ServingInfo info;
   info.server_version = MLHUB_VERSION;
   info.default_model = models.empty() ? std::string() : models[0].name;
@@ -134,6 +141,7 @@ StatusOr<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) 
     grpc_config.max_message_bytes =
         static_cast<int>(std::min<int64_t>(int64_t{config.max_body_mb} << 20, INT32_MAX));
     grpc_config.shutdown_grace_s = config.shutdown_grace_s;
+    grpc_config.api_keys = api_keys;
     ASSIGN_OR_RETURN(app->grpc_server_, GrpcServer::Start(grpc_config, &repository));
     spdlog::info("mlhub serve listening on grpc://{}:{}", config.host, app->grpc_server_->port());
   }

@@ -32,7 +32,9 @@ struct ServeConfig {
   std::string device = "cpu";  // TorchScript models: cpu, cuda or cuda:N
   int workers = 0;             // HTTP I/O threads (0: the number of cores)
   int max_body_mb = 256;
-  size_t max_connections = 10000;  // HTTP connections open at once; more are answered 503
+  size_t max_connections = 10000;
+  std::string api_key_file;  // bearer tokens for everything but the health probes (empty: open)  //
+                             // HTTP connections open at once; more are answered 503
   int shutdown_grace_s = 30;
 };
 

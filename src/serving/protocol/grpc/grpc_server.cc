@@ -106,6 +106,20 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
                    BlockingCalls* blocking)
       : config_(config), repository_(repository), blocking_(blocking) {}
 
+  // --api-key-file: every call but the liveness and readiness probes carries a key.
+  bool Refused(CallbackServerContext* context) const {
+    if (!config_.api_keys) return false;
+    auto it = context->client_metadata().find("authorization");
+    std::string_view value;
+    if (it != context->client_metadata().end()) value = {it->second.data(), it->second.size()};
+    return !config_.api_keys->Accepts(value);
+  }
+  static ServerUnaryReactor* Unauthenticated(CallbackServerContext* context) {
+    return Answer(context,
+                  Status(StatusCode::kUnauthenticated,
+                         "a valid API key is required: send 'authorization: Bearer <key>'"));
+  }
+
   ServerUnaryReactor* ServerLive(CallbackServerContext* context,
                                  const inference::ServerLiveRequest*,
                                  inference::ServerLiveResponse* response) override {
@@ -126,6 +140,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   ServerUnaryReactor* ModelReady(CallbackServerContext* context,
                                  const inference::ModelReadyRequest* request,
                                  inference::ModelReadyResponse* response) override {
+    if (Refused(context)) return Unauthenticated(context);
     auto model = repository_->Get(request->name(), request->version());
     if (!model.ok() && model.status().code() != StatusCode::kUnavailable) {
       return Answer(context, model.status());
@@ -137,6 +152,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   ServerUnaryReactor* ServerMetadata(CallbackServerContext* context,
                                      const inference::ServerMetadataRequest*,
                                      inference::ServerMetadataResponse* response) override {
+    if (Refused(context)) return Unauthenticated(context);
     response->set_name(config_.server_name);
     response->set_version(config_.server_version);
     response->add_extensions("model_repository");
@@ -147,6 +163,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   ServerUnaryReactor* ModelMetadata(CallbackServerContext* context,
                                     const inference::ModelMetadataRequest* request,
                                     inference::ModelMetadataResponse* response) override {
+    if (Refused(context)) return Unauthenticated(context);
     auto model = repository_->Get(request->name(), request->version());
     if (!model.ok()) return Answer(context, model.status());
     const ServedModel& served = **model;
@@ -162,6 +179,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   ServerUnaryReactor* ModelInfer(CallbackServerContext* context,
                                  const inference::ModelInferRequest* request,
                                  inference::ModelInferResponse* response) override {
+    if (Refused(context)) return Unauthenticated(context);
     auto model = repository_->Get(request->model_name(), request->model_version());
     if (!model.ok()) return Answer(context, model.status());
     ServedModel& served = **model;
@@ -190,6 +208,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   ServerUnaryReactor* ModelStatistics(CallbackServerContext* context,
                                       const inference::ModelStatisticsRequest* request,
                                       inference::ModelStatisticsResponse* response) override {
+    if (Refused(context)) return Unauthenticated(context);
     std::vector<std::shared_ptr<ServedModel>> models;
     if (request->name().empty()) {
       models = repository_->Loaded();
@@ -205,6 +224,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   ServerUnaryReactor* RepositoryIndex(CallbackServerContext* context,
                                       const inference::RepositoryIndexRequest* request,
                                       inference::RepositoryIndexResponse* response) override {
+    if (Refused(context)) return Unauthenticated(context);
     for (const ModelStatus& status : repository_->Index()) {
       if (request->ready() && status.state != ModelState::kReady) continue;
       auto* entry = response->add_models();
@@ -219,6 +239,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   ServerUnaryReactor* RepositoryModelLoad(CallbackServerContext* context,
                                           const inference::RepositoryModelLoadRequest* request,
                                           inference::RepositoryModelLoadResponse*) override {
+    if (Refused(context)) return Unauthenticated(context);
     return RunBlocking(context, request->model_name(), request->parameters(),
                        [this](const std::string& name) { return repository_->Load(name); });
   }
@@ -226,6 +247,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   ServerUnaryReactor* RepositoryModelUnload(CallbackServerContext* context,
                                             const inference::RepositoryModelUnloadRequest* request,
                                             inference::RepositoryModelUnloadResponse*) override {
+    if (Refused(context)) return Unauthenticated(context);
     return RunBlocking(context, request->model_name(), request->parameters(),
                        [this](const std::string& name) { return repository_->Unload(name); });
   }

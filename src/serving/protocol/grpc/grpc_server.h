@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "serving/protocol/api_keys.h"
 #include "serving/repository/model_repository.h"
 
 namespace mlhub::serving {
@@ -23,6 +24,7 @@ struct GrpcServerConfig {
   std::string server_version;
   int max_message_bytes = 256 << 20;  // both directions; gRPC's default receive limit is 4 MiB
   int shutdown_grace_s = 30;          // in-flight calls still running after this are cancelled
+  std::shared_ptr<const ApiKeys> api_keys;  // --api-key-file (null: open)
 };
 
 class GrpcServer {
