@@ -46,13 +46,14 @@ function freePort() {
  * Starts `mlhub server` (binary from MLHUB_BIN, default build/src/mlhub) on a free port with a
  * fresh SQLite store and artifact folder. MLHUB_UI_DIST, when set, is passed as MLHUB_UI_DIR so
  * the server serves that build instead of the embedded UI. Throws if the binary is missing.
+ * `opts.args` are added to the command line (e.g. ['--auth', 'basic']), `opts.env` to its env.
  */
-export async function startMlhub() {
+export async function startMlhub(opts = {}) {
   const bin = path.resolve(REPO, process.env.MLHUB_BIN ?? 'build/src/mlhub');
   if (!fs.existsSync(bin)) throw new Error(`mlhub binary not found at ${bin} (set MLHUB_BIN)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlhub-ui-test-'));
   const port = await freePort();
-  const env = { ...process.env };
+  const env = { ...process.env, ...opts.env };
   if (process.env.MLHUB_UI_DIST) env.MLHUB_UI_DIR = path.resolve(REPO, process.env.MLHUB_UI_DIST);
   const args = [
     'server',
@@ -60,6 +61,7 @@ export async function startMlhub() {
     '--port', String(port),
     '--backend-store-uri', `sqlite:///${path.join(dir, 'mlhub.db')}`,
     '--artifacts-destination', path.join(dir, 'artifacts'),
+    ...(opts.args ?? []),
   ];
   const proc = spawn(bin, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -89,13 +91,19 @@ export async function startMlhub() {
   };
 }
 
-/** A tiny client for the MLflow REST API that throws on error answers. */
-export function apiClient(base) {
+/**
+ * A tiny client for the MLflow REST API that throws on error answers; `auth` ({username,
+ * password}) is sent as HTTP Basic credentials.
+ */
+export function apiClient(base, auth) {
   const api = `${base}/ajax-api/2.0/mlflow`;
+  const authHeader = auth
+    ? { Authorization: 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64') }
+    : {};
   async function call(method, p, body) {
     const res = await fetch(api + p, {
       method,
-      headers: body ? { 'Content-Type': 'application/json' } : {},
+      headers: { ...authHeader, ...(body ? { 'Content-Type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
@@ -107,7 +115,7 @@ export function apiClient(base) {
     post: (p, body) => call('POST', p, body),
     async putArtifact(expId, runId, p, content) {
       const url = `${base}/ajax-api/2.0/mlflow-artifacts/artifacts/${expId}/${runId}/artifacts/${p}`;
-      const res = await fetch(url, { method: 'PUT', body: content });
+      const res = await fetch(url, { method: 'PUT', headers: authHeader, body: content });
       if (!res.ok) throw new Error(`PUT ${p}: ${res.status} ${await res.text()}`);
     },
   };

@@ -13,7 +13,7 @@ export const SPIKE_STEP = 1500;
 export const PAGING_RUNS = 55;
 export const MODEL = 'iris-classifier';
 // An 8x8 red PNG.
-const PNG = Buffer.from(
+export const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGO4oKCAFTEMLQkAvk5EAfjoixEAAAAASUVORK5CYII=',
   'base64',
 );

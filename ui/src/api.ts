@@ -24,30 +24,109 @@ function qs(query: Query): string {
   return s ? `?${s}` : '';
 }
 
-async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
-  let res: Response;
+// ---- Credentials (for `mlhub server --auth basic`) ----
+
+// HTTP Basic has no session: the credentials must go with every request, so the UI has to keep
+// them. sessionStorage keeps them across reloads of this tab but not after it is closed, and no
+// other tab or site sees them (localStorage would keep a password on disk indefinitely).
+const CREDS_KEY = 'mlhub.credentials';
+/** Fired (on window) when the server answers 401 to a request sent with the stored credentials. */
+export const AUTH_REQUIRED = 'mlhub:auth-required';
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export function credentials(): Credentials | null {
   try {
-    res = await fetch(url, {
-      method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    return JSON.parse(sessionStorage.getItem(CREDS_KEY) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
+export function setCredentials(c: Credentials | null): void {
+  if (c) sessionStorage.setItem(CREDS_KEY, JSON.stringify(c));
+  else sessionStorage.removeItem(CREDS_KEY);
+}
+
+/** `Basic base64(user:password)`, UTF-8 encoded so non-ASCII passwords work. */
+function basicAuth(c: Credentials): string {
+  const bytes = new TextEncoder().encode(`${c.username}:${c.password}`);
+  return 'Basic ' + btoa(String.fromCharCode(...bytes));
+}
+
+/**
+ * fetch() with the given credentials. `credentials: 'omit'` is what keeps the browser from
+ * popping up its own Basic-auth dialog on a 401 carrying `WWW-Authenticate: Basic` (Chromium
+ * prompts for any same-origin fetch that may use credentials, even one with an Authorization
+ * header); the UI shows its own login form instead. The server uses no cookies.
+ */
+async function send(url: string, init: RequestInit, c: Credentials | null): Promise<Response> {
+  const headers = new Headers(init.headers);
+  // Marks the request as the UI's own, for a server that answers those 401s without a challenge.
+  headers.set('X-Requested-With', 'XMLHttpRequest');
+  if (c) headers.set('Authorization', basicAuth(c));
+  try {
+    return await fetch(url, { ...init, headers, credentials: 'omit' });
   } catch (e) {
     throw new ApiError(`Cannot reach the server: ${(e as Error).message}`, 0, 'NETWORK');
   }
+}
+
+/**
+ * fetch() with the stored credentials. A 401 means they are missing or no longer valid: they are
+ * dropped and AUTH_REQUIRED fired, so the app shows its login form (unless someone signed in
+ * while this request was on its way).
+ */
+async function apiFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  const c = credentials();
+  const res = await send(url, init, c);
+  if (res.status === 401) {
+    if (JSON.stringify(c) === JSON.stringify(credentials())) {
+      setCredentials(null);
+      dispatchEvent(new Event(AUTH_REQUIRED));
+    }
+    throw new ApiError('Sign in to continue.', 401, 'UNAUTHENTICATED');
+  }
+  return res;
+}
+
+/** Checks a username and password by reading the user's own record; throws if they are wrong. */
+export async function verifyCredentials(c: Credentials): Promise<void> {
+  const res = await send(`${API}/users/get${qs({ username: c.username })}`, {}, c);
+  if (res.status === 401) throw new ApiError('Wrong username or password.', 401, 'UNAUTHENTICATED');
+  // 403: the credentials are right, the user may just not read that record.
+  if (!res.ok && res.status !== 403) throw await errorOf(res);
+}
+
+/** The ApiError for an error answer: its JSON `message`, else its text. */
+async function errorOf(res: Response): Promise<ApiError> {
   const text = await res.text();
-  let json: any = {};
   try {
-    json = text ? JSON.parse(text) : {};
+    const json = JSON.parse(text);
+    const message = json.message || text.trim() || `HTTP ${res.status}`;
+    return new ApiError(message, res.status, json.error_code || 'HTTP');
   } catch {
-    // Not JSON (a proxy's error page, a plain "Not Found"): show the text itself.
-    if (!res.ok) throw new ApiError(text.trim() || res.statusText, res.status, 'HTTP');
+    // Not JSON (a proxy's error page, a plain "Not Found", "Permission denied"): show the text.
+    return new ApiError(text.trim() || res.statusText || `HTTP ${res.status}`, res.status, 'HTTP');
   }
-  if (!res.ok) {
-    const message = json.message || text.trim() || res.statusText || `HTTP ${res.status}`;
-    throw new ApiError(message, res.status, json.error_code || 'HTTP');
+}
+
+async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const res = await apiFetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw await errorOf(res);
+  const text = await res.text();
+  try {
+    return (text ? JSON.parse(text) : {}) as T;
+  } catch {
+    return {} as T; // a success answer that is not JSON carries nothing the UI reads
   }
-  return json as T;
 }
 
 export const get = <T>(path: string, query: Query = {}) => request<T>('GET', API + path + qs(query));
@@ -230,18 +309,15 @@ export function artifactUrl(run: RunInfo, path: string): string {
   return `/ajax-api/2.0/mlflow-artifacts/artifacts/${run.experiment_id}/${run.run_id}/artifacts/${enc}`;
 }
 
+/** An artifact file's content; throws the server's message on an error answer. */
+export async function fetchArtifact(run: RunInfo, path: string): Promise<Response> {
+  const res = await apiFetch(artifactUrl(run, path));
+  if (!res.ok) throw await errorOf(res);
+  return res;
+}
+
 export async function fetchArtifactText(run: RunInfo, path: string, limit: number): Promise<string> {
-  const res = await fetch(artifactUrl(run, path));
-  const text = await res.text();
-  if (!res.ok) {
-    let msg = text;
-    try {
-      msg = JSON.parse(text).message || text;
-    } catch {
-      /* plain text error */
-    }
-    throw new ApiError(msg || res.statusText, res.status, 'HTTP');
-  }
+  const text = await (await fetchArtifact(run, path)).text();
   return text.length > limit ? text.slice(0, limit) : text;
 }
 

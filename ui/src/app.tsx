@@ -1,5 +1,6 @@
-// The page shell (top bar) and the route table. Pages are plain components keyed by URL.
+// The page shell (top bar, sign-in), the route table. Pages are plain components keyed by URL.
 import { Component, type ComponentChildren } from 'preact';
+import { LoginForm, UserMenu, useAuth } from './auth';
 import { ErrorBox } from './common';
 import { Link, match, useLocation } from './router';
 import { ExperimentsPage } from './pages/experiments';
@@ -11,6 +12,7 @@ import { ModelsPage } from './pages/models';
 import { ModelPage } from './pages/model';
 
 export function App() {
+  const auth = useAuth();
   let loc = useLocation();
   if (loc.path === '/' || loc.path === '') {
     // Rewritten during render, not in an effect: a child's effect would run before this
@@ -44,9 +46,14 @@ export function App() {
             Models
           </Link>
         </nav>
+        <UserMenu auth={auth} />
       </header>
       <main>
-        <Boundary key={p}>{page}</Boundary>
+        {auth.needLogin ? (
+          <LoginForm onSignedIn={auth.signedIn} />
+        ) : (
+          <Boundary key={`${p}#${auth.epoch}`}>{page}</Boundary>
+        )}
       </main>
     </>
   );

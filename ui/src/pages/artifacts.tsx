@@ -1,9 +1,9 @@
 // A run's artifacts: a lazily expanded tree (one artifacts/list call per opened folder) and a
 // preview of the chosen file: text, JSON (pretty-printed), YAML (as text) or an image; every
 // file has a download link through the artifact proxy.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api';
-import { ErrorBox, Loading, Show, fmtBytes, useAsync } from '../common';
+import { ActionButton, ErrorBox, Loading, Show, fmtBytes, useAsync } from '../common';
 
 const TEXT_EXT = /\.(txt|log|md|csv|tsv|py|sh|cfg|ini|toml|xml|html|yaml|yml|json|jsonl)$/i;
 const IMAGE_EXT = /\.(png|jpe?g|gif|svg|webp|bmp)$/i;
@@ -116,16 +116,30 @@ function Entry(props: {
 function Preview({ run, path }: { run: api.RunInfo; path: string }) {
   const kind = kindOf(path);
   const url = api.artifactUrl(run, path);
+  const name = path.split('/').pop()!;
+  // A link or an <img> cannot send the Authorization header: once signed in, the file is fetched
+  // with it and handed to the browser as a Blob. Without sign-in a plain link streams the file.
+  const signedIn = !!api.credentials();
   return (
     <div>
       <div class="preview-head">
         <strong class="mono">{path}</strong>{' '}
-        <a href={url} download={path.split('/').pop()} class="button">
-          Download
-        </a>
+        {signedIn ? (
+          <ActionButton class="button" onAction={() => download(run, path, name)}>
+            Download
+          </ActionButton>
+        ) : (
+          <a href={url} download={name} class="button">
+            Download
+          </a>
+        )}
       </div>
       {kind === 'image' ? (
-        <img src={url} alt={path} class="preview-img" />
+        signedIn ? (
+          <BlobImage run={run} path={path} />
+        ) : (
+          <img src={url} alt={path} class="preview-img" />
+        )
       ) : kind === 'other' ? (
         <p class="muted">No preview for this file type.</p>
       ) : (
@@ -133,6 +147,26 @@ function Preview({ run, path }: { run: api.RunInfo; path: string }) {
       )}
     </div>
   );
+}
+
+async function download(run: api.RunInfo, path: string, name: string) {
+  const blob = await (await api.fetchArtifact(run, path)).blob();
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+}
+
+function BlobImage({ run, path }: { run: api.RunInfo; path: string }) {
+  const src = useAsync(
+    async () => URL.createObjectURL(await (await api.fetchArtifact(run, path)).blob()),
+    [run.run_id, path],
+  );
+  useEffect(() => () => src.data && URL.revokeObjectURL(src.data), [src.data]);
+  if (src.error) return <ErrorBox error={src.error} />;
+  if (src.data === undefined) return <Loading what="image" />;
+  return <img src={src.data} alt={path} class="preview-img" />;
 }
 
 export function TextPreview(props: { run: api.RunInfo; path: string; json?: boolean }) {
