@@ -5,6 +5,26 @@
 #include <cmath>
 
 namespace mlhub {
+namespace {
+
+// The length of the valid UTF-8 sequence at `s[i]` (a byte >= 0x80), or 0 when it is not one
+// (stray continuation byte, overlong form, surrogate, beyond U+10FFFF, cut short).
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto lead = static_cast<unsigned char>(s[i]);
+  size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0;
+  if (length == 0 || lead > 0xF4 || i + length > s.size()) return 0;
+  const auto second = static_cast<unsigned char>(s[i + 1]);
+  if ((lead == 0xE0 && second < 0xA0) || (lead == 0xED && second > 0x9F) ||
+      (lead == 0xF0 && second < 0x90) || (lead == 0xF4 && second > 0x8F)) {
+    return 0;
+  }
+  for (size_t k = 1; k < length; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
+}  // namespace
 
 void AppendJsonString(std::string* out, std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -12,6 +32,18 @@ void AppendJsonString(std::string* out, std::string_view value) {
   size_t run_start = 0;
   for (size_t i = 0; i < value.size(); ++i) {
     const auto c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      // JSON text must be UTF-8: a byte that starts no valid character (a client's bytes quoted
+      // in an error message, say) becomes U+FFFD.
+      if (size_t length = Utf8SequenceLength(value, i); length > 0) {
+        i += length - 1;
+        continue;
+      }
+      out->append(value.data() + run_start, i - run_start);
+      run_start = i + 1;
+      out->append("\\ufffd");
+      continue;
+    }
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(value.data() + run_start, i - run_start);
     run_start = i + 1;

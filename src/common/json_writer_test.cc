@@ -23,6 +23,23 @@ TEST(JsonWriterTest, EscapesStrings) {
   EXPECT_EQ(out, R"("q\"b\\n\n\u0001")");
 }
 
+TEST(JsonWriterTest, InvalidUtf8BecomesReplacementCharacters) {
+  auto text = [](std::string_view s) {
+    std::string out;
+    JsonWriter(&out).String(s);
+    return out;
+  };
+  EXPECT_EQ(text("h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+            "\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+  EXPECT_EQ(text("\xff\xfe"), "\"\\ufffd\\ufffd\"");  // no such bytes in UTF-8
+  EXPECT_EQ(text("a\x80"
+                 "b"),
+            "\"a\\ufffdb\"");                                    // a stray continuation byte
+  EXPECT_EQ(text("\xc0\xaf"), "\"\\ufffd\\ufffd\"");             // an overlong '/'
+  EXPECT_EQ(text("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // a surrogate
+  EXPECT_EQ(text("\xe2\x82"), "\"\\ufffd\\ufffd\"");             // cut short
+}
+
 TEST(JsonWriterTest, DoublesFollowProtobufJson) {
   std::string out;
   JsonWriter w(&out);

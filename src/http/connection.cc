@@ -296,6 +296,13 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
   }
   if (owner_->metrics() != nullptr) x.start = std::chrono::steady_clock::now();
   auto& msg = parser.get();
+  // A Transfer-Encoding other than chunked (last) gives no way to find the body's end: reading
+  // on would take the body for the next request (smuggling). RFC 9112 6.3: 400 and close.
+  if (msg.find(bhttp::field::transfer_encoding) != msg.end() && !parser.chunked()) {
+    co_return co_await Reply(
+        x, owner_->router().TransportError(400, "Bad Request: unsupported Transfer-Encoding"),
+        false);
+  }
   Request& req = x.request;
   req.method = ToMethod(msg.method());
   x.method_label = MethodLabel(req.method);

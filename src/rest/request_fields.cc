@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "common/ascii.h"
+
 namespace mlhub::rest {
 
 Status MissingField(std::string_view key) {
@@ -18,7 +20,15 @@ StatusOr<RequestFields> RequestFields::FromRequest(const http::Request& request)
     return fields;
   }
   auto content_type = request.Header("content-type");
-  bool is_json = content_type && content_type->substr(0, 16) == "application/json";
+  // The media type itself (parameters such as charset aside), as MLflow compares it.
+  bool is_json = false;
+  if (content_type) {
+    std::string_view media = content_type->substr(0, content_type->find(';'));
+    while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+    while (!media.empty() && (media.front() == ' ' || media.front() == '\t'))
+      media.remove_prefix(1);
+    is_json = EqualsIgnoreCase(media, "application/json");
+  }
   if (!is_json && (request.method == http::Method::kPost || request.method == http::Method::kPut)) {
     return InvalidArgumentError(
         "Bad Request. Content-Type must be 'application/json' for this request.");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/app.h"
 
+#include <fmt/format.h>
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 
@@ -12,6 +13,7 @@
 #include "auth/auth_routes.h"
 #include "auth/authorizer.h"
 #include "common/clock.h"
+#include "common/json_writer.h"
 #include "common/termination_signals.h"
 #include "http/http_server.h"
 #include "http/metrics.h"
@@ -168,8 +170,19 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
   }
   // Requests the transport refuses (too large, malformed) are answered as MLflow errors too.
   router.SetTransportErrorResponder([](int status, std::string_view message) {
-    std::string text(message);
-    return rest::ErrorResponse(status >= 500 ? InternalError(text) : InvalidArgumentError(text));
+    // Each status with an MLflow error code that does not claim another status (MLflow has none
+    // for 413 / 431; its client retries only 429 and 5xx).
+    const char* code = status >= 500   ? "INTERNAL_ERROR"
+                       : status == 413 ? "MAX_BLOB_SIZE_EXCEEDED"
+                       : status == 431 ? "MAX_READ_SIZE_EXCEEDED"
+                                       : "INVALID_PARAMETER_VALUE";
+    std::string body;
+    JsonWriter(&body).StartObject().Field("error_code", code).Field("message", message).EndObject();
+    return http::Response::Json(status, std::move(body));
+  });
+  // No route (or not for this method): an MLflow error too, so API clients can parse it.
+  router.SetNotFound([](http::Request& request) {
+    return rest::ErrorResponse(NotFoundError(fmt::format("No API endpoint for {}", request.path)));
   });
   AddOperationalRoutes(router, metrics);
   tracking::api::AddExperimentRoutes(router, tracking);

@@ -192,11 +192,17 @@ constexpr const char* kV2Tables[] = {
     "CREATE INDEX registered_model_aliases_by_version ON registered_model_aliases (version_key)",
 };
 
-Status MigrateToV2(SqlConnection& connection, const MigrationContext&) {
-  for (const char* statement : kV2Tables) {
+// Runs DDL statements in order, with the dialect's words filled in.
+template <size_t N>
+Status RunDdl(SqlConnection& connection, const char* const (&statements)[N]) {
+  for (const char* statement : statements) {
     RETURN_IF_ERROR(connection.Execute(Ddl(statement, connection.dialect())));
   }
   return OkStatus();
+}
+
+Status MigrateToV2(SqlConnection& connection, const MigrationContext&) {
+  return RunDdl(connection, kV2Tables);
 }
 
 // Users and permissions of `mlhub server --auth basic` (MLflow's basic-auth app): in the
@@ -222,10 +228,7 @@ const char* const kV3Tables[] = {
 };
 
 Status MigrateToV3(SqlConnection& connection, const MigrationContext&) {
-  for (const char* statement : kV3Tables) {
-    RETURN_IF_ERROR(connection.Execute(Ddl(statement, connection.dialect())));
-  }
-  return OkStatus();
+  return RunDdl(connection, kV3Tables);
 }
 
 struct Migration {

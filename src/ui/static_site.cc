@@ -42,10 +42,17 @@ bool IsApiPath(std::string_view path) {
   return path.starts_with("/api/") || path.starts_with("/ajax-api/");
 }
 
-// A path whose last segment has a dot names a file; others are the app's own routes.
-bool LooksLikeFile(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return path.find('.', slash == std::string_view::npos ? 0 : slash) != std::string_view::npos;
+// The single-page app's own pages (ui/src/app.tsx): their URLs answer index.html; any other path
+// that is no file is a 404, as it would be without the UI.
+bool IsAppPage(std::string_view path) {
+  static constexpr std::string_view kSections[] = {"experiments", "runs", "charts", "compare",
+                                                   "models"};
+  std::string_view rest = path.substr(1);
+  std::string_view section = rest.substr(0, rest.find('/'));
+  for (std::string_view known : kSections) {
+    if (section == known) return true;
+  }
+  return false;
 }
 
 http::Response Serve(const StaticFile& file, bool immutable, const http::Request& request) {
@@ -107,9 +114,9 @@ StatusOr<StaticSite> StaticSite::FromDirectory(const std::filesystem::path& dir)
 }
 
 void AddUiRoutes(http::Router& router, std::shared_ptr<const StaticSite> site) {
-  router.AddPrefix(http::Method::kGet, "/", [site](http::Request& request) {
+  router.AddPrefix(http::Method::kGet, "/", [site, &router](http::Request& request) {
     const std::string_view path = request.path;
-    if (IsApiPath(path)) return http::Response::Text(404, "Not Found");
+    if (IsApiPath(path)) return router.not_found()(request);  // the API's own 404
     if (site->empty()) {
       http::Response response =
           http::Response::Text(404, "This mlhub was built without its web UI (MLHUB_WITH_UI=OFF).");
@@ -118,7 +125,7 @@ void AddUiRoutes(http::Router& router, std::shared_ptr<const StaticSite> site) {
     if (const StaticFile* file = site->Find(path == "/" ? "/index.html" : path)) {
       return Serve(*file, path.starts_with("/assets/"), request);
     }
-    if (LooksLikeFile(path)) return http::Response::Text(404, "Not Found");
+    if (!IsAppPage(path)) return router.not_found()(request);
     return Serve(*site->Find("/index.html"), false, request);
   });
 }

@@ -5,9 +5,11 @@
 // unembedded build).
 //
 // Routing: a GET for a file answers it (hashed assets under /assets/ are cacheable forever,
-// everything else is revalidated by ETag); any other path that does not look like a file
-// answers index.html, so the single-page app's own URLs work as deep links. Paths under /api/
-// and /ajax-api/ are never the UI's: they keep the API's 404.
+// everything else is revalidated by ETag); the single-page app's own pages (/experiments/...,
+// /runs/..., /charts, /compare, /models/...) answer index.html, so they work as deep links; other
+// paths get the router's not-found answer. Paths under /api/
+// and /ajax-api/ are never the UI's: they get the router's not-found answer (`router` must outlive
+// the routes).
 #pragma once
 
 #include <filesystem>

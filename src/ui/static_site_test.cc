@@ -58,6 +58,7 @@ TEST_F(UiRoutesTest, AppRoutesAnswerIndexAndMissingFilesAre404) {
   }
   EXPECT_EQ(Get("/assets/gone-1234.js").status, 404);
   EXPECT_EQ(Get("/robots.txt").status, 404);
+  EXPECT_EQ(Get("/no/such/page").status, 404);  // not one of the app's pages
   // API paths are never the UI's, whatever the method routes say.
   EXPECT_EQ(Get("/api/2.0/mlflow/no-such-route").status, 404);
   EXPECT_EQ(Get("/ajax-api/2.0/mlflow/experiments/nope").status, 404);

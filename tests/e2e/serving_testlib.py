@@ -63,17 +63,21 @@ def _mlmodel_yaml(data_file, model_class, model_format, signature):
         f"    model_class: {model_class}",
         f"    model_format: {model_format}",
         f"    xgb_version: {xgboost.__version__}",
-        "mlflow_version: 2.9.2",
-        "model_uuid: 0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-        "run_id: null",
     ]
+    return "\n".join(lines + mlmodel_tail("0f1e2d3c4b5a69788796a5b4c3d2e1f0", signature)) + "\n"
+
+
+def mlmodel_tail(model_uuid, signature):
+    """The MLmodel lines after the flavors, as MLflow 2.9 writes them; `signature` maps "inputs" /
+    "outputs" to the JSON text of their lists (or is None)."""
+    lines = ["mlflow_version: 2.9.2", f"model_uuid: {model_uuid}", "run_id: null"]
     if signature:
         lines.append("signature:")
         for key in ("inputs", "outputs"):
             # The signature lists are JSON strings inside the YAML, as MLflow writes them.
             lines.append(f"  {key}: '{signature[key]}'")
     lines.append("utc_time_created: '2026-12-01 12:00:00.000000'")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def write_mlflow_model(directory, model, data_file, model_format, signature):

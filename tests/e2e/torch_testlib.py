@@ -14,6 +14,8 @@ import os
 import numpy as np
 import torch
 
+from serving_testlib import mlmodel_tail
+
 FEATURES = 13
 COLUMNS = [f"f{i}" for i in range(FEATURES)]
 
@@ -67,17 +69,9 @@ def _mlmodel_yaml(signature):
         "    code: null",
         "    model_data: data",
         f"    pytorch_version: {torch.__version__}",
-        "mlflow_version: 2.9.2",
-        "model_uuid: 7a6b5c4d3e2f10019283746556473829",
-        "run_id: null",
     ]
-    if signature:
-        lines.append("signature:")
-        for key in ("inputs", "outputs"):
-            # JSON strings inside the YAML, as MLflow writes them.
-            lines.append(f"  {key}: '{json.dumps(signature[key])}'")
-    lines.append("utc_time_created: '2026-12-01 12:00:00.000000'")
-    return "\n".join(lines) + "\n"
+    dumped = {key: json.dumps(value) for key, value in signature.items()} if signature else None
+    return "\n".join(lines + mlmodel_tail("7a6b5c4d3e2f10019283746556473829", dumped)) + "\n"
 
 
 def write_mlflow_pytorch(directory, module, signature=None, script=True):

@@ -2,6 +2,7 @@
 // blank page), small formatting helpers, and a hook for "load this when its inputs change".
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { Location, navigate, withQuery } from './router';
 
 export interface Async<T> {
   data?: T;
@@ -196,4 +197,30 @@ export function useTitle(title: string) {
   useEffect(() => {
     document.title = title ? `${title} · mlhub` : 'mlhub';
   }, [title]);
+}
+
+/** A search box bound to the page's `?q=`: submitting puts the text in the URL. */
+export function SearchForm(props: { loc: Location; placeholder: string; class?: string }) {
+  const [search, setSearch] = useState(props.loc.query.get('q') ?? '');
+  return (
+    <form
+      class={props.class}
+      role="search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        navigate(withQuery(props.loc, { q: search || undefined }), true);
+      }}
+    >
+      <label>
+        Search{' '}
+        <input
+          name="q"
+          value={search}
+          placeholder={props.placeholder}
+          onInput={(e) => setSearch((e.target as HTMLInputElement).value)}
+        />
+      </label>{' '}
+      <button type="submit">Search</button>
+    </form>
+  );
 }

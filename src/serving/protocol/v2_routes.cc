@@ -214,8 +214,18 @@ void AddV2Routes(http::Router* router, ModelRepository* repository, const Servin
     return Response::Json(200, "");
   });
   router->SetNotFound([](Request&) { return V2Error(404, "not found"); });
-  router->SetTransportErrorResponder(
-      [](int status, std::string_view message) { return V2Error(status, message); });
+  // What the transport refuses (malformed, too large) may be meant for any of the protocols: the
+  // body carries V2's "error" and MLflow's "error_code" / "message" alike.
+  router->SetTransportErrorResponder([](int status, std::string_view message) {
+    std::string body;
+    JsonWriter(&body)
+        .StartObject()
+        .Field("error", message)
+        .Field("error_code", status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST")
+        .Field("message", message)
+        .EndObject();
+    return Response::Json(status, std::move(body));
+  });
 }
 
 }  // namespace mlhub::serving

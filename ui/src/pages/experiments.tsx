@@ -2,14 +2,13 @@
 // URL state: ?q=<name search>&view=active|deleted.
 import { useState } from 'preact/hooks';
 import * as api from '../api';
-import { ActionButton, InlineForm, Show, fmtTime, useAsync, useTitle } from '../common';
+import { ActionButton, InlineForm, SearchForm, Show, fmtTime, useAsync, useTitle } from '../common';
 import { Link, Location, navigate, withQuery } from '../router';
 
 export function ExperimentsPage({ loc }: { loc: Location }) {
   useTitle('Experiments');
   const q = loc.query.get('q') ?? '';
   const deleted = loc.query.get('view') === 'deleted';
-  const [search, setSearch] = useState(q);
   // The server's experiment filter is SQL LIKE; a plain word matches anywhere in the name.
   const filter = q ? `name LIKE '%${q.replace(/'/g, "\\'")}%'` : '';
   const list = useAsync(
@@ -21,24 +20,7 @@ export function ExperimentsPage({ loc }: { loc: Location }) {
     <section>
       <h1>Experiments</h1>
       <div class="toolbar">
-        <form
-          role="search"
-          onSubmit={(e) => {
-            e.preventDefault();
-            navigate(withQuery(loc, { q: search || undefined }), true);
-          }}
-        >
-          <label>
-            Search{' '}
-            <input
-              name="q"
-              value={search}
-              placeholder="experiment name"
-              onInput={(e) => setSearch((e.target as HTMLInputElement).value)}
-            />
-          </label>{' '}
-          <button type="submit">Search</button>
-        </form>
+        <SearchForm loc={loc} placeholder="experiment name" />
         <label class="check">
           <input
             type="checkbox"

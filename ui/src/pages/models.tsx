@@ -1,37 +1,18 @@
 // The model registry: registered models with their latest versions, searchable by name.
 // URL state: ?q=<name search>.
-import { useState } from 'preact/hooks';
 import * as api from '../api';
-import { Show, fmtTime, useAsync, useTitle } from '../common';
-import { Link, Location, navigate, withQuery } from '../router';
+import { SearchForm, Show, fmtTime, useAsync, useTitle } from '../common';
+import { Link, Location } from '../router';
 
 export function ModelsPage({ loc }: { loc: Location }) {
   useTitle('Models');
   const q = loc.query.get('q') ?? '';
-  const [search, setSearch] = useState(q);
   const filter = q ? `name LIKE '%${q.replace(/'/g, "\\'")}%'` : '';
   const list = useAsync(() => api.searchModels(filter), [filter]);
   return (
     <section>
       <h1>Registered models</h1>
-      <form
-        class="toolbar"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          navigate(withQuery(loc, { q: search || undefined }), true);
-        }}
-      >
-        <label>
-          Search{' '}
-          <input
-            value={search}
-            placeholder="model name"
-            onInput={(e) => setSearch((e.target as HTMLInputElement).value)}
-          />
-        </label>{' '}
-        <button type="submit">Search</button>
-      </form>
+      <SearchForm loc={loc} placeholder="model name" class="toolbar" />
       <Show a={list} what="models">
         {(d) =>
           !d.registered_models?.length ? (
