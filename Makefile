@@ -5,6 +5,7 @@ JOBS ?= $(shell nproc)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 include deploy/Makefile.mk
+include make/checks.mk
 
 .PHONY: all bootstrap configure build run test bench demo clean
 
@@ -22,8 +23,13 @@ build: configure
 run: build
 	$(BUILD)/src/mlhub server --host $(HOST) --port $(PORT)
 
-test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+# Every suite: the unit tests again under ASan + UBSan and the fuzz targets (make/checks.mk), then
+# the main ctest run last, so its summary line ends the output; any failure fails `make test`.
+test: build checks-build
+	@status=0; \
+	$(MAKE) --no-print-directory checks-test || status=1; \
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) || status=1; \
+	exit $$status
 
 # The whole pipeline on the embedded defaults: track, register, serve by alias, move the alias.
 demo: build

@@ -7,7 +7,8 @@ function(mlhub_cc_library NAME)
   target_link_libraries(${NAME} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# mlhub_cc_test(NAME SRCS ... DEPS ...): a GoogleTest binary registered with ctest.
+# mlhub_cc_test(NAME SRCS ... DEPS ...): a GoogleTest binary registered with ctest (label "unit").
+# The target `unit_tests` builds them all and nothing else (the sanitizer tree: make/checks.mk).
 function(mlhub_cc_test NAME)
   if(NOT BUILD_TESTING)
     return()
@@ -17,4 +18,5 @@ function(mlhub_cc_test NAME)
   target_link_libraries(${NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   add_test(NAME ${NAME} COMMAND ${NAME})
   set_tests_properties(${NAME} PROPERTIES LABELS unit)
+  set_property(GLOBAL APPEND PROPERTY MLHUB_UNIT_TESTS ${NAME})
 endfunction()

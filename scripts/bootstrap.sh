@@ -21,6 +21,8 @@ PACKAGES=(
   # tests (a real PostgreSQL 15 server is started by the test suite itself)
   libgtest-dev libgmock-dev python3 python3-pytest python3-requests
   postgresql-15 postgresql-client-15
+  # fuzzing (fuzz/, make/checks.mk): clang 14 with libFuzzer and its sanitizer runtimes
+  clang libclang-rt-14-dev
   # S3 artifact-store tests: a single-node Ceph RGW (mon + memstore OSD + radosgw) started by the
   # test suite itself (tests/e2e/rgw_cluster.py); botocore is the SigV4 oracle (sigv4_test) and
   # signs requests in the Python tests

@@ -8,12 +8,14 @@
 #include <limits>
 #include <string>
 
+#include "common/utf8.h"
+
 namespace mlhub::json {
 namespace {
 
 Status InvalidValue(Element value, std::string_view name, std::string_view expected) {
   std::string text = ToJson(value);
-  if (text.size() > 100) text = text.substr(0, 100) + "...";
+  if (text.size() > 100) text = std::string(Utf8Prefix(text, 100)) + "...";
   return InvalidArgumentError(fmt::format(
       "Invalid value {} for parameter '{}' supplied: expected {}.", text, name, expected));
 }
@@ -21,7 +23,7 @@ Status InvalidValue(Element value, std::string_view name, std::string_view expec
 Status InvalidText(std::string_view text, std::string_view name, std::string_view expected) {
   return InvalidArgumentError(
       fmt::format("Invalid value '{}' for parameter '{}' supplied: expected {}.",
-                  text.substr(0, 100), name, expected));
+                  Utf8Prefix(text, 100), name, expected));
 }
 
 }  // namespace

@@ -45,5 +45,21 @@ TEST(JsonReaderTest, MalformedIsInvalidArgument) {
   EXPECT_EQ(ParseJson("").status().code(), StatusCode::kInvalidArgument);
 }
 
+// Messages quote at most 100 bytes of the value, cut between characters (a UTF-8 request must get
+// a UTF-8 answer; found by the fuzz targets in fuzz/).
+TEST(JsonReaderTest, QuotedValuesAreCutBetweenCharacters) {
+  std::string text = "a";
+  for (int i = 0; i < 80; ++i) text += "\xc3\xa9";  // é
+  auto root = Root(R"({"list": [")" + text + R"("], "text": ")" + text + R"("})");
+  auto not_string = AsString(*Find(root, "list"), "list");
+  auto not_number = AsInt64(*Find(root, "text"), "text");
+  for (const auto* result : {&not_string.status(), &not_number.status()}) {
+    const std::string& msg = result->message();
+    EXPECT_EQ(result->code(), StatusCode::kInvalidArgument);
+    EXPECT_TRUE(simdjson::validate_utf8(msg.data(), msg.size())) << msg;
+    EXPECT_NE(msg.find("a\xc3\xa9\xc3\xa9"), std::string::npos) << msg;
+  }
+}
+
 }  // namespace
 }  // namespace mlhub::json

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/percent_encoding.h"
 
+#include "common/utf8.h"
+
 namespace mlhub {
 
 int HexDigitValue(char c) {
@@ -23,7 +25,7 @@ StatusOr<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
     if (c == '%') {
       if (!IsPercentEscapeAt(in, i)) {
         return InvalidArgumentError("invalid percent escape at offset " + std::to_string(i) +
-                                    " in '" + std::string(in.substr(0, 200)) + "'");
+                                    " in '" + std::string(Utf8Prefix(in, 200)) + "'");
       }
       out.push_back(static_cast<char>(HexDigitValue(in[i + 1]) * 16 + HexDigitValue(in[i + 2])));
       i += 2;

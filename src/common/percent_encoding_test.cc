@@ -2,6 +2,7 @@
 #include "common/percent_encoding.h"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <string>
 
@@ -26,6 +27,16 @@ TEST(PercentDecodeTest, EscapeDetection) {
   EXPECT_TRUE(IsPercentEscapeAt("a%2F", 1));
   EXPECT_FALSE(IsPercentEscapeAt("a%2", 1));
   EXPECT_FALSE(IsPercentEscapeAt("a%2F", 0));
+}
+
+TEST(PercentDecodeTest, MessagesKeepCharactersWhole) {
+  std::string in = "a";
+  for (int i = 0; i < 150; ++i) in += "\xc3\xa9";  // é: the 200-byte excerpt ends inside one
+  in += "%zz";
+  auto decoded = PercentDecode(in, true);
+  ASSERT_FALSE(decoded.ok());
+  const std::string& msg = decoded.status().message();
+  EXPECT_TRUE(simdjson::validate_utf8(msg.data(), msg.size())) << msg;
 }
 
 }  // namespace

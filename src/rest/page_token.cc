@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "common/json_reader.h"
+#include "common/utf8.h"
 
 namespace mlhub::rest {
 namespace {
@@ -65,7 +66,7 @@ StatusOr<int64_t> DecodePageToken(std::string_view token) {
   Status invalid =
       InvalidArgumentError(fmt::format("Invalid page token, could not base64-decode "
                                        "or parse: '{}'",
-                                       token.substr(0, 100)));
+                                       Utf8Prefix(token, 100)));
   std::string decoded;
   if (!Base64Decode(token, &decoded)) return invalid;
   // Parse with a local parser: the thread's parser may be holding the request document.

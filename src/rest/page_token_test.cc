@@ -2,6 +2,9 @@
 #include "rest/page_token.h"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <string>
 
 namespace mlhub::rest {
 namespace {
@@ -25,6 +28,15 @@ TEST(PageTokenTest, GarbageIsInvalidArgument) {
   for (const char* token : {"!!!", "aGVsbG8=", "eyJvZmZzZXQiOiAtMX0=", "e30="}) {
     EXPECT_EQ(DecodePageToken(token).status().code(), StatusCode::kInvalidArgument) << token;
   }
+}
+
+TEST(PageTokenTest, MessagesKeepCharactersWhole) {
+  std::string token = "a";
+  for (int i = 0; i < 80; ++i) token += "\xc3\xa9";  // é: the 100-byte excerpt ends inside one
+  auto offset = DecodePageToken(token);
+  ASSERT_FALSE(offset.ok());
+  const std::string& msg = offset.status().message();
+  EXPECT_TRUE(simdjson::validate_utf8(msg.data(), msg.size())) << msg;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/ascii.h"
+#include "common/utf8.h"
 #include "tracking/search_schema.h"
 
 namespace mlhub::tracking {
@@ -163,10 +164,13 @@ class Parser {
   }
 
   // ---- errors ----
+  // Where `part`, a piece of text_, ends in text_.
+  size_t EndOf(std::string_view part) const { return part.data() - text_.data() + part.size(); }
+
   std::string Describe(size_t pos) const {
     if (pos >= text_.size()) return "the end of the filter";
-    std::string_view rest = text_.substr(pos, 20);
-    return "'" + std::string(rest) + (text_.size() - pos > 20 ? "...'" : "'");
+    std::string_view rest = Utf8Substr(text_, pos, 20);  // whole characters only
+    return "'" + std::string(rest) + (EndOf(rest) < text_.size() ? "...'" : "'");
   }
 
   Status Error(size_t pos, std::string_view message) const {
@@ -175,8 +179,9 @@ class Parser {
       shown = std::string(text_);
     } else {
       size_t from = pos > 50 ? pos - 50 : 0;
-      shown = (from > 0 ? "..." : "") + std::string(text_.substr(from, 100)) +
-              (from + 100 < text_.size() ? "..." : "");
+      std::string_view excerpt = Utf8Substr(text_, from, 100);  // whole characters only
+      shown = (from > 0 ? "..." : "") + std::string(excerpt) +
+              (EndOf(excerpt) < text_.size() ? "..." : "");
     }
     return InvalidArgumentError("Invalid " + std::string(what_) + " '" + shown + "' at position " +
                                 std::to_string(pos) + ": " + std::string(message));

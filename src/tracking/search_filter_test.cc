@@ -4,6 +4,7 @@
 #include "tracking/search_filter.h"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <cstdio>
 #include <random>
@@ -468,6 +469,24 @@ TEST(SearchFilterFuzzTest, MutationsNeverCrash) {
     }
   }
   EXPECT_GT(accepted, 0);  // the mutations are not all fatal
+}
+
+// Errors quote the filter; excerpts are cut between characters so that a UTF-8 filter gets a UTF-8
+// message (found by fuzz/search_filter_fuzz: the 20-byte excerpt split an "é").
+TEST(SearchFilter, ErrorExcerptsKeepCharactersWhole) {
+  std::string tail;
+  for (int i = 0; i < 40; ++i) tail += "\xc3\xa9";  // é
+  // Up to 120 bytes the whole filter is quoted, with a 20-byte excerpt at the error; longer ones
+  // as 100 bytes from 50 before the error. Both excerpts end inside an "é" here.
+  std::string short_filter = "params.a = 'x' z" + tail;
+  std::string long_filter = "params.a = 'x'" + std::string(41, ' ') + "z" + tail + tail;
+  for (const std::string& filter : {short_filter, long_filter}) {
+    auto parsed = ParseFilter(kRuns, filter);
+    ASSERT_FALSE(parsed.ok());
+    const std::string& msg = parsed.status().message();
+    EXPECT_TRUE(simdjson::validate_utf8(msg.data(), msg.size())) << msg;
+    EXPECT_NE(msg.find("found 'z\xc3\xa9"), std::string::npos) << msg;
+  }
 }
 
 }  // namespace

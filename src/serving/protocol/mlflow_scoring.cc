@@ -16,6 +16,7 @@
 #include "common/ascii.h"
 #include "common/json_reader.h"
 #include "common/json_writer.h"
+#include "common/utf8.h"
 #include "serving/protocol/tensor_json.h"
 
 namespace mlhub::serving {
@@ -125,7 +126,7 @@ std::string Describe(const Scalar& s) {
   if (s.kind == Scalar::kInt) return std::to_string(s.i);
   if (s.kind == Scalar::kDouble) return fmt::format("{}", s.d);
   if (s.kind == Scalar::kBool) return s.i ? "true" : "false";
-  if (s.kind == Scalar::kText) return fmt::format("the string \"{}\"", s.text.substr(0, 50));
+  if (s.kind == Scalar::kText) return fmt::format("the string \"{}\"", Utf8Prefix(s.text, 50));
   return s.kind == Scalar::kNull ? "a missing value (null)" : "a nested list or object";
 }
 
@@ -263,7 +264,22 @@ class InputBuilder {
     for (int64_t j = 0; j < cols_; ++j)
       if (!filled_[j]) RETURN_IF_ERROR(Put(Scalar{}, j));
     ++rows_;
+    if (static_cast<uint64_t>(rows_) * static_cast<uint64_t>(cols_) > max_elements_) {
+      return InvalidArgumentError(fmt::format(
+          "input '{}' would hold more than {} values ({} rows of {} columns so far), too many for "
+          "a request of {} bytes: missing values (short CSV rows, records without a column) "
+          "fill the rest",
+          spec_.name, max_elements_, rows_, cols_, body_bytes_));
+    }
     return OkStatus();
+  }
+
+  // Bounds the input by the request's size: every value given takes a byte or more of it, but
+  // a missing one takes none, so without a bound a small request (a wide CSV header, then short
+  // rows; records with disjoint keys) would expand quadratically, to gigabytes.
+  void LimitToBody(size_t body_bytes) {
+    body_bytes_ = body_bytes;
+    max_elements_ = 4 * static_cast<uint64_t>(body_bytes) + 65536;
   }
 
   Tensor Finish() {
@@ -294,6 +310,8 @@ class InputBuilder {
   std::string data_;
   size_t row_start_ = 0;
   int64_t rows_ = 0;
+  size_t body_bytes_ = 0;
+  uint64_t max_elements_ = std::numeric_limits<uint64_t>::max();
 };
 
 // One row: a list of values, or a bare value for a one-column input.
@@ -505,25 +523,6 @@ Status DecodeCsv(std::string_view body, InputBuilder& b) {
   }
 }
 
-// Nested lists, row-major; elements as the V2 codec writes them (the shortest text that reads back
-// as the same float32 / float64; NaN and infinities as null).
-void AppendNested(const Tensor& t, size_t dim, size_t* index, std::string* out) {
-  if (dim == t.shape.size()) return AppendJsonElement(t, (*index)++, out);
-  out->push_back('[');
-  for (int64_t k = 0; k < t.shape[dim]; ++k) {
-    if (k > 0) out->push_back(',');
-    AppendNested(t, dim + 1, index, out);
-  }
-  out->push_back(']');
-}
-
-void AppendTensor(const Tensor& t, std::string* out) {
-  // Outputs come from our backends; a malformed one becomes null rather than a read past its data.
-  if (!ValidateTensorData(t).ok()) return void(out->append("null"));
-  size_t index = 0;
-  AppendNested(t, 0, &index, out);
-}
-
 }  // namespace
 
 ScoringError MlflowBadRequest(std::string_view message) {
@@ -543,28 +542,11 @@ std::variant<std::vector<Tensor>, ScoringError> DecodeInvocations(std::string_vi
   if (auto error = CheckContentType(content_type, &csv)) return *std::move(error);
   if (metadata.inputs.empty()) return MlflowBadRequest("the model declares no inputs");
   InputBuilder builder(metadata);
+  builder.LimitToBody(body.size());
   Status status = builder.Check();
   if (status.ok()) status = csv ? DecodeCsv(body, builder) : DecodeJson(body, builder);
   if (!status.ok()) return MlflowBadRequest(status.message());
   return std::vector<Tensor>{builder.Finish()};
-}
-
-std::string EncodePredictions(const std::vector<Tensor>& outputs) {
-  std::string out = "{\"predictions\":";
-  if (outputs.size() == 1) {
-    AppendTensor(outputs[0], &out);
-  } else {
-    out += outputs.empty() ? "[" : "{";
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendJsonString(&out, outputs[i].name);
-      out += ':';
-      AppendTensor(outputs[i], &out);
-    }
-    out += outputs.empty() ? "]" : "}";
-  }
-  out += '}';
-  return out;
 }
 
 StatusOr<std::vector<Tensor>> DecodePredict(std::string_view body, const ModelMetadata& metadata) {

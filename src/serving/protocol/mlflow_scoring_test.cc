@@ -423,5 +423,36 @@ TEST(MlflowBadRequestTest, EscapesTheMessage) {
   EXPECT_EQ(e.body, R"({"error_code":"BAD_REQUEST","message":"bad \"value\"\n"})");
 }
 
+// Missing values take no bytes of the request, so a wide CSV header followed by short rows (or
+// records with disjoint keys) expanded quadratically: 46 KB of CSV asked for 2 GB, 440 KB for
+// 20 GB (fuzz/corpus/mlflow_scoring/regress_csv_missing_values_blowup). The input is bounded by
+// the request's size instead (4 values per byte, plus 65536), and what passes that is a 400.
+TEST(MlflowScoring, MissingValuesCannotExpandASmallRequestWithoutBound) {
+  std::string csv = std::string(23170, ',') + "\n";
+  for (int i = 0; i < 11585; ++i) csv += "1\n";
+  EXPECT_THAT(BadRequestMessage(Decode(csv, TensorModel({-1, -1}, DataType::kFp64), "text/csv")),
+              HasSubstr("would hold more than"));
+  std::string records = "[";
+  for (int i = 0; i < 2000; ++i) records += (i ? ",{\"c" : "{\"c") + std::to_string(i) + "\":1}";
+  EXPECT_THAT(
+      BadRequestMessage(Decode(R"({"dataframe_records":)" + records + "]}", TensorModel({-1, -1}))),
+      HasSubstr("would hold more than"));
+  // Sparse but not pathological: a few missing values are still NaN.
+  Tensor sparse = Input(Decode("a,b,c\n1\n2,3\n", TensorModel({-1, -1}), "text/csv"));
+  EXPECT_EQ(sparse.shape, (std::vector<int64_t>{2, 3}));
+}
+
+// Found by fuzz/mlflow_scoring_fuzz (fuzz/corpus/mlflow_scoring/string_value): the message quoted
+// the first 50 bytes of a string value, splitting a two-byte character, so the 400's body was not
+// UTF-8 and not JSON.
+TEST(MlflowScoring, QuotedStringsAreCutBetweenCharacters) {
+  std::string value = "x";
+  for (int i = 0; i < 30; ++i) value += "\xc3\xa9";  // é
+  std::string message =
+      BadRequestMessage(Decode(R"({"instances":[[")" + value + R"(",1,2]]})", ColumnModel()));
+  EXPECT_THAT(message, HasSubstr("the string \"x\xc3\xa9\xc3\xa9"));
+  EXPECT_THAT(message, ::testing::Not(HasSubstr(value)));
+}
+
 }  // namespace
 }  // namespace mlhub::serving

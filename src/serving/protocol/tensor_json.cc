@@ -3,12 +3,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "common/json_writer.h"
+#include "common/utf8.h"
 
 namespace mlhub::serving {
 namespace {
@@ -20,7 +22,7 @@ void Put(Tensor* tensor, T value) {
 
 Status TypeError(const Tensor& tensor, json::Element value) {
   std::string text = json::ToJson(value);
-  if (text.size() > 40) text = text.substr(0, 40) + "...";
+  if (text.size() > 40) text = std::string(Utf8Prefix(text, 40)) + "...";
   return InvalidArgumentError(fmt::format("input '{}': {} is not a valid {} value", tensor.name,
                                           text, DataTypeName(tensor.datatype)));
 }
@@ -114,7 +116,14 @@ void AppendFloat(T value, std::string* out) {
     return;
   }
   char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  char* end = std::to_chars(buf, buf + sizeof(buf), value).ptr;
+  // The shortest form of a large whole number may be all digits (46116860184275976192): valid
+  // JSON, but an integer past 64 bits, which many readers (simdjson among them) refuse. Those
+  // get an exponent.
+  bool whole = std::find_if(buf, end, [](char c) { return c == '.' || c == 'e'; }) == end;
+  if (whole && std::fabs(value) >= T(0x1p63)) {
+    end = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific).ptr;
+  }
   out->append(buf, end);
 }
 

@@ -38,8 +38,10 @@ StatusOr<std::optional<int64_t>> BinarySize(json::Object input) {
   return std::optional<int64_t>(size.value());
 }
 
-// One entry of `inputs`; binary data are taken from `blob` at `*blob_pos`.
-StatusOr<Tensor> DecodeInput(json::Element item, std::string_view blob, size_t* blob_pos) {
+// One entry of `inputs`; binary data are taken from `blob` at `*blob_pos`. `json_size`: the
+// length of the JSON text, which bounds how many elements its data can hold.
+StatusOr<Tensor> DecodeInput(json::Element item, std::string_view blob, size_t* blob_pos,
+                             size_t json_size) {
   ASSIGN_OR_RETURN(json::Object input, json::AsObject(item, "inputs"));
   Tensor tensor;
   auto name = json::Find(input, "name");
@@ -90,8 +92,10 @@ StatusOr<Tensor> DecodeInput(json::Element item, std::string_view blob, size_t* 
   }
   auto data = json::Find(input, "data");
   if (!data) return InvalidArgumentError(fmt::format("input '{}' has no 'data'", tensor.name));
+  // Reserve only what the JSON can really hold (every element takes at least one byte of it): a
+  // small body declaring a huge shape must not allocate for that shape. It fails the count check.
   if (size_t size = ElementSize(tensor.datatype);
-      size != 0 && expected > 0 && expected < (int64_t{1} << 40) / int64_t(size)) {
+      size != 0 && expected > 0 && static_cast<uint64_t>(expected) <= json_size) {
     tensor.data.reserve(expected * size);
   }
   int64_t count = 0;
@@ -145,7 +149,7 @@ StatusOr<V2InferRequest> DecodeV2Request(std::string_view body,
   size_t blob_pos = 0;
   json::Array input_list = inputs->get_array().value_unsafe();
   for (json::Element item : input_list) {
-    ASSIGN_OR_RETURN(Tensor tensor, DecodeInput(item, blob, &blob_pos));
+    ASSIGN_OR_RETURN(Tensor tensor, DecodeInput(item, blob, &blob_pos, json_text.size()));
     request.inputs.push_back(std::move(tensor));
   }
   if (blob_pos != blob.size()) {

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "common/json_reader.h"
+
 namespace mlhub::serving {
 namespace {
 
@@ -156,6 +158,52 @@ TEST(V2Codec, EncodesBinaryOutputsWhenAsked) {
   EXPECT_NE(json.find(R"("name":"z","datatype":"FP32","shape":[1],"data":[4])"), std::string::npos)
       << json;
   EXPECT_EQ(out.body.substr(*out.header_length), RawFloats({1.5f, 2}));
+}
+
+// Found by fuzz/v2_json_fuzz in a 4-minute run
+// (fuzz/corpus/v2_json/regress_type_error_excerpt_utf8): the message quotes 40 bytes of the bad
+// value, which split a three-byte character.
+TEST(V2Codec, BadValueExcerptsKeepCharactersWhole) {
+  std::string value = "6";
+  for (int i = 0; i < 20; ++i) value += "\xe3\x80\x80";  // U+3000
+  auto r = DecodeV2Request(
+      R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[")" + value + R"("]}]})",
+      std::nullopt);
+  ASSERT_FALSE(r.ok());
+  const std::string& msg = r.status().message();
+  EXPECT_TRUE(simdjson::validate_utf8(msg.data(), msg.size())) << msg;
+  EXPECT_NE(msg.find("is not a valid FP32 value"), std::string::npos) << msg;
+}
+
+// Found by fuzz/v2_json_fuzz (fuzz/corpus/v2_json/regress_reserve_for_huge_shape): the decoder
+// reserved room for the declared shape before reading `data`, so a 90-byte request declaring 2^36
+// FP64 elements asked for 512 GiB (std::bad_alloc, a crash of the server) instead of a 400.
+TEST(V2Codec, HugeShapeWithLittleDataIsRefusedWithoutAllocatingForIt) {
+  auto r = DecodeV2Request(
+      R"({"inputs":[{"name":"x","shape":[68719476736],"datatype":"FP64","data":[1]}]})",
+      std::nullopt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("1 elements of data for shape [68719476736]"),
+            std::string::npos)
+      << r.status().message();
+}
+
+// Found by fuzz/v2_binary_fuzz (fuzz/corpus/v2_binary/regress_fp64_written_as_bigint): the shortest
+// form of 46116860184275976192.0 is all digits, an integer beyond 64 bits that simdjson (and many
+// other readers) refuse; large whole numbers are written with an exponent.
+TEST(V2Codec, LargeWholeFloatsAreWrittenWithAnExponent) {
+  Tensor t;
+  t.name = "y";
+  t.datatype = DataType::kFp64;
+  t.shape = {3};
+  const double values[] = {46116860184275976192.0, -1e300, 3.0};
+  t.data.assign(reinterpret_cast<const char*>(values), sizeof(values));
+  auto out = EncodeV2Response("m", "1", V2InferRequest{}, {t});
+  EXPECT_NE(out.body.find(R"("data":[4.611686018427598e+19,-1e+300,3])"), std::string::npos)
+      << out.body;
+  auto parsed = json::ParseJson(out.body);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
 }
 
 }  // namespace
