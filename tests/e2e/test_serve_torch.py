@@ -127,11 +127,19 @@ def test_invocations_and_predict_match_python_torch(srv, models):
     body = {"dataframe_split": {"columns": columns[::-1], "data": x[:, ::-1].tolist()}}
     r = requests.post(srv.url + "/invocations?model=mlp_columns", json=body, timeout=10)
     assert r.status_code == 200, r.text[:300]
-    # Columns are mapped by name (given reversed here), as MLflow's schema enforcement does.
-    assert_close(r.json()["predictions"], expected, rel=REL)
+    # Columns are mapped by name (given reversed here), as MLflow's schema enforcement does; a
+    # DataFrame in gives a DataFrame out (mlflow.pytorch's pyfunc), written as records.
+    records = r.json()["predictions"]
+    assert [list(row) for row in records] == [["0"]] * 4, records
+    assert_close([[row["0"]] for row in records], expected, rel=REL)
+    csv = ",".join(columns) + "\n" + "\n".join(",".join(repr(float(v)) for v in row) for row in x)
+    r = requests.post(srv.url + "/invocations?model=mlp_columns", data=csv, timeout=10,
+                      headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200, r.text[:300]
+    assert_close([[row["0"]] for row in r.json()["predictions"]], expected, rel=REL)
     r = requests.post(srv.url + "/invocations?model=mlp", json={"inputs": x.tolist()}, timeout=10)
     assert r.status_code == 200, r.text[:300]
-    assert_close(r.json()["predictions"], expected, rel=REL)
+    assert_close(r.json()["predictions"], expected, rel=REL)  # an array in, an array out
     r = requests.post(srv.url + "/predict?model=mlp", json={"features": x.tolist()}, timeout=10)
     assert r.status_code == 200, r.text[:300]
     assert r.json()["model"] == "mlp"

@@ -33,6 +33,10 @@ struct ModelMetadata {
   // MLflow pyfunc's predict for classifiers returns labels where V2 returns probabilities:
   // /invocations asks for this output transform.
   bool is_classifier = false;
+  // MLflow's pyfunc for this flavor answers a DataFrame input (dataframe_split / _records, CSV)
+  // with a DataFrame (pytorch does), which its scoring server writes as records:
+  // [{"0": v, "1": w}, ...].
+  bool pyfunc_returns_dataframe = false;
 };
 
 class LoadedModel {

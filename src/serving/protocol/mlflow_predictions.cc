@@ -30,11 +30,34 @@ void AppendTensor(const Tensor& t, std::string* out) {
   AppendNested(t, 0, &index, out);
 }
 
+// A [N] or [N, K] tensor as DataFrame records: [{"0": v, ..., "K-1": w}, ...].
+void AppendRecords(const Tensor& t, std::string* out) {
+  const int64_t rows = t.shape[0];
+  const int64_t columns = t.shape.size() == 2 ? t.shape[1] : 1;
+  out->push_back('[');
+  size_t index = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    out->append(r > 0 ? ",{" : "{");
+    for (int64_t c = 0; c < columns; ++c) {
+      if (c > 0) out->push_back(',');
+      AppendJsonString(out, std::to_string(c));
+      out->push_back(':');
+      AppendJsonElement(t, index++, out);
+    }
+    out->push_back('}');
+  }
+  out->push_back(']');
+}
+
 }  // namespace
 
-std::string EncodePredictions(const std::vector<Tensor>& outputs) {
+std::string EncodePredictions(const std::vector<Tensor>& outputs, bool records) {
   std::string out = "{\"predictions\":";
-  if (outputs.size() == 1) {
+  const bool as_records = records && outputs.size() == 1 && ValidateTensorData(outputs[0]).ok() &&
+                          (outputs[0].shape.size() == 1 || outputs[0].shape.size() == 2);
+  if (as_records) {
+    AppendRecords(outputs[0], &out);
+  } else if (outputs.size() == 1) {
     AppendTensor(outputs[0], &out);
   } else {
     out += outputs.empty() ? "[" : "{";

@@ -431,7 +431,7 @@ Status DecodeInputs(Element value, InputBuilder& b) {
   return OkStatus();
 }
 
-Status DecodeJson(std::string_view body, InputBuilder& b) {
+Status DecodeJson(std::string_view body, InputBuilder& b, bool* dataframe) {
   StatusOr<Element> root = json::ParseJson(body);
   if (!root.ok()) {
     return InvalidArgumentError(
@@ -458,6 +458,7 @@ Status DecodeJson(std::string_view body, InputBuilder& b) {
     return InvalidArgumentError(fmt::format("{}. Received dictionary with input fields: [{}].",
                                             kRequiredFormat, fmt::join(keys, ", ")));
   }
+  *dataframe = format.starts_with("dataframe_");
   if (format == "dataframe_split") return DecodeSplit(value, b);
   if (format == "instances") return DecodeInstances(value, b);
   if (format == "inputs") return DecodeInputs(value, b);
@@ -537,15 +538,21 @@ ScoringError MlflowBadRequest(std::string_view message) {
 
 std::variant<std::vector<Tensor>, ScoringError> DecodeInvocations(std::string_view content_type,
                                                                   std::string_view body,
-                                                                  const ModelMetadata& metadata) {
+                                                                  const ModelMetadata& metadata,
+                                                                  bool* dataframe) {
   bool csv = false;
+  bool from_dataframe = false;
   if (auto error = CheckContentType(content_type, &csv)) return *std::move(error);
   if (metadata.inputs.empty()) return MlflowBadRequest("the model declares no inputs");
   InputBuilder builder(metadata);
   builder.LimitToBody(body.size());
   Status status = builder.Check();
-  if (status.ok()) status = csv ? DecodeCsv(body, builder) : DecodeJson(body, builder);
+  if (status.ok()) {
+    from_dataframe = csv;
+    status = csv ? DecodeCsv(body, builder) : DecodeJson(body, builder, &from_dataframe);
+  }
   if (!status.ok()) return MlflowBadRequest(status.message());
+  if (dataframe != nullptr) *dataframe = from_dataframe;
   return std::vector<Tensor>{builder.Finish()};
 }
 

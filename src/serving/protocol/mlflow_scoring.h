@@ -45,16 +45,21 @@ ScoringError MlflowBadRequest(std::string_view message);
 // Numbers may be integers or floats, booleans count as 0/1; JSON null (and an empty CSV cell or a
 // missing record key) is NaN for float inputs, an error for integer ones; strings are errors.
 // Empty data gives a tensor with 0 rows.
+// `dataframe` (optional) is set when the payload was a DataFrame (dataframe_split,
+// dataframe_records or CSV), as MLflow's scoring server parses it.
 std::variant<std::vector<Tensor>, ScoringError> DecodeInvocations(std::string_view content_type,
                                                                   std::string_view body,
-                                                                  const ModelMetadata& metadata);
+                                                                  const ModelMetadata& metadata,
+                                                                  bool* dataframe = nullptr);
 
 // `{"predictions": [...]}`: a [N] output as a flat list, [N, K] as nested lists (any rank
 // nests). Elements as the V2 codec writes them (serving/protocol/tensor_json.h): FP32 in the
 // shortest form that reads back as the same float32, FP64 as the same double, integers as
 // integers, BOOL as true/false; NaN and infinities as null (MLflow writes Python's non-JSON NaN).
 // Several outputs: `{"predictions": {"name": [...], ...}}`; none: `{"predictions": []}`.
-std::string EncodePredictions(const std::vector<Tensor>& outputs);
+// With `records` (a DataFrame answer, see ModelMetadata::pyfunc_returns_dataframe) a single [N]
+// or [N, K] output is written as `[{"0": v, ..., "K-1": w}, ...]`, as pandas' to_dict("records").
+std::string EncodePredictions(const std::vector<Tensor>& outputs, bool records = false);
 
 // The seed API: `{"features": [[13 numbers], ...]}`, or a single flat row `{"features": [...]}`,
 // into the tensor for metadata.inputs[0] (same value rules as DecodeInvocations).

@@ -332,6 +332,16 @@ Tensor MakeTensor(std::string name, DataType type, std::vector<int64_t> shape, c
           std::string(static_cast<const char*>(data), bytes)};
 }
 
+TEST(EncodePredictionsTest, DataFrameAnswersAreRecords) {
+  const std::vector<int64_t> two_by_two = {1, 2, 3, 4};
+  Tensor t = MakeTensor("y", DataType::kInt64, {2, 2}, two_by_two.data(), 32);
+  EXPECT_EQ(EncodePredictions({t}, /*records=*/true),
+            R"({"predictions":[{"0":1,"1":2},{"0":3,"1":4}]})");
+  EXPECT_EQ(EncodePredictions({t}), R"({"predictions":[[1,2],[3,4]]})");
+  Tensor column = MakeTensor("y", DataType::kInt64, {2}, two_by_two.data(), 16);
+  EXPECT_EQ(EncodePredictions({column}, true), R"({"predictions":[{"0":1},{"0":2}]})");
+}
+
 TEST(EncodePredictionsTest, Float32RoundTripsBitExact) {
   // Values whose shortest decimal form is long or extreme; -0.0 is left out: it is written "-0",
   // which JSON readers take for the integer 0.

@@ -77,30 +77,32 @@ void AddScoringRoutes(http::Router* router, ModelRepository* repository, const S
     respond(Response::Text(200, version));
   });
 
-  router->AddAsync(Method::kPost, "/invocations",
-                   [repository, info](Request& request, Responder respond) {
-                     std::string name = ModelName(request, info, *repository);
-                     auto model = repository->Get(name);
-                     if (!model.ok()) return respond(MlflowError(model.status()));
-                     auto decoded = DecodeInvocations(request.Header("content-type").value_or(""),
-                                                      request.body, (*model)->metadata());
-                     if (auto* failure = std::get_if<ScoringError>(&decoded)) {
-                       ModelStats& stats = (*model)->stats();
-                       stats.Add(stats.request_failure, 1);
-                       Response response;
-                       response.status = failure->status;
-                       response.content_type = failure->content_type;
-                       response.body = std::move(failure->body);
-                       return respond(std::move(response));
-                     }
-                     Run(
-                         **model, std::get<std::vector<Tensor>>(std::move(decoded)),
-                         /*pyfunc=*/true, std::move(respond),
-                         [](const std::vector<Tensor>& outputs) {
-                           return Response::Json(200, EncodePredictions(outputs));
-                         },
-                         MlflowError);
-                   });
+  router->AddAsync(
+      Method::kPost, "/invocations", [repository, info](Request& request, Responder respond) {
+        std::string name = ModelName(request, info, *repository);
+        auto model = repository->Get(name);
+        if (!model.ok()) return respond(MlflowError(model.status()));
+        bool dataframe = false;
+        auto decoded = DecodeInvocations(request.Header("content-type").value_or(""), request.body,
+                                         (*model)->metadata(), &dataframe);
+        if (auto* failure = std::get_if<ScoringError>(&decoded)) {
+          ModelStats& stats = (*model)->stats();
+          stats.Add(stats.request_failure, 1);
+          Response response;
+          response.status = failure->status;
+          response.content_type = failure->content_type;
+          response.body = std::move(failure->body);
+          return respond(std::move(response));
+        }
+        Run(
+            **model, std::get<std::vector<Tensor>>(std::move(decoded)),
+            /*pyfunc=*/true, std::move(respond),
+            [records = dataframe && (*model)->metadata().pyfunc_returns_dataframe](
+                const std::vector<Tensor>& outputs) {
+              return Response::Json(200, EncodePredictions(outputs, records));
+            },
+            MlflowError);
+      });
 
   router->AddAsync(
       Method::kPost, "/predict", [repository, info](Request& request, Responder respond) {

@@ -221,7 +221,8 @@ StatusOr<std::vector<std::string>> ForwardTensorArguments(torch::jit::Module& mo
 StatusOr<ModelMetadata> Describe(const MlModel& model, torch::jit::Module& module) {
   ASSIGN_OR_RETURN(std::vector<std::string> arguments, ForwardTensorArguments(module));
   ModelMetadata metadata;
-  metadata.platform = "pytorch_libtorch";  // Triton's name for TorchScript models
+  metadata.platform = "pytorch_libtorch";    // Triton's name for TorchScript models
+  metadata.pyfunc_returns_dataframe = true;  // mlflow.pytorch's pyfunc: DataFrame in, DataFrame out
   const auto& fields = model.signature_inputs;
   bool tensor_signature = !fields.empty() && fields[0].is_tensor;
   if (tensor_signature) {
