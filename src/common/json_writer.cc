@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/json_writer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -146,7 +147,13 @@ JsonWriter& JsonWriter::Double(double value) {
     out_->append(value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
   } else {
     char buf[32];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+    char* end = std::to_chars(buf, buf + sizeof(buf), value).ptr;
+    // The shortest form of a large whole number may be all digits (46116860184275976192): valid
+    // JSON, but an integer past 64 bits, which many readers (simdjson, ours, among them) refuse.
+    if (std::fabs(value) >= 0x1p63 &&
+        std::find_if(buf, end, [](char c) { return c == '.' || c == 'e'; }) == end) {
+      end = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific).ptr;
+    }
     out_->append(buf, end);
   }
   return *this;

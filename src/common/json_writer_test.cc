@@ -40,6 +40,18 @@ TEST(JsonWriterTest, InvalidUtf8BecomesReplacementCharacters) {
   EXPECT_EQ(text("\xe2\x82"), "\"\\ufffd\\ufffd\"");             // cut short
 }
 
+TEST(JsonWriterTest, LargeWholeDoublesKeepAnExponent) {
+  std::string out;
+  JsonWriter(&out)
+      .StartArray()
+      .Double(0x1p62 * 10)
+      .Double(1e300)
+      .Double(-0x1p70)
+      .Double(123.0)
+      .EndArray();
+  EXPECT_EQ(out, "[4.611686018427388e+19,1e+300,-1.1805916207174113e+21,123]");
+}
+
 TEST(JsonWriterTest, DoublesFollowProtobufJson) {
   std::string out;
   JsonWriter w(&out);
