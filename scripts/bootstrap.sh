@@ -20,6 +20,8 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   # tests (a real PostgreSQL 15 server is started by the test suite itself)
   libgtest-dev libgmock-dev python3 python3-pytest python3-requests
+  # TLS tests make their certificate with the openssl command
+  openssl
   postgresql-15 postgresql-client-15
   # fuzzing (fuzz/, make/checks.mk): clang 14 with libFuzzer and its sanitizer runtimes
   clang libclang-rt-14-dev

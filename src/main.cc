@@ -103,6 +103,10 @@ int main(int argc, char** argv) {
       ->add_option("--idle-timeout", config.idle_timeout_s,
                    "Seconds before an idle connection closes")
       ->capture_default_str();
+  server->add_option("--tls-cert", config.tls_cert_file, "HTTPS: PEM certificate (chain) file")
+      ->envname("MLHUB_TLS_CERT");
+  server->add_option("--tls-key", config.tls_key_file, "HTTPS: PEM private key file")
+      ->envname("MLHUB_TLS_KEY");
   server
       ->add_option("--max-connections", config.max_connections,
                    "Connections open at once; more are answered 503 (0: no limit)")
@@ -183,6 +187,12 @@ int main(int argc, char** argv) {
                    "Keys (one per line) one of which every request but the health probes and "
                    "/metrics must send as 'Authorization: Bearer <key>'")
       ->envname("MLHUB_API_KEY_FILE");
+  serve
+      ->add_option("--tls-cert", serve_config.tls_cert_file,
+                   "HTTPS and gRPC over TLS: PEM certificate (chain) file")
+      ->envname("MLHUB_TLS_CERT");
+  serve->add_option("--tls-key", serve_config.tls_key_file, "TLS: PEM private key file")
+      ->envname("MLHUB_TLS_KEY");
   serve
       ->add_option("--max-connections", serve_config.max_connections,
                    "HTTP connections open at once; more are answered 503 (0: no limit)")

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -24,10 +25,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -124,12 +127,15 @@ struct SinkHolder {
   }
 };
 
+// Stream: tcp::socket, or ssl::stream<tcp::socket> for --tls-cert / --tls-key.
+template <typename Stream>
 class ConnectionImpl final : public Connection {
  public:
-  ConnectionImpl(ConnectionOwner* owner, tcp::socket socket);
+  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
+  ConnectionImpl(ConnectionOwner* owner, Stream stream);
 
   static asio::awaitable<void> Run(std::shared_ptr<ConnectionImpl> self);
-  Executor executor() override { return socket_.get_executor(); }
+  Executor executor() override { return stream_.get_executor(); }
   // These run on executor().
   void Close() override;
   void CloseIfIdle() override {
@@ -157,7 +163,7 @@ class ConnectionImpl final : public Connection {
 
   ConnectionOwner* owner_;
   const HttpServerConfig& config_;
-  tcp::socket socket_;
+  Stream stream_;
   asio::steady_timer timer_;
   beast::flat_buffer buf_;
   std::string head_;            // response head scratch, reused
@@ -170,21 +176,24 @@ class ConnectionImpl final : public Connection {
   bool closed_ = false;
 };
 
-ConnectionImpl::ConnectionImpl(ConnectionOwner* owner, tcp::socket socket)
+template <typename Stream>
+ConnectionImpl<Stream>::ConnectionImpl(ConnectionOwner* owner, Stream stream)
     : owner_(owner),
       config_(owner->config()),
-      socket_(std::move(socket)),
-      timer_(socket_.get_executor()) {}
+      stream_(std::move(stream)),
+      timer_(stream_.get_executor()) {}
 
-void ConnectionImpl::Close() {
+template <typename Stream>
+void ConnectionImpl<Stream>::Close() {
   if (closed_) return;
   closed_ = true;
   error_code ec;
-  socket_.close(ec);
+  beast::get_lowest_layer(stream_).close(ec);
   timer_.cancel();
 }
 
-void ConnectionImpl::ArmTimer(std::shared_ptr<ConnectionImpl> self) {
+template <typename Stream>
+void ConnectionImpl<Stream>::ArmTimer(std::shared_ptr<ConnectionImpl> self) {
   if (config_.idle_timeout.count() <= 0) return;
   timer_.expires_after(
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(config_.idle_timeout) /
@@ -195,7 +204,8 @@ void ConnectionImpl::ArmTimer(std::shared_ptr<ConnectionImpl> self) {
   });
 }
 
-void ConnectionImpl::OnTick(std::shared_ptr<ConnectionImpl> self, error_code ec) {
+template <typename Stream>
+void ConnectionImpl<Stream>::OnTick(std::shared_ptr<ConnectionImpl> self, error_code ec) {
   if (ec || closed_) return;
   if (busy_ || progress_ != seen_progress_) {
     seen_progress_ = progress_;
@@ -207,11 +217,12 @@ void ConnectionImpl::OnTick(std::shared_ptr<ConnectionImpl> self, error_code ec)
   ArmTimer(std::move(self));
 }
 
+template <typename Stream>
 template <typename R, typename F>
-asio::awaitable<R> ConnectionImpl::OnPool(F fn) {
+asio::awaitable<R> ConnectionImpl<Stream>::OnPool(F fn) {
   busy_ = true;
   auto initiate = [this](auto handler, F f) {
-    auto work = asio::make_work_guard(socket_.get_executor());  // Run() must not return meanwhile
+    auto work = asio::make_work_guard(stream_.get_executor());  // Run() must not return meanwhile
     asio::post(owner_->pool(), [handler = std::move(handler), f = std::move(f),
                                 work = std::move(work)]() mutable {
       R result = f();
@@ -228,12 +239,14 @@ asio::awaitable<R> ConnectionImpl::OnPool(F fn) {
   co_return result;
 }
 
-asio::awaitable<Response> ConnectionImpl::CallAsync(const AsyncHandler& handler, Request& request) {
+template <typename Stream>
+asio::awaitable<Response> ConnectionImpl<Stream>::CallAsync(const AsyncHandler& handler,
+                                                            Request& request) {
   busy_ = true;
   auto initiate = [this, &handler, &request](auto completion) {
     using State = AsyncReply<decltype(completion)>;
     auto state = std::make_shared<State>(
-        std::move(completion), asio::make_work_guard(socket_.get_executor()), &owner_->router());
+        std::move(completion), asio::make_work_guard(stream_.get_executor()), &owner_->router());
     try {
       handler(request, [state](Response response) { state->Complete(std::move(response)); });
     } catch (...) {
@@ -247,7 +260,8 @@ asio::awaitable<Response> ConnectionImpl::CallAsync(const AsyncHandler& handler,
   co_return response;
 }
 
-Response ConnectionImpl::CallHandler(const Handler& handler, Request& request) {
+template <typename Stream>
+Response ConnectionImpl<Stream>::CallHandler(const Handler& handler, Request& request) {
   try {
     return handler(request);
   } catch (...) {
@@ -257,9 +271,21 @@ Response ConnectionImpl::CallHandler(const Handler& handler, Request& request) {
 
 // Note: g++ 12 miscompiles `while (co_await ...)` (the frame is resumed at a bogus state), so this
 // file never puts co_await in a loop or if condition.
-asio::awaitable<void> ConnectionImpl::Run(std::shared_ptr<ConnectionImpl> self) {
+template <typename Stream>
+asio::awaitable<void> ConnectionImpl<Stream>::Run(std::shared_ptr<ConnectionImpl> self) {
   self->ArmTimer(self);
   try {
+    if constexpr (kTls) {
+      // A handshake that stalls is cut off by the idle timer like any other silence.
+      error_code ec;
+      co_await self->stream_.async_handshake(asio::ssl::stream_base::server, Await(ec));
+      if (ec) {
+        self->Close();
+        self->owner_->Remove(self.get());
+        co_return;
+      }
+      ++self->progress_;
+    }
     for (;;) {
       bool more = co_await self->ServeOne();
       if (!more) break;
@@ -271,7 +297,8 @@ asio::awaitable<void> ConnectionImpl::Run(std::shared_ptr<ConnectionImpl> self) 
   self->owner_->Remove(self.get());
 }
 
-asio::awaitable<bool> ConnectionImpl::ServeOne() {
+template <typename Stream>
+asio::awaitable<bool> ConnectionImpl<Stream>::ServeOne() {
   if (owner_->stopping() || closed_) co_return false;
   idle_ = buf_.size() == 0;
   bhttp::request_parser<bhttp::string_body> parser;
@@ -280,7 +307,7 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
   // Never boost::none (Boost 1.74 bug); per-route limits are checked after the header.
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   error_code ec;
-  co_await bhttp::async_read_header(socket_, buf_, parser, Await(ec));
+  co_await bhttp::async_read_header(stream_, buf_, parser, Await(ec));
   idle_ = false;
   ++progress_;
 
@@ -341,7 +368,7 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
     parser.body_limit(config_.max_body_bytes);  // counts down chunked bodies
     parser.eager(true);
     while (!parser.is_done()) {
-      co_await bhttp::async_read_some(socket_, buf_, parser, Await(ec));
+      co_await bhttp::async_read_some(stream_, buf_, parser, Await(ec));
       ++progress_;
       if (ec == bhttp::error::body_limit) {
         co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"),
@@ -363,8 +390,9 @@ asio::awaitable<bool> ConnectionImpl::ServeOne() {
   co_return co_await Reply(x, std::move(resp), true);
 }
 
-asio::awaitable<bool> ConnectionImpl::ServeUpload(bhttp::request_parser<bhttp::string_body>& parser,
-                                                  Exchange& x) {
+template <typename Stream>
+asio::awaitable<bool> ConnectionImpl<Stream>::ServeUpload(
+    bhttp::request_parser<bhttp::string_body>& parser, Exchange& x) {
   const Router::Route& route = *x.route;
   if (auto length = parser.content_length(); length && *length > config_.max_upload_bytes) {
     co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"),
@@ -408,7 +436,7 @@ asio::awaitable<bool> ConnectionImpl::ServeUpload(bhttp::request_parser<bhttp::s
     auto& body = body_parser.get().body();
     body.data = chunk.get() + filled;
     body.size = kChunkBytes - filled;
-    co_await bhttp::async_read_some(socket_, buf_, body_parser, Await(ec));
+    co_await bhttp::async_read_some(stream_, buf_, body_parser, Await(ec));
     ++progress_;
     filled = kChunkBytes - body_parser.get().body().size;
     if (ec == bhttp::error::need_buffer) ec = {};
@@ -462,15 +490,18 @@ asio::awaitable<bool> ConnectionImpl::ServeUpload(bhttp::request_parser<bhttp::s
   co_return co_await Reply(x, std::move(done), true);
 }
 
-asio::awaitable<bool> ConnectionImpl::WriteContinue() {
+template <typename Stream>
+asio::awaitable<bool> ConnectionImpl<Stream>::WriteContinue() {
   static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
   error_code ec;
-  co_await asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()), Await(ec));
+  co_await asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()), Await(ec));
   ++progress_;
   co_return !ec;
 }
 
-asio::awaitable<bool> ConnectionImpl::Reply(Exchange& x, Response resp, bool body_consumed) {
+template <typename Stream>
+asio::awaitable<bool> ConnectionImpl<Stream>::Reply(Exchange& x, Response resp,
+                                                    bool body_consumed) {
   bool keep = x.keep_alive && body_consumed && !owner_->stopping() && !closed_;
   const int status = resp.status;
   // Counted once the response is decided and before any byte of it is sent, so that a client that
@@ -508,7 +539,8 @@ asio::awaitable<bool> ConnectionImpl::Reply(Exchange& x, Response resp, bool bod
   co_return false;
 }
 
-asio::awaitable<bool> ConnectionImpl::SendStream(Exchange& x, Response& resp, bool& keep) {
+template <typename Stream>
+asio::awaitable<bool> ConnectionImpl<Stream>::SendStream(Exchange& x, Response& resp, bool& keep) {
   Framing framing = resp.content_length ? Framing::kLength : Framing::kChunked;
   if (framing == Framing::kChunked && x.version < 11) {
     framing = Framing::kNone;  // HTTP/1.0: the body ends when the connection closes
@@ -541,9 +573,9 @@ asio::awaitable<bool> ConnectionImpl::SendStream(Exchange& x, Response& resp, bo
       size_t size_len = FormatChunkSize(len, size_line);
       std::array<asio::const_buffer, 3> bufs = {asio::buffer(size_line, size_len),
                                                 asio::buffer(data, len), asio::buffer("\r\n", 2)};
-      co_await asio::async_write(socket_, bufs, Await(ec));
+      co_await asio::async_write(stream_, bufs, Await(ec));
     } else {
-      co_await asio::async_write(socket_, asio::buffer(data, len), Await(ec));
+      co_await asio::async_write(stream_, asio::buffer(data, len), Await(ec));
     }
     ++progress_;
     if (ec) co_return false;
@@ -551,33 +583,35 @@ asio::awaitable<bool> ConnectionImpl::SendStream(Exchange& x, Response& resp, bo
   }
   if (resp.content_length && sent != *resp.content_length) co_return false;  // truncated
   if (framing == Framing::kChunked) {
-    co_await asio::async_write(socket_, asio::buffer("0\r\n\r\n", 5), Await(ec));
+    co_await asio::async_write(stream_, asio::buffer("0\r\n\r\n", 5), Await(ec));
     ++progress_;
     if (ec) co_return false;
   }
   co_return true;
 }
 
-asio::awaitable<bool> ConnectionImpl::WriteHeadAndBody(std::string_view body) {
+template <typename Stream>
+asio::awaitable<bool> ConnectionImpl<Stream>::WriteHeadAndBody(std::string_view body) {
   error_code ec;
   std::string_view first = body.substr(0, kWriteSlice);
   std::array<asio::const_buffer, 2> bufs = {asio::buffer(head_),
                                             asio::buffer(first.data(), first.size())};
-  co_await asio::async_write(socket_, bufs, Await(ec));
+  co_await asio::async_write(stream_, bufs, Await(ec));
   ++progress_;
   body.remove_prefix(first.size());
   while (!ec && !body.empty()) {
     std::string_view slice = body.substr(0, kWriteSlice);
-    co_await asio::async_write(socket_, asio::buffer(slice.data(), slice.size()), Await(ec));
+    co_await asio::async_write(stream_, asio::buffer(slice.data(), slice.size()), Await(ec));
     ++progress_;
     body.remove_prefix(slice.size());
   }
   co_return !ec;
 }
 
-asio::awaitable<void> ConnectionImpl::CloseGracefully(bool drain) {
+template <typename Stream>
+asio::awaitable<void> ConnectionImpl<Stream>::CloseGracefully(bool drain) {
   error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_send, ec);
   // Reading what the client still sends before closing avoids a reset that could destroy the
   // response in flight. The idle timer closes a lingering connection after one quiet tick.
   if (drain && !ec && !closed_ && !owner_->stopping()) {
@@ -586,7 +620,7 @@ asio::awaitable<void> ConnectionImpl::CloseGracefully(bool drain) {
     buf_.clear();
     uint64_t total = 0;
     while (total < kMaxDrainBytes) {
-      size_t n = co_await socket_.async_read_some(buf_.prepare(kReadReserve), Await(ec));
+      size_t n = co_await stream_.async_read_some(buf_.prepare(kReadReserve), Await(ec));
       if (ec) break;
       total += n;
       ++progress_;
@@ -597,12 +631,25 @@ asio::awaitable<void> ConnectionImpl::CloseGracefully(bool drain) {
 
 }  // namespace
 
-std::shared_ptr<Connection> Connection::Start(ConnectionOwner* owner, tcp::socket socket) {
-  auto conn = std::make_shared<ConnectionImpl>(owner, std::move(socket));
+namespace {
+
+template <typename Stream>
+std::shared_ptr<Connection> Spawn(std::shared_ptr<ConnectionImpl<Stream>> conn) {
   asio::co_spawn(
-      conn->executor(), [conn]() mutable { return ConnectionImpl::Run(std::move(conn)); },
+      conn->executor(), [conn]() mutable { return ConnectionImpl<Stream>::Run(std::move(conn)); },
       asio::detached);
   return conn;
+}
+
+}  // namespace
+
+std::shared_ptr<Connection> Connection::Start(ConnectionOwner* owner, tcp::socket socket) {
+  if (asio::ssl::context* tls = owner->tls_context()) {
+    using TlsStream = asio::ssl::stream<tcp::socket>;
+    return Spawn(
+        std::make_shared<ConnectionImpl<TlsStream>>(owner, TlsStream(std::move(socket), *tls)));
+  }
+  return Spawn(std::make_shared<ConnectionImpl<tcp::socket>>(owner, std::move(socket)));
 }
 
 }  // namespace mlhub::http::internal

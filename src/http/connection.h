@@ -13,6 +13,10 @@
 
 #include "http/http_server.h"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace mlhub::http {
 
 class HttpMetrics;
@@ -30,7 +34,9 @@ class ConnectionOwner {
   virtual const Router& router() const = 0;
   virtual HttpMetrics* metrics() const = 0;      // may be null
   virtual boost::asio::thread_pool& pool() = 0;  // runs every handler and body callback
-  virtual bool stopping() const = 0;  // Shutdown() was called
+  virtual bool stopping() const = 0;             // Shutdown() was called
+  // The TLS context connections are served over, or null for plain TCP.
+  virtual boost::asio::ssl::context* tls_context() = 0;
   // Called once, on the connection's executor, when the connection is done.
   virtual void Remove(Connection* conn) = 0;
 };

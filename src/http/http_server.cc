@@ -14,6 +14,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -61,6 +62,7 @@ class ServerImpl final : public HttpServer, public internal::ConnectionOwner {
   }
 
   Status Listen();
+  Status LoadTls();
   uint16_t port() const override { return port_; }
   void Run() override;
   void Shutdown() override;
@@ -71,6 +73,7 @@ class ServerImpl final : public HttpServer, public internal::ConnectionOwner {
   HttpMetrics* metrics() const override { return metrics_; }
   asio::thread_pool& pool() override { return pool_; }
   bool stopping() const override { return stopping_.load(std::memory_order_relaxed); }
+  asio::ssl::context* tls_context() override { return tls_.get(); }
   void Remove(Connection* conn) override;
 
  private:
@@ -96,6 +99,7 @@ class ServerImpl final : public HttpServer, public internal::ConnectionOwner {
   tcp::acceptor acceptor_;
   asio::steady_timer grace_timer_;
   uint16_t port_ = 0;
+  std::unique_ptr<asio::ssl::context> tls_;  // set by LoadTls, then read-only
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> conns_;  // GUARDED_BY(mu_)
@@ -126,6 +130,30 @@ Status ServerImpl::Listen() {
   if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) return fail(ec);
   port_ = acceptor_.local_endpoint(ec).port();
   if (ec) return fail(ec);
+  return OkStatus();
+}
+
+// TLS 1.2 and 1.3 with OpenSSL's defaults, from PEM files (the certificate file may hold the
+// chain: the server's certificate first).
+Status ServerImpl::LoadTls() {
+  if (config_.tls_cert_file.empty() && config_.tls_key_file.empty()) return OkStatus();
+  if (config_.tls_cert_file.empty() || config_.tls_key_file.empty()) {
+    return InvalidArgumentError("TLS needs both a certificate (--tls-cert) and a key (--tls-key)");
+  }
+  auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  error_code ec;
+  if (tls->use_certificate_chain_file(config_.tls_cert_file, ec); ec) {
+    return InvalidArgumentError("cannot read the TLS certificate " + config_.tls_cert_file + ": " +
+                                ec.message());
+  }
+  if (tls->use_private_key_file(config_.tls_key_file, asio::ssl::context::pem, ec); ec) {
+    return InvalidArgumentError("cannot read the TLS key " + config_.tls_key_file + ": " +
+                                ec.message());
+  }
+  tls_ = std::move(tls);
   return OkStatus();
 }
 
@@ -231,6 +259,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerConfig&
                                                          HttpMetrics* metrics) {
   try {
     auto server = std::make_unique<ServerImpl>(config, router, metrics);
+    RETURN_IF_ERROR(server->LoadTls());
     RETURN_IF_ERROR(server->Listen());
     return std::unique_ptr<HttpServer>(std::move(server));
   } catch (const std::exception& e) {

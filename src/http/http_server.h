@@ -29,6 +29,9 @@ struct HttpServerConfig {
                                              // (also bounds a request head trickling in)
   // Open connections at most; one more is answered 503 and closed at once (0: no limit).
   size_t max_connections = 10000;
+  // HTTPS: PEM certificate (chain) and private key; both empty for plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   std::chrono::seconds shutdown_grace{30};  // in-flight requests get this long to finish
 };
 

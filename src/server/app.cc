@@ -102,6 +102,8 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
   http_config.max_header_bytes = config.max_header_kb * 1024;
   http_config.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
   http_config.max_connections = config.max_connections;
+  http_config.tls_cert_file = config.tls_cert_file;
+  http_config.tls_key_file = config.tls_key_file;
   http_config.shutdown_grace = std::chrono::seconds(config.shutdown_grace_s);
 
   store::StoreConfig store_config;
@@ -207,8 +209,9 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
     spdlog::error("{}", server.status().message());
     return 1;
   }
-  spdlog::info("mlhub server listening on http://{}:{} (backend store {}, artifacts {})",
-               config.host, (*server)->port(), store_uri, config.artifacts_destination);
+  spdlog::info("mlhub server listening on {}://{}:{} (backend store {}, artifacts {})",
+               config.tls_cert_file.empty() ? "http" : "https", config.host, (*server)->port(),
+               store_uri, config.artifacts_destination);
   std::thread beside;
   if (companion) beside = std::thread(companion->run);
   {

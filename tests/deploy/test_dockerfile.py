@@ -7,6 +7,7 @@ BUILD_TESTING=OFF), so the build stage installs exactly the PACKAGES that are no
 benchmarks. Those are told apart by name: the test frameworks (libgtest-dev, libgmock-dev),
 Python and its modules (python3, python3-*: test drivers and model training), the servers the
 tests start (postgresql-*, ceph-*, radosgw, uuid-runtime), the web UI tests' browser (chromium),
+the TLS tests' certificate maker (openssl), the fuzzers' compiler (clang, libclang-rt-*),
 the benchmark load generator (wrk) and ccache (a compiler cache, pointless in a one-shot build).
 Any other package bootstrap adds is taken to be needed to build, and this test fails until the
 Dockerfile installs it too.
@@ -23,7 +24,7 @@ from pathlib import Path
 from deploy_testlib import REPO, mlhub_bin
 
 TEST_ONLY = re.compile(r"^(libgtest-dev|libgmock-dev|python3|python3-.*|postgresql-.*|ceph-.*|radosgw"
-                       r"|uuid-runtime|wrk|ccache|chromium|clang|libclang-rt-.*)$")
+                       r"|uuid-runtime|wrk|ccache|chromium|clang|libclang-rt-.*|openssl)$")
 IN_EVERY_IMAGE = {"libc6", "libgcc-s1", "libstdc++6"}
 
 

@@ -128,9 +128,13 @@ StatusOr<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) 
   http_config.max_body_bytes = static_cast<size_t>(config.max_body_mb) * 1024 * 1024;
   http_config.shutdown_grace = std::chrono::seconds(config.shutdown_grace_s);
   http_config.max_connections = config.max_connections;
+  http_config.tls_cert_file = config.tls_cert_file;
+  http_config.tls_key_file = config.tls_key_file;
   ASSIGN_OR_RETURN(app->http_server_,
                    http::HttpServer::Create(http_config, app->router_, &app->http_metrics_));
-  spdlog::info("mlhub serve listening on http://{}:{}", config.host, app->http_server_->port());
+  spdlog::info("mlhub serve listening on {}://{}:{}",
+               config.tls_cert_file.empty() ? "http" : "https", config.host,
+               app->http_server_->port());
   if (config.grpc_port >= 0) {
     GrpcServerConfig grpc_config;
     grpc_config.host = config.host;
@@ -142,6 +146,8 @@ StatusOr<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) 
         static_cast<int>(std::min<int64_t>(int64_t{config.max_body_mb} << 20, INT32_MAX));
     grpc_config.shutdown_grace_s = config.shutdown_grace_s;
     grpc_config.api_keys = api_keys;
+    grpc_config.tls_cert_file = config.tls_cert_file;
+    grpc_config.tls_key_file = config.tls_key_file;
     ASSIGN_OR_RETURN(app->grpc_server_, GrpcServer::Start(grpc_config, &repository));
     spdlog::info("mlhub serve listening on grpc://{}:{}", config.host, app->grpc_server_->port());
   }

@@ -33,7 +33,9 @@ struct ServeConfig {
   int workers = 0;             // HTTP I/O threads (0: the number of cores)
   int max_body_mb = 256;
   size_t max_connections = 10000;
-  std::string api_key_file;  // bearer tokens for everything but the health probes (empty: open)  //
+  std::string api_key_file;
+  std::string tls_cert_file;  // HTTPS and gRPC over TLS: PEM certificate (chain) and key
+  std::string tls_key_file;  // bearer tokens for everything but the health probes (empty: open)  //
                              // HTTP connections open at once; more are answered 503
   int shutdown_grace_s = 30;
 };

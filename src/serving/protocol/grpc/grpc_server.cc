@@ -8,7 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -24,6 +26,12 @@ using grpc::CallbackServerContext;
 using grpc::ServerUnaryReactor;
 
 constexpr char kServiceName[] = "inference.GRPCInferenceService";
+
+// A whole file, or "" when it cannot be read.
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 ServerUnaryReactor* Answer(CallbackServerContext* context, const Status& status) {
   ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -303,7 +311,19 @@ class GrpcServerImpl final : public GrpcServer {
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     builder.SetMaxReceiveMessageSize(config_.max_message_bytes);
     builder.SetMaxSendMessageSize(config_.max_message_bytes);
-    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+    std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+    if (!config_.tls_cert_file.empty()) {
+      grpc::SslServerCredentialsOptions tls;
+      tls.pem_key_cert_pairs.push_back(
+          {ReadFile(config_.tls_key_file), ReadFile(config_.tls_cert_file)});
+      if (tls.pem_key_cert_pairs[0].private_key.empty() ||
+          tls.pem_key_cert_pairs[0].cert_chain.empty()) {
+        return InvalidArgumentError("gRPC TLS: cannot read " + config_.tls_cert_file + " or " +
+                                    config_.tls_key_file);
+      }
+      credentials = grpc::SslServerCredentials(tls);
+    }
+    builder.AddListeningPort(address, credentials, &port_);
     builder.RegisterService(&service_);
     server_ = builder.BuildAndStart();
     if (!server_ || port_ == 0) {

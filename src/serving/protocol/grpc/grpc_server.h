@@ -25,6 +25,8 @@ struct GrpcServerConfig {
   int max_message_bytes = 256 << 20;  // both directions; gRPC's default receive limit is 4 MiB
   int shutdown_grace_s = 30;          // in-flight calls still running after this are cancelled
   std::shared_ptr<const ApiKeys> api_keys;  // --api-key-file (null: open)
+  std::string tls_cert_file;                // PEM; with tls_key_file: TLS (else plaintext)
+  std::string tls_key_file;
 };
 
 class GrpcServer {
