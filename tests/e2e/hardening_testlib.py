@@ -238,3 +238,27 @@ def tree_snapshot(root, skip=()):
                 continue
             snap[rel] = (st.st_size if name in files else -1, st.st_mtime_ns if name in files else 0)
     return snap
+
+
+class Failures:
+    """Collects the failed cases of one list so a test reports all of them at once."""
+
+    def __init__(self):
+        self.items = []
+
+    def check(self, label, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (AssertionError, DroppedConnection, ValueError, OSError) as e:
+            self.items.append(f"{label}: {type(e).__name__}: {str(e)[:400]}")
+            return None
+
+    def assert_none(self):
+        assert not self.items, f"{len(self.items)} malformed request(s) mishandled:\n" + "\n".join(self.items)
+
+
+def body_bytes(obj):
+    """A request body: bytes as they are, anything else as JSON."""
+    if isinstance(obj, bytes):
+        return obj
+    return json.dumps(obj).encode()
