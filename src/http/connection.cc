@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The only translation unit that includes Beast (each one costs ~15 s and 750 MB to compile).
+// The only translation unit that includes Beast (each one costs ~15 s and 750 MB to compile);
+// connection_parts.h holds the pieces of an exchange it works with.
 
 #include "http/connection.h"
 
@@ -39,6 +40,7 @@
 
 #include "common/ascii.h"
 #include "http/async_reply.h"
+#include "http/connection_parts.h"
 #include "http/metrics.h"
 #include "http/response_head.h"
 
@@ -51,81 +53,6 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Executor = asio::any_io_executor;
 using beast::error_code;
-
-constexpr size_t kChunkBytes = size_t{256} * 1024;          // upload and download chunk size
-constexpr size_t kReadReserve = size_t{64} * 1024;          // Beast reads at most 64 KiB per recv
-constexpr size_t kWriteSlice = size_t{1024} * 1024;         // big string bodies go out in slices
-constexpr uint64_t kMaxDrainBytes = uint64_t{1024} * 1024;  // read and dropped before closing
-constexpr int kTicksPerTimeout = 4;                         // idle timer granularity
-
-inline auto Await(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
-
-bool IsParseError(const error_code& ec) {
-  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
-}
-
-Method ToMethod(bhttp::verb v) {
-  switch (v) {
-    case bhttp::verb::get:
-      return Method::kGet;
-    case bhttp::verb::head:
-      return Method::kHead;
-    case bhttp::verb::post:
-      return Method::kPost;
-    case bhttp::verb::put:
-      return Method::kPut;
-    case bhttp::verb::patch:
-      return Method::kPatch;
-    case bhttp::verb::delete_:
-      return Method::kDelete;
-    case bhttp::verb::options:
-      return Method::kOptions;
-    default:
-      return Method::kOther;
-  }
-}
-
-bool SafeAbort(BodySink* sink) {
-  try {
-    sink->Abort();
-  } catch (...) {
-  }
-  return true;
-}
-
-// One request/response exchange, kept in the connection coroutine's frame (stable address: Request
-// views point into it).
-struct Exchange {
-  Request request;
-  const Router::Route* route = nullptr;
-  unsigned version = 11;
-  bool keep_alive = false;
-  bool head = false;
-  std::string_view method_label = "OTHER";
-  std::chrono::steady_clock::time_point start{};
-};
-
-// True when the client waits for `100 Continue` before sending the body (never for HTTP/1.0).
-bool ExpectsContinue(const Exchange& x) {
-  auto expect = x.request.Header("expect");
-  return x.version >= 11 && expect && EqualsIgnoreCase(*expect, "100-continue");
-}
-
-// Calls Abort() if the sink was neither finished nor aborted (only when a coroutine frame dies
-// early).
-struct SinkHolder {
-  std::unique_ptr<BodySink> sink;
-  bool done = false;
-  ~SinkHolder() {
-    if (sink && !done) {
-      try {
-        sink->Abort();
-      } catch (...) {
-      }
-    }
-  }
-};
 
 // Stream: tcp::socket, or ssl::stream<tcp::socket> for --tls-cert / --tls-key.
 template <typename Stream>
