@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -219,6 +220,13 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
 
   std::string_view op = OperationOf(request.path);
   if (op.empty()) return std::nullopt;  // /metrics: any signed-in user
+  const Rule* rule = nullptr;
+  for (const Rule& candidate : kRules) {
+    if (candidate.method == request.method && candidate.op == op) rule = &candidate;
+  }
+  const bool runs_search = op == "runs/search" && request.method == Method::kPost;
+  // Routes without a check (creates, other searches) need no look at the request's fields.
+  if (rule == nullptr && !runs_search && !op.starts_with("users/")) return std::nullopt;
   auto fields = rest::RequestFields::FromRequest(request);
   if (!fields.ok()) return std::nullopt;  // the handler answers the malformed request
 
@@ -229,7 +237,7 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
     if (self_service && username.ok() && *username == user.username) return std::nullopt;
     return Forbidden();
   }
-  if (op == "runs/search" && request.method == Method::kPost) {
+  if (runs_search) {
     // Only the experiments the caller may read are searched.
     auto ids = fields->StringList("experiment_ids");
     if (!ids.ok()) return std::nullopt;
@@ -255,45 +263,42 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
     return std::nullopt;
   }
 
-  for (const Rule& rule : kRules) {
-    if (rule.method != request.method || rule.op != op) continue;
-    std::string resource;
-    ResourceKind kind = ResourceKind::kExperiment;
-    switch (rule.source) {
-      case Source::kExperimentId: {
-        auto id = fields->String("experiment_id");
-        if (!id.ok() || !id->has_value()) return std::nullopt;  // the handler says what's missing
-        resource = std::string(**id);
-        break;
-      }
-      case Source::kRunId: {
-        auto run = fields->String("run_id");
-        if (run.ok() && (!run->has_value() || (*run)->empty())) run = fields->String("run_uuid");
-        if (!run.ok() || !run->has_value()) return std::nullopt;
-        auto experiment = lookups_.experiment_of_run(**run);
-        if (!experiment.ok()) return rest::ErrorResponse(experiment.status());
-        resource = *std::move(experiment);
-        break;
-      }
-      case Source::kExperimentName: {
-        auto name = fields->String("experiment_name");
-        if (!name.ok() || !name->has_value()) return std::nullopt;
-        auto experiment = lookups_.experiment_by_name(**name);
-        if (!experiment.ok()) return rest::ErrorResponse(experiment.status());
-        resource = *std::move(experiment);
-        break;
-      }
-      case Source::kModelName: {
-        auto name = fields->String("name");
-        if (!name.ok() || !name->has_value()) return std::nullopt;
-        resource = std::string(**name);
-        kind = ResourceKind::kRegisteredModel;
-        break;
-      }
+  // Everything else is a route with a rule: the permission it needs on its resource.
+  std::string resource;
+  ResourceKind kind = ResourceKind::kExperiment;
+  switch (rule->source) {
+    case Source::kExperimentId: {
+      auto id = fields->String("experiment_id");
+      if (!id.ok() || !id->has_value()) return std::nullopt;  // the handler says what's missing
+      resource = std::string(**id);
+      break;
     }
-    return check(kind, resource, rule.need);
+    case Source::kRunId: {
+      auto run = fields->String("run_id");
+      if (run.ok() && (!run->has_value() || (*run)->empty())) run = fields->String("run_uuid");
+      if (!run.ok() || !run->has_value()) return std::nullopt;
+      auto experiment = lookups_.experiment_of_run(**run);
+      if (!experiment.ok()) return rest::ErrorResponse(experiment.status());
+      resource = *std::move(experiment);
+      break;
+    }
+    case Source::kExperimentName: {
+      auto name = fields->String("experiment_name");
+      if (!name.ok() || !name->has_value()) return std::nullopt;
+      auto experiment = lookups_.experiment_by_name(**name);
+      if (!experiment.ok()) return rest::ErrorResponse(experiment.status());
+      resource = *std::move(experiment);
+      break;
+    }
+    case Source::kModelName: {
+      auto name = fields->String("name");
+      if (!name.ok() || !name->has_value()) return std::nullopt;
+      resource = std::string(**name);
+      kind = ResourceKind::kRegisteredModel;
+      break;
+    }
   }
-  return std::nullopt;
+  return check(kind, resource, rule->need);
 }
 
 namespace {
@@ -343,7 +348,11 @@ std::string StringField(json::Object object, std::string_view key) {
 void Authorizer::After(const http::Request& request, http::Response& response) {
   if (request.user.empty() || response.status != 200 || response.stream) return;
   std::string_view op = OperationOf(request.path);
-  if (op.empty()) return;
+  constexpr std::string_view kFollowUps[] = {"experiments/create",       "registered-models/create",
+                                             "registered-models/rename", "registered-models/delete",
+                                             "experiments/search",       "registered-models/search",
+                                             "model-versions/search"};
+  if (std::find(std::begin(kFollowUps), std::end(kFollowUps), op) == std::end(kFollowUps)) return;
   auto user = store_->GetUser(request.user);
   if (!user.ok()) return;
 
