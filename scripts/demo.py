@@ -48,6 +48,15 @@ def served_version(serve_url):
     return r.json()["versions"][0] if r.status_code == 200 else None
 
 
+def wait_for_version(serve_url, version, what, timeout=30):
+    """Waits until the served version of `demo` is `version`; returns the seconds it took."""
+    start = time.monotonic()
+    while served_version(serve_url) != version:
+        assert time.monotonic() - start < timeout, what
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -73,10 +82,7 @@ def main():
                                                    "version": v1})
         say(f"registered demo version {v1} (rmse {rmse:.4f}), alias champion -> {v1}")
 
-        appeared = time.monotonic()
-        while served_version(serve_url) != v1:
-            assert time.monotonic() - appeared < 30, "the model with the alias was not served"
-            time.sleep(0.1)
+        wait_for_version(serve_url, v1, "the model with the alias was not served")
         say(f"mlhub serves demo@champion: serving version {served_version(serve_url)}")
 
         row = [lib.SEED_ROW]
@@ -102,12 +108,8 @@ def main():
         client.ok_post("registered-models/alias", {"name": "demo", "alias": "champion",
                                                    "version": v2})
         say(f"registered demo version {v2} (rmse {better_rmse:.4f}), alias champion -> {v2}")
-        moved = time.monotonic()
-        while served_version(serve_url) != v2:
-            assert time.monotonic() - moved < 30, "the served version did not change"
-            time.sleep(0.1)
-        say(f"mlhub now serves version {v2} "
-            f"({time.monotonic() - moved:.1f} s after the alias moved, no restart)")
+        took = wait_for_version(serve_url, v2, "the served version did not change")
+        say(f"mlhub now serves version {v2} ({took:.1f} s after the alias moved, no restart)")
         r = requests.post(f"{serve_url}/predict", json={"features": row}, timeout=10)
         assert r.status_code == 200 and r.json()["model_version"] == v2, r.text
         assert np.allclose(r.json()["predictions"], better.predict(np.asarray(row, np.float32)),

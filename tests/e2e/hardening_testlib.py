@@ -180,14 +180,19 @@ def _read_response(sock, buf, method, timeout):
 # -- the checks ------------------------------------------------------------------------------------
 
 
-def mlflow_error(r: RawResponse, where, statuses=None):
-    """`r` is a 4xx with an MLflow error body {"error_code": str, "message": str}; returns it."""
+def _json_4xx(r: RawResponse, where, statuses):
+    """`r` is a 4xx (one of `statuses` when given) with a JSON body; returns the body."""
     assert 400 <= r.status < 500, f"{where}: expected a 4xx, got {r.describe()}"
     if statuses is not None:
         assert r.status in statuses, f"{where}: expected HTTP {statuses}, got {r.describe()}"
     ctype = r.header("content-type", "")
     assert ctype.startswith("application/json"), f"{where}: Content-Type {ctype!r}: {r.describe()}"
-    body = r.json()
+    return r.json()
+
+
+def mlflow_error(r: RawResponse, where, statuses=None):
+    """`r` is a 4xx with an MLflow error body {"error_code": str, "message": str}; returns it."""
+    body = _json_4xx(r, where, statuses)
     assert isinstance(body, dict) and isinstance(body.get("error_code"), str) and body["error_code"], \
         f"{where}: not an MLflow error body: {r.describe()}"
     assert isinstance(body.get("message"), str), f"{where}: error without message: {r.describe()}"
@@ -196,12 +201,7 @@ def mlflow_error(r: RawResponse, where, statuses=None):
 
 def v2_error(r: RawResponse, where, statuses=None):
     """`r` is a 4xx with a V2 error body {"error": non-empty str}; returns the message."""
-    assert 400 <= r.status < 500, f"{where}: expected a 4xx, got {r.describe()}"
-    if statuses is not None:
-        assert r.status in statuses, f"{where}: expected HTTP {statuses}, got {r.describe()}"
-    ctype = r.header("content-type", "")
-    assert ctype.startswith("application/json"), f"{where}: Content-Type {ctype!r}: {r.describe()}"
-    body = r.json()
+    body = _json_4xx(r, where, statuses)
     assert isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"], \
         f"{where}: not a V2 error body: {r.describe()}"
     return body["error"]
