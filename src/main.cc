@@ -172,6 +172,12 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   serve
+      ->add_option("--xgboost-predictor", serve_config.xgboost_predictor,
+                   "XGBoost models: compiled (a compiled copy of the trees, checked against "
+                   "XGBoost at load) or library (XGBoost's own predictor)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"compiled", "library"}));
+  serve
       ->add_option("--device", serve_config.device,
                    "Where TorchScript models run: cpu, cuda or cuda:N")
       ->capture_default_str()

@@ -88,7 +88,7 @@ StatusOr<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) 
   repository_config.scheduler.max_queue_size = config.max_queue_size;
   repository_config.instances = config.instances;
   std::vector<std::unique_ptr<ModelBackend>> backends;
-  backends.push_back(NewXgboostBackend());
+  backends.push_back(NewXgboostBackend({config.xgboost_predictor == "compiled"}));
   backends.push_back(NewTorchModuleBackend(config));
   ModelSourceConfig source_config;
   source_config.tracking_uri = config.tracking_uri;

@@ -30,6 +30,7 @@ struct ServeConfig {
                                // models that run inline (XGBoost, small TorchScript models), else 1
   int torch_threads = 1;       // LibTorch intra-op threads
   std::string device = "cpu";  // TorchScript models: cpu, cuda or cuda:N
+  std::string xgboost_predictor = "compiled";  // XGBoost models: compiled (ADR 0006) or library
   int workers = 0;             // HTTP I/O threads (0: the number of cores)
   int max_body_mb = 256;
   size_t max_connections = 10000;

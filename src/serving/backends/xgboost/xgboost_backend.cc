@@ -2,13 +2,20 @@
 #include "serving/backends/xgboost/xgboost_backend.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <xgboost/c_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/json_reader.h"
+#include "serving/backends/xgboost/tree_forest.h"
 
 namespace mlhub::serving {
 namespace {
@@ -63,13 +70,14 @@ Status ToFloat32(const Tensor& in, size_t count, std::vector<float>* out) {
 class XgboostModel final : public LoadedModel {
  public:
   XgboostModel(BoosterHandle booster, DMatrixHandle proxy, ModelMetadata metadata,
-               uint64_t num_features, int num_classes, bool labels_for_pyfunc)
+               uint64_t num_features, int values_per_row, bool labels_for_pyfunc, bool inplace)
       : booster_(booster),
         proxy_(proxy),
         metadata_(std::move(metadata)),
         num_features_(num_features),
-        num_classes_(num_classes),
-        labels_for_pyfunc_(labels_for_pyfunc) {}
+        values_per_row_(values_per_row),
+        labels_for_pyfunc_(labels_for_pyfunc),
+        inplace_(inplace) {}
   ~XgboostModel() override {
     XGDMatrixFree(proxy_);
     XGBoosterFree(booster_);
@@ -97,29 +105,43 @@ class XgboostModel final : public LoadedModel {
     Tensor out;
     out.name = metadata_.outputs[0].name;
     out.datatype = DataType::kFp32;
-    if (rows == 0) {
-      out.shape =
-          num_classes_ > 2 ? std::vector<int64_t>{0, num_classes_} : std::vector<int64_t>{0};
-      return std::vector<Tensor>{std::move(out)};
+    out.shape = {rows};
+    if (values_per_row_ > 1) out.shape.push_back(values_per_row_);
+    out.data.resize(static_cast<size_t>(rows) * values_per_row_ * sizeof(float));
+    if (rows == 0) return std::vector<Tensor>{std::move(out)};
+    if (forest_) {
+      forest_->Predict(values, static_cast<size_t>(rows), out.MutableAs<float>());
+    } else {
+      RETURN_IF_ERROR(PredictWithLibrary(values, rows, &out));
     }
-    std::string array =
-        fmt::format(R"({{"data": [{}, true], "shape": [{}, {}], "typestr": "<f4", "version": 3}})",
-                    reinterpret_cast<uintptr_t>(values), rows, num_features_);
-    const bst_ulong* out_shape = nullptr;
-    bst_ulong out_dim = 0;
-    const float* result = nullptr;
-    if (XGBoosterPredictFromDense(booster_, array.c_str(), kPredictConfig, proxy_, &out_shape,
-                                  &out_dim, &result) != 0) {
-      return InternalError(fmt::format("XGBoost prediction failed: {}", LastError()));
-    }
-    size_t total = 1;
-    for (bst_ulong i = 0; i < out_dim; ++i) {
-      out.shape.push_back(static_cast<int64_t>(out_shape[i]));
-      total *= out_shape[i];
-    }
-    // The result buffer belongs to the booster and is reused by its next call: copy it.
-    out.data.assign(reinterpret_cast<const char*>(result), total * sizeof(float));
     return std::vector<Tensor>{std::move(out)};
+  }
+
+  // Switches Execute to `forest` when it predicts what XGBoost's own predictor does on the
+  // forest's probe rows (FailedPrecondition, and XGBoost's predictor stays, otherwise).
+  Status AdoptForest(std::shared_ptr<const TreeForest> shared) {
+    constexpr size_t kProbes = 256;
+    const TreeForest& forest = *shared;
+    if (forest.num_features() != num_features_ ||
+        forest.num_outputs() != static_cast<uint32_t>(values_per_row_)) {
+      return FailedPreconditionError("its feature or output count differs from XGBoost's");
+    }
+    std::vector<float> probes = forest.ProbeRows(kProbes);
+    Tensor expected;
+    expected.data.resize(kProbes * forest.num_outputs() * sizeof(float));
+    RETURN_IF_ERROR(PredictWithLibrary(probes.data(), kProbes, &expected));
+    std::vector<float> actual(kProbes * forest.num_outputs());
+    forest.Predict(probes.data(), kProbes, actual.data());
+    const float* want = expected.As<float>();
+    for (size_t i = 0; i < actual.size(); ++i) {
+      if (!(std::fabs(actual[i] - want[i]) <= 1e-6f * std::fabs(want[i]))) {
+        return FailedPreconditionError(
+            fmt::format("it predicts {} where XGBoost predicts {} (probe row {})", actual[i],
+                        want[i], i / forest.num_outputs()));
+      }
+    }
+    forest_ = std::move(shared);
+    return OkStatus();
   }
 
   std::vector<Tensor> PyfuncPredictions(std::vector<Tensor> outputs) const override {
@@ -150,6 +172,43 @@ class XgboostModel final : public LoadedModel {
   }
 
  private:
+  // XGBoost's own predictor, into `out` (already sized for rows × outputs).
+  Status PredictWithLibrary(const float* values, int64_t rows, Tensor* out) {
+    std::string array =
+        fmt::format(R"({{"data": [{}, true], "shape": [{}, {}], "typestr": "<f4", "version": 3}})",
+                    reinterpret_cast<uintptr_t>(values), rows, num_features_);
+    const bst_ulong* out_shape = nullptr;
+    bst_ulong out_dim = 0;
+    const float* result = nullptr;
+    DMatrixHandle matrix = nullptr;
+    struct FreeMatrix {
+      DMatrixHandle& matrix;
+      ~FreeMatrix() {
+        if (matrix != nullptr) XGDMatrixFree(matrix);
+      }
+    } free_matrix{matrix};
+    int rc = 0;
+    if (inplace_) {
+      rc = XGBoosterPredictFromDense(booster_, array.c_str(), kPredictConfig, proxy_, &out_shape,
+                                     &out_dim, &result);
+    } else {
+      rc = XGDMatrixCreateFromMat(values, rows, num_features_, std::nanf(""), &matrix);
+      if (rc == 0) {
+        rc = XGBoosterPredictFromDMatrix(booster_, matrix, kPredictConfig, &out_shape, &out_dim,
+                                         &result);
+      }
+    }
+    if (rc != 0) return InternalError(fmt::format("XGBoost prediction failed: {}", LastError()));
+    size_t total = 1;
+    for (bst_ulong i = 0; i < out_dim; ++i) total *= out_shape[i];
+    if (total * sizeof(float) != out->data.size())
+      return InternalError(fmt::format("XGBoost returned {} values, not {}", total,
+                                       out->data.size() / sizeof(float)));
+    // The result buffer belongs to the booster and is reused by its next call: copy it.
+    std::memcpy(out->data.data(), result, out->data.size());
+    return OkStatus();
+  }
+
   // cache_id 0 is required by 1.7's C API; type 0 = transformed prediction (probabilities).
   static constexpr const char* kPredictConfig =
       R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
@@ -161,25 +220,36 @@ class XgboostModel final : public LoadedModel {
   DMatrixHandle proxy_;
   ModelMetadata metadata_;
   uint64_t num_features_;
-  int num_classes_;
+  int values_per_row_;  // 1, or the class count for multi:softprob
   bool labels_for_pyfunc_;
+  bool inplace_;  // XGBoost predicts from our rows in place (not for gblinear: from a DMatrix)
+  // When set, Execute predicts with it (ADR 0006); the instances of one model share it.
+  std::shared_ptr<const TreeForest> forest_;
   std::vector<float> converted_;  // scratch for non-float32 input; Execute is never concurrent
 };
 
-// The objective and class count, from the booster's saved JSON configuration.
-Status ReadObjective(BoosterHandle booster, std::string* objective, int* num_classes) {
+// What the booster's saved JSON configuration says of it.
+struct LearnerConfig {
+  std::string booster;  // gbtree, dart, gblinear
+  std::string objective;
+  int num_classes = 0;
+};
+
+StatusOr<LearnerConfig> ReadLearnerConfig(BoosterHandle booster) {
   bst_ulong length = 0;
   const char* text = nullptr;
   if (XGBoosterSaveJsonConfig(booster, &length, &text) != 0)
     return InternalError(fmt::format("XGBoost: cannot read the model config: {}", LastError()));
   std::string config(text, length);
   ASSIGN_OR_RETURN(json::Element root, json::ParseJson(config));
-  auto name = root.at_pointer("/learner/objective/name").get_string();
-  if (!name.error()) *objective = std::string(name.value());
+  LearnerConfig out;
+  auto name = root.at_pointer("/learner/gradient_booster/name").get_string();
+  if (!name.error()) out.booster = std::string(name.value());
+  auto objective = root.at_pointer("/learner/objective/name").get_string();
+  if (!objective.error()) out.objective = std::string(objective.value());
   auto classes = root.at_pointer("/learner/learner_model_param/num_class").get_string();
-  *num_classes = 0;
-  if (!classes.error()) *num_classes = std::atoi(std::string(classes.value()).c_str());
-  return OkStatus();
+  if (!classes.error()) out.num_classes = std::atoi(std::string(classes.value()).c_str());
+  return out;
 }
 
 // The V2 input: the signature's name and datatype when it gives them, else `input-0` FP32.
@@ -200,8 +270,59 @@ TensorSpec InputSpec(const MlModel& model, uint64_t num_features) {
   return spec;
 }
 
+// The model in `file`, compiled. A booster of its own writes the JSON and is freed on this
+// thread: XGBoost keeps written text in a per-thread entry of the booster, which only the thread
+// that frees the booster drops (the serving booster may be freed on another).
+StatusOr<TreeForest> CompileForest(const std::filesystem::path& file) {
+  BoosterHandle booster = nullptr;
+  if (XGBoosterCreate(nullptr, 0, &booster) != 0)
+    return InternalError(fmt::format("XGBoost: {}", LastError()));
+  bst_ulong length = 0;
+  const char* text = nullptr;
+  StatusOr<TreeForest> forest = InternalError("");
+  if (XGBoosterLoadModel(booster, file.c_str()) != 0 ||
+      XGBoosterSaveModelToBuffer(booster, R"({"format": "json"})", &length, &text) != 0) {
+    forest = InternalError(fmt::format("XGBoost cannot write the model as JSON: {}", LastError()));
+  } else {
+    forest = TreeForest::FromXgboostJson(std::string_view(text, length));
+  }
+  XGBoosterFree(booster);
+  return forest;
+}
+
+// What a model file holds, for telling whether a forest compiled earlier still fits it.
+StatusOr<std::string> FileFingerprint(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return InternalError(fmt::format("cannot read {}", file.string()));
+  return fmt::format("{}:{}:{:x}", file.string(), bytes.size(), std::hash<std::string>()(bytes));
+}
+
+// Compiled forests by file fingerprint, while some instance uses them: a model's instances, and
+// a reload of the same file, compile once.
+class ForestCache {
+ public:
+  StatusOr<std::shared_ptr<const TreeForest>> Get(const std::filesystem::path& file) {
+    ASSIGN_OR_RETURN(std::string key, FileFingerprint(file));
+    std::lock_guard<std::mutex> lock(mu_);
+    std::erase_if(forests_, [](const auto& entry) { return entry.second.expired(); });
+    if (auto it = forests_.find(key); it != forests_.end()) {
+      if (auto forest = it->second.lock()) return forest;
+    }
+    ASSIGN_OR_RETURN(TreeForest compiled, CompileForest(file));
+    auto forest = std::make_shared<const TreeForest>(std::move(compiled));
+    forests_[key] = forest;
+    return forest;
+  }
+
+ private:
+  std::mutex mu_;  // also makes compiles one at a time
+  std::map<std::string, std::weak_ptr<const TreeForest>> forests_;
+};
+
 class XgboostBackend final : public ModelBackend {
  public:
+  explicit XgboostBackend(XgboostOptions options) : options_(options) {}
   std::string flavor() const override { return "xgboost"; }
 
   StatusOr<std::unique_ptr<LoadedModel>> Load(const MlModel& model) override {
@@ -228,10 +349,10 @@ class XgboostBackend final : public ModelBackend {
     bst_ulong num_features = 0;
     if (XGBoosterGetNumFeature(booster, &num_features) != 0)
       return fail(fmt::format("XGBoost: {}", LastError()));
-    std::string objective;
-    int num_classes = 0;
-    if (Status s = ReadObjective(booster, &objective, &num_classes); !s.ok())
-      return fail(s.message());
+    StatusOr<LearnerConfig> config = ReadLearnerConfig(booster);
+    if (!config.ok()) return fail(config.status().message());
+    const std::string& objective = config->objective;
+    const int num_classes = config->num_classes;
 
     DMatrixHandle proxy = nullptr;
     if (XGProxyDMatrixCreate(&proxy) != 0) return fail(fmt::format("XGBoost: {}", LastError()));
@@ -245,20 +366,44 @@ class XgboostBackend final : public ModelBackend {
       for (const SignatureField& field : model.signature_inputs)
         metadata.input_columns.push_back(field.name);
     }
+    // XGBoost answers one value per row (a regression value, a probability, a class for
+    // multi:softmax), except for multi:softprob: one probability per class.
+    const int values_per_row = objective == "multi:softprob" ? std::max(num_classes, 1) : 1;
     std::vector<int64_t> output_shape = {-1};
-    if (num_classes > 2 || objective == "multi:softprob") output_shape.push_back(num_classes);
+    if (values_per_row > 1) output_shape.push_back(values_per_row);
     metadata.outputs.push_back({"output-0", DataType::kFp32, output_shape});
     std::string model_class = model.FlavorValue("xgboost", "model_class").value_or("");
     bool classifier = model_class.find("Classifier") != std::string::npos;
     metadata.is_classifier = classifier;
-    return std::unique_ptr<LoadedModel>(std::make_unique<XgboostModel>(
-        booster, proxy, std::move(metadata), num_features, num_classes > 2 ? num_classes : 1,
-        classifier && objective != "multi:softmax"));
+    auto loaded =
+        std::make_unique<XgboostModel>(booster, proxy, std::move(metadata), num_features,
+                                       values_per_row, classifier && objective != "multi:softmax",
+                                       /*inplace=*/config->booster != "gblinear");
+    if (options_.compiled_forest) {
+      StatusOr<std::shared_ptr<const TreeForest>> forest = forests_.Get(file);
+      std::string shape = forest.ok() ? fmt::format("{} trees, depth {}", (*forest)->num_trees(),
+                                                    (*forest)->depth())
+                                      : "";
+      Status adopted = forest.ok() ? loaded->AdoptForest(*std::move(forest)) : forest.status();
+      if (adopted.ok()) {
+        spdlog::info("{}: compiled XGBoost forest ({})", file.string(), shape);
+      } else {
+        spdlog::info("{}: XGBoost's own predictor, not the compiled forest: {}", file.string(),
+                     adopted.message());
+      }
+    }
+    return std::unique_ptr<LoadedModel>(std::move(loaded));
   }
+
+ private:
+  XgboostOptions options_;
+  ForestCache forests_;
 };
 
 }  // namespace
 
-std::unique_ptr<ModelBackend> NewXgboostBackend() { return std::make_unique<XgboostBackend>(); }
+std::unique_ptr<ModelBackend> NewXgboostBackend(XgboostOptions options) {
+  return std::make_unique<XgboostBackend>(options);
+}
 
 }  // namespace mlhub::serving

@@ -5,6 +5,8 @@
 // V2 view: one input `[-1, num_features]` (any numeric datatype; converted to float32, as
 // xgboost's Python predict does), one output `output-0`: the booster's transformed prediction
 // (regression value, or class probabilities: `[-1]` for binary, `[-1, classes]` for multiclass).
+// Predictions come from a compiled copy of the trees where it covers the model (TreeForest),
+// else from XGBoost's predictor; both give the same values.
 // The pyfunc view (/invocations) turns XGBClassifier probabilities into labels, as MLflow does.
 #pragma once
 
@@ -14,6 +16,12 @@
 
 namespace mlhub::serving {
 
-std::unique_ptr<ModelBackend> NewXgboostBackend();
+struct XgboostOptions {
+  // Predict with the compiled TreeForest (ADR 0006) where it covers the model and agrees with
+  // XGBoost on the probe rows; false: always XGBoost's own predictor.
+  bool compiled_forest = true;
+};
+
+std::unique_ptr<ModelBackend> NewXgboostBackend(XgboostOptions options = {});
 
 }  // namespace mlhub::serving
