@@ -46,21 +46,22 @@ class TreeForest {
 
  private:
   enum class Transform { kIdentity, kSigmoid, kExp, kSoftmax };
-  // An inner node: go right when !(value < threshold), or when the value is missing and
-  // kMissingRight is set in `feature`.
+  // Rows per pass over the forest, turned feature-major: row r's feature f is at
+  // columns[f * kRowChunk + r].
+  static constexpr size_t kRowChunk = 128;
+  // An inner node: go left when value < threshold. `column` is the split feature times
+  // kRowChunk, the feature's offset in a feature-major chunk.
   struct Node {
     float threshold;
-    uint32_t feature;
+    uint32_t column;
   };
-  static constexpr uint32_t kMissingRight = 0x80000000u;
-  static constexpr uint32_t kFeatureMask = 0x7fffffffu;
 
   template <bool kMissing>
   void PredictAll(const float* rows, size_t num_rows, float* margins) const;
   template <bool kMissing>
   void WalkRows(size_t tree, const float* columns, float* margins) const;
   template <int kCount, bool kMissing>
-  void WalkTrees(size_t first_tree, const float* row, float* leaves) const;
+  void WalkTrees(size_t first_tree, const float* column, float* leaves) const;
   void Finish(float* margins, size_t num_rows) const;
 
   uint32_t num_features_ = 0;
@@ -70,9 +71,10 @@ class TreeForest {
   size_t leaves_per_tree_ = 1;  // 2^D
   float base_margin_ = 0;
   Transform transform_ = Transform::kIdentity;
-  std::vector<Node> nodes_;           // tree t's inner nodes at t * inner_per_tree_
-  std::vector<float> leaves_;         // tree t's leaves at t * leaves_per_tree_
-  std::vector<uint32_t> tree_group_;  // output group of each tree (tree_info)
+  std::vector<Node> nodes_;             // tree t's inner nodes at t * inner_per_tree_
+  std::vector<uint8_t> missing_right_;  // per node: 1 when a missing value goes right
+  std::vector<float> leaves_;           // tree t's leaves at t * leaves_per_tree_
+  std::vector<uint32_t> tree_group_;    // output group of each tree (tree_info)
 };
 
 }  // namespace mlhub::serving
