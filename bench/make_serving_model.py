@@ -126,7 +126,10 @@ def predictions(name, response):
     body = response.json()
     if name.startswith("v2-json"):
         return np.asarray(body["outputs"][0]["data"], dtype=np.float32)
-    return np.asarray(body["predictions"], dtype=np.float32).reshape(-1)
+    rows = body["predictions"]
+    # A pytorch model's /invocations answer to DataFrame input is DataFrame records [{"0": v}].
+    rows = [list(row.values()) if isinstance(row, dict) else row for row in rows]
+    return np.asarray(rows, dtype=np.float32).reshape(-1)
 
 
 def check(directory, url):
