@@ -26,6 +26,14 @@ class ArtifactReader {
   virtual uint64_t size() const = 0;
   // Reads the next bytes; 0 at the end.
   virtual StatusOr<size_t> Read(char* buffer, size_t capacity) = 0;
+  // Readers that hold the bytes in buffers of their own (S3's windows) can lend them instead of
+  // copying: Lend returns the next bytes (at most `max`), valid until the next Read or Lend call;
+  // empty at the end. Only called when lends() is true.
+  virtual bool lends() const { return false; }
+  virtual StatusOr<std::string_view> Lend(size_t max) {
+    (void)max;
+    return UnimplementedError("this reader does not lend its buffers");
+  }
   // Limits what the following Reads return to bytes [offset, offset + length) of the file
   // (HTTP Range requests); kOutOfRange past its end.
   virtual Status Select(uint64_t offset, uint64_t length) = 0;

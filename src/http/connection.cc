@@ -483,34 +483,46 @@ asio::awaitable<bool> ConnectionImpl<Stream>::SendStream(Exchange& x, Response& 
   if (!head_sent) co_return false;
 
   BodySource* source = resp.stream.get();
-  std::unique_ptr<char[]> chunk(new char[kChunkBytes]);
+  // A lending source hands out its own buffers (a piece per pool trip, however large); others
+  // are read into a chunk of ours.
+  const bool lends = source->lends();
+  std::unique_ptr<char[]> chunk(lends ? nullptr : new char[kChunkBytes]);
   char* data = chunk.get();
   uint64_t sent = 0;
   error_code ec;
   for (;;) {
-    StatusOr<size_t> n = co_await OnPool<StatusOr<size_t>>([source, data]() -> StatusOr<size_t> {
-      try {
-        return source->Read(data, kChunkBytes);
-      } catch (...) {
-        return InternalError("body source failed");
+    StatusOr<std::string_view> next = co_await OnPool<StatusOr<std::string_view>>(
+        [source, data, lends]() -> StatusOr<std::string_view> {
+          try {
+            if (lends) return source->Lend(std::numeric_limits<size_t>::max());
+            ASSIGN_OR_RETURN(size_t n, source->Read(data, kChunkBytes));
+            return std::string_view(data, std::min(n, kChunkBytes));
+          } catch (...) {
+            return InternalError("body source failed");
+          }
+        });
+    if (!next.ok() || closed_) co_return false;
+    std::string_view piece = *next;
+    if (piece.empty()) break;
+    if (resp.content_length && sent + piece.size() > *resp.content_length) co_return false;
+    // Written kChunkBytes at a time: each write completed is progress for the idle timeout.
+    while (!piece.empty()) {
+      const size_t len = std::min(piece.size(), kChunkBytes);
+      if (framing == Framing::kChunked) {
+        char size_line[24];
+        size_t size_len = FormatChunkSize(len, size_line);
+        std::array<asio::const_buffer, 3> bufs = {asio::buffer(size_line, size_len),
+                                                  asio::buffer(piece.data(), len),
+                                                  asio::buffer("\r\n", 2)};
+        co_await asio::async_write(stream_, bufs, Await(ec));
+      } else {
+        co_await asio::async_write(stream_, asio::buffer(piece.data(), len), Await(ec));
       }
-    });
-    if (!n.ok() || closed_) co_return false;
-    if (*n == 0) break;
-    size_t len = std::min(*n, kChunkBytes);
-    if (resp.content_length && sent + len > *resp.content_length) co_return false;  // overrun
-    if (framing == Framing::kChunked) {
-      char size_line[24];
-      size_t size_len = FormatChunkSize(len, size_line);
-      std::array<asio::const_buffer, 3> bufs = {asio::buffer(size_line, size_len),
-                                                asio::buffer(data, len), asio::buffer("\r\n", 2)};
-      co_await asio::async_write(stream_, bufs, Await(ec));
-    } else {
-      co_await asio::async_write(stream_, asio::buffer(data, len), Await(ec));
+      ++progress_;
+      if (ec) co_return false;
+      sent += len;
+      piece.remove_prefix(len);
     }
-    ++progress_;
-    if (ec) co_return false;
-    sent += len;
   }
   if (resp.content_length && sent != *resp.content_length) co_return false;  // truncated
   if (framing == Framing::kChunked) {

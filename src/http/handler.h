@@ -45,6 +45,15 @@ class BodySource {
  public:
   virtual ~BodySource() = default;
   virtual StatusOr<size_t> Read(char* buffer, size_t capacity) = 0;
+  // A source that holds the body in buffers of its own can lend them instead: when lends() is
+  // true, Lend is called instead of Read, and returns the next bytes (at most `max`), valid until
+  // the next call; empty at the end. The connection then writes them without a copy and needs
+  // the blocking pool only once per lent piece.
+  virtual bool lends() const { return false; }
+  virtual StatusOr<std::string_view> Lend(size_t max) {
+    (void)max;
+    return UnimplementedError("this body source does not lend its buffers");
+  }
 };
 
 struct Response {

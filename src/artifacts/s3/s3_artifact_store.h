@@ -4,8 +4,9 @@
 //  - a write is one PUT when it fits one part; a larger one is a multipart upload whose parts
 //    go out while the next fills (at most `parts_in_flight` at once), and which is aborted, not
 //    left behind, when the writer is aborted or fails;
-//  - a read fetches `read_window` bytes at a time with ranged GETs, the next one while the
-//    current one is read, and never past the selected range;
+//  - a read fetches `read_window` bytes at a time with ranged GETs, up to three windows ahead
+//    of the one being read (lent to the HTTP layer without a copy), never past the selected
+//    range;
 //  - at most `transfers_in_flight` part uploads and window fetches run at once, store-wide.
 // Objects become visible only when complete (S3 semantics), as ArtifactWriter requires.
 // Directories are key prefixes: listing uses the '/' delimiter, deleting a directory deletes

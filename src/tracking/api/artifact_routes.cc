@@ -52,6 +52,13 @@ class ArtifactBodySource final : public http::BodySource {
     remaining_ -= n;
     return n;
   }
+  bool lends() const override { return reader_->lends(); }
+  StatusOr<std::string_view> Lend(size_t max) override {
+    if (remaining_ == 0) return std::string_view();
+    ASSIGN_OR_RETURN(std::string_view piece, reader_->Lend(std::min<uint64_t>(max, remaining_)));
+    remaining_ -= piece.size();
+    return piece;
+  }
 
  private:
   std::unique_ptr<artifacts::ArtifactReader> reader_;
