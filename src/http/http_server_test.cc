@@ -100,6 +100,25 @@ class PatternSource : public BodySource {
   size_t pos_ = 0;
 };
 
+// Lends `size` pattern bytes from its own buffer in pieces of 700,000 bytes (more than one
+// write's chunk), never through Read.
+class LendingSource : public BodySource {
+ public:
+  explicit LendingSource(size_t size) : data_(Pattern(size)) {}
+  StatusOr<size_t> Read(char*, size_t) override { return InternalError("Read on a lender"); }
+  bool lends() const override { return true; }
+  StatusOr<std::string_view> Lend(size_t max) override {
+    size_t n = std::min({max, data_.size() - pos_, size_t{700000}});
+    std::string_view piece(data_.data() + pos_, n);
+    pos_ += n;
+    return piece;
+  }
+
+ private:
+  std::string data_;
+  size_t pos_ = 0;
+};
+
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -136,6 +155,17 @@ class HttpServerTest : public ::testing::Test {
       Response r;
       r.content_type = "application/octet-stream";
       r.stream = std::make_unique<PatternSource>(600001);
+      return r;
+    });
+    router_.Add(Method::kGet, "/stream-lent-length", [](Request&) {
+      Response r;
+      r.stream = std::make_unique<LendingSource>(1500000);
+      r.content_length = 1500000;
+      return r;
+    });
+    router_.Add(Method::kGet, "/stream-lent-chunked", [](Request&) {
+      Response r;
+      r.stream = std::make_unique<LendingSource>(1500001);
       return r;
     });
     router_.Add(Method::kGet, "/stream-error", [](Request&) {
@@ -479,6 +509,22 @@ TEST_F(HttpServerTest, StreamedResponses) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.Header("transfer-encoding"), "chunked");
   EXPECT_TRUE(r.body == Pattern(600001));
+  ASSERT_TRUE(c.Send(Get("/hello")));
+  EXPECT_EQ(c.Read().status, 200);
+}
+
+TEST_F(HttpServerTest, LentBodiesAreSentWhole) {
+  Start();
+  Client c(port_);
+  ASSERT_TRUE(c.Send(Get("/stream-lent-length")));
+  Reply r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-length"), "1500000");
+  EXPECT_TRUE(r.body == Pattern(1500000));
+  ASSERT_TRUE(c.Send(Get("/stream-lent-chunked")));
+  r = c.Read();
+  EXPECT_EQ(r.Header("transfer-encoding"), "chunked");
+  EXPECT_TRUE(r.body == Pattern(1500001));
   ASSERT_TRUE(c.Send(Get("/hello")));
   EXPECT_EQ(c.Read().status, 200);
 }
