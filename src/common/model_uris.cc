@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "common/uri.h"
+#include "common/utf8.h"
 
 namespace mlhub {
 namespace {
@@ -42,14 +43,14 @@ Status ImproperModels(std::string_view uri) {
       "or 'models:/model_name@alias' where suffix is a model version, stage, or the string "
       "'latest' and where alias is a registered model alias. Only one of suffix or alias can be "
       "defined at a time.",
-      uri.substr(0, 500)));
+      Utf8Prefix(uri, 500)));
 }
 
 Status ImproperRuns(std::string_view uri) {
   return InvalidArgumentError(
       fmt::format("Not a proper runs:/ URI: {}. Runs URIs must be of the form "
                   "'runs:/<run_id>/run-relative/path/to/artifact'",
-                  uri.substr(0, 500)));
+                  Utf8Prefix(uri, 500)));
 }
 
 // What follows "<scheme>:/" when `uri` has `scheme`, exactly one slash (a second one would start

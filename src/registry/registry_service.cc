@@ -11,6 +11,7 @@
 #include "common/ascii.h"
 #include "common/model_uris.h"
 #include "common/percent_encoding.h"
+#include "common/utf8.h"
 #include "tracking/search_filter.h"
 #include "tracking/validation.h"
 
@@ -41,12 +42,12 @@ Status ValidateAlias(std::string_view alias) {
     return InvalidArgumentError(
         fmt::format("Invalid alias name: '{}'. Names may only contain alphanumerics, underscores "
                     "(_), and dashes (-).",
-                    alias.substr(0, 300)));
+                    Utf8Prefix(alias, 300)));
   }
   if (alias.size() > kMaxAliasLength) {
     return InvalidArgumentError(fmt::format(
         "Registered model alias name '{}' had length {}, which exceeded length limit of {}",
-        alias.substr(0, 300), alias.size(), kMaxAliasLength));
+        Utf8Prefix(alias, 300), alias.size(), kMaxAliasLength));
   }
   if (EqualsIgnoreCase(alias, "latest")) {
     return InvalidArgumentError("'latest' alias name (case insensitive) is reserved.");
@@ -63,7 +64,7 @@ StatusOr<int64_t> ParseVersion(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || version < 0) {
     return InvalidArgumentError(
-        fmt::format("Model version must be an integer, got '{}'", text.substr(0, 100)));
+        fmt::format("Model version must be an integer, got '{}'", Utf8Prefix(text, 100)));
   }
   return version;
 }
@@ -178,7 +179,7 @@ StatusOr<std::string> CanonicalStage(std::string_view stage) {
   return InvalidArgumentError(
       fmt::format("Invalid Model Version stage: {}. Value must be one of None, Staging, "
                   "Production, Archived.",
-                  stage.substr(0, 100)));
+                  Utf8Prefix(stage, 100)));
 }
 
 StatusOr<store::RegisteredModel> RegistryService::CreateRegisteredModel(

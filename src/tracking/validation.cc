@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "common/utf8.h"
+
 namespace mlhub::tracking {
 namespace {
 
@@ -30,7 +32,7 @@ Status CheckLength(std::string_view what, std::string_view value, size_t limit) 
   if (value.size() <= limit) return OkStatus();
   return InvalidArgumentError(
       fmt::format("{} '{}' had length {}, which exceeded length limit of {}", what,
-                  value.substr(0, 50), value.size(), limit));
+                  Utf8Prefix(value, 50), value.size(), limit));
 }
 
 }  // namespace
@@ -148,7 +150,7 @@ Status ValidateId(std::string_view what, std::string_view id, size_t max_tail) {
     ok = alnum || (i > 0 && (c == '_' || c == '-'));
   }
   if (ok) return OkStatus();
-  return InvalidArgumentError(fmt::format("Invalid {} ID: '{}'", what, id.substr(0, 300)));
+  return InvalidArgumentError(fmt::format("Invalid {} ID: '{}'", what, Utf8Prefix(id, 300)));
 }
 }  // namespace
 

@@ -69,6 +69,16 @@ def test_param_value_limit(client, run):
     assert ps == {"p6000": "v" * 6000}
 
 
+def test_error_excerpts_cut_whole_characters(client, run):
+    # 25 ASCII bytes, then two-byte characters: a 50-byte cut lands inside one of them.
+    rid = run["info"]["run_id"]
+    value = "v" * 25 + "é" * 3000
+    body = assert_error(client.post("runs/log-parameter", {"run_id": rid, "key": "utf8", "value": value}),
+                        "INVALID_PARAMETER_VALUE")
+    assert "\ufffd" not in body["message"], body["message"]
+    assert "v" * 25 + "é" * 12 + "'" in body["message"], body["message"]
+
+
 def test_tag_value_limit(client, run):
     rid = run["info"]["run_id"]
     client.ok_post("runs/set-tag", {"run_id": rid, "key": "t5000", "value": "v" * 5000})

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "common/utf8.h"
 #include "rest/page_token.h"
 
 namespace mlhub::tracking::api {
@@ -40,7 +41,7 @@ StatusOr<store::RunStatus> ParseRunStatus(std::string_view text) {
     if (name == text) return status;
   }
   return InvalidArgumentError(
-      fmt::format("Invalid value '{}' for parameter 'status' supplied.", text.substr(0, 100)));
+      fmt::format("Invalid value '{}' for parameter 'status' supplied.", Utf8Prefix(text, 100)));
 }
 
 StatusOr<store::ViewType> ParseViewType(std::string_view text) {
@@ -48,7 +49,7 @@ StatusOr<store::ViewType> ParseViewType(std::string_view text) {
   if (text == "DELETED_ONLY" || text == "2") return store::ViewType::kDeletedOnly;
   if (text == "ALL" || text == "3") return store::ViewType::kAll;
   return InvalidArgumentError(
-      fmt::format("Invalid value '{}' for parameter 'view_type' supplied.", text.substr(0, 100)));
+      fmt::format("Invalid value '{}' for parameter 'view_type' supplied.", Utf8Prefix(text, 100)));
 }
 
 void WriteExperiment(JsonWriter& w, const store::Experiment& e) {
