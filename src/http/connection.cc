@@ -11,6 +11,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -355,28 +356,57 @@ asio::awaitable<bool> ConnectionImpl<Stream>::ServeUpload(
     }
   }
 
+  // A Content-Length body is read straight into the piece: as much per recv as the socket has,
+  // and no copy out of the parser's buffer. A chunked one goes through Beast's parser.
+  std::optional<uint64_t> length;
+  if (!parser.chunked() && parser.content_length()) length = *parser.content_length();
   bhttp::request_parser<bhttp::buffer_body> body_parser(std::move(parser));
   body_parser.body_limit(config_.max_upload_bytes);  // counts down chunked bodies
   body_parser.eager(true);
   buf_.reserve(kReadReserve);  // Beast reads only into free capacity
-  std::unique_ptr<char[]> chunk(new char[kChunkBytes]);
+  std::unique_ptr<char[]> piece(new char[kUploadPieceBytes]);
   size_t filled = 0;
+  uint64_t remaining = length.value_or(0);
+  bool body_done = length ? remaining == 0 : body_parser.is_done();
+  if (length) {  // what the header's reads took in already
+    const size_t early = static_cast<size_t>(std::min<uint64_t>(buf_.size(), remaining));
+    std::memcpy(piece.get(), buf_.data().data(), early);
+    buf_.consume(early);
+    filled = early;
+    remaining -= early;
+    body_done = remaining == 0;
+  }
   error_code ec;
   Status write_status;
-  while (!body_parser.is_done()) {
-    auto& body = body_parser.get().body();
-    body.data = chunk.get() + filled;
-    body.size = kChunkBytes - filled;
-    co_await bhttp::async_read_some(stream_, buf_, body_parser, Await(ec));
-    ++progress_;
-    filled = kChunkBytes - body_parser.get().body().size;
-    if (ec == bhttp::error::need_buffer) ec = {};
-    if (ec) break;
-    if (filled == kChunkBytes || (body_parser.is_done() && filled > 0)) {
-      std::string_view piece(chunk.get(), filled);
-      write_status = co_await OnPool<Status>([sink, piece]() -> Status {
+  while (!body_done || filled > 0) {
+    if (!body_done && filled < kUploadPieceBytes) {
+      if (length) {
+        const size_t want =
+            static_cast<size_t>(std::min<uint64_t>(kUploadPieceBytes - filled, remaining));
+        size_t n =
+            co_await stream_.async_read_some(asio::buffer(piece.get() + filled, want), Await(ec));
+        ++progress_;
+        if (ec) break;
+        filled += n;
+        remaining -= n;
+        body_done = remaining == 0;
+      } else {
+        auto& body = body_parser.get().body();
+        body.data = piece.get() + filled;
+        body.size = kUploadPieceBytes - filled;
+        co_await bhttp::async_read_some(stream_, buf_, body_parser, Await(ec));
+        ++progress_;
+        filled = kUploadPieceBytes - body_parser.get().body().size;
+        if (ec == bhttp::error::need_buffer) ec = {};
+        if (ec) break;
+        body_done = body_parser.is_done();
+      }
+    }
+    if (filled == kUploadPieceBytes || (body_done && filled > 0)) {
+      std::string_view bytes(piece.get(), filled);
+      write_status = co_await OnPool<Status>([sink, bytes]() -> Status {
         try {
-          return sink->Write(piece);
+          return sink->Write(bytes);
         } catch (const std::exception& e) {
           return InternalError(std::string("upload sink failed: ") + e.what());
         } catch (...) {
@@ -387,7 +417,7 @@ asio::awaitable<bool> ConnectionImpl<Stream>::ServeUpload(
       if (!write_status.ok()) break;
     }
   }
-  chunk.reset();
+  piece.reset();
   buf_.shrink_to_fit();
   holder.done = true;
   if (!write_status.ok()) {

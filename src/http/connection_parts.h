@@ -20,7 +20,8 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using beast::error_code;
 
-constexpr size_t kChunkBytes = size_t{256} * 1024;          // upload and download chunk size
+constexpr size_t kChunkBytes = size_t{256} * 1024;          // download read and write size
+constexpr size_t kUploadPieceBytes = size_t{1024} * 1024;   // upload bytes per sink Write
 constexpr size_t kReadReserve = size_t{64} * 1024;          // Beast reads at most 64 KiB per recv
 constexpr size_t kWriteSlice = size_t{1024} * 1024;         // big string bodies go out in slices
 constexpr uint64_t kMaxDrainBytes = uint64_t{1024} * 1024;  // read and dropped before closing

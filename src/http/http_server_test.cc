@@ -412,7 +412,7 @@ TEST_F(HttpServerTest, BodyAndHeaderLimits) {
 TEST_F(HttpServerTest, UploadWithExpectContinue) {
   Start();
   Client c(port_);
-  const std::string body = Pattern(700 * 1024 + 13);
+  const std::string body = Pattern(2500 * 1024 + 13);  // pieces of at most 1 MiB
   ASSERT_TRUE(
       c.Send("PUT /upload/a/b.bin HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
              "Content-Length: " +
@@ -426,7 +426,26 @@ TEST_F(HttpServerTest, UploadWithExpectContinue) {
   EXPECT_TRUE(upload_.finished);
   EXPECT_FALSE(upload_.aborted);
   EXPECT_TRUE(upload_.data == body);
-  EXPECT_LE(upload_.max_chunk, 256u * 1024);
+  EXPECT_LE(upload_.max_chunk, 1024u * 1024);
+}
+
+TEST_F(HttpServerTest, UploadWithLengthThenPipelinedRequest) {
+  Start();
+  Client c(port_);
+  // Header, body and the next request in one send: the body read takes exactly its bytes.
+  const std::string body = Pattern(1500 * 1024 + 7);
+  ASSERT_TRUE(c.Send("PUT /upload/d HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n" + body + Get("/hello?name=next")));
+  Reply r = c.Read();
+  EXPECT_EQ(r.status, 201);
+  {
+    std::lock_guard<std::mutex> lock(upload_.mu);
+    EXPECT_TRUE(upload_.data == body);
+    EXPECT_TRUE(upload_.finished);
+  }
+  r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"name\":\"next\"}");
 }
 
 TEST_F(HttpServerTest, UploadChunkedBodyThenKeepAlive) {
