@@ -4,6 +4,7 @@
 # transfers done directly with `curl --aws-sigv4` (UNSIGNED-PAYLOAD, as the proxy sends).
 #
 #   bench/s3.sh build/src/mlhub            (SIZE_MB=1000 by default)
+#   SIZE_MB=300 ROUNDS=3 GET_PAIRS=4 bench/s3.sh build/src/mlhub
 #
 # Starts a private single-node Ceph RGW (tests/e2e/rgw_cluster.py) and `BIN server
 # --artifacts-destination s3://bench/proxied`, runs each transfer ROUNDS times (default 1),
@@ -78,6 +79,16 @@ for round in $(seq "$ROUNDS"); do
   got=$(curl -sS "$PROXY/$round.bin" | sha256sum | cut -d' ' -f1)
   [[ $got == "$SUM" ]] || { log "round $round: proxied download differs from the upload"; FAILED=1; }
   log "round $round: PUT direct ${up_direct[-1]} / proxied ${up_proxy[-1]} MB/s, GET direct ${down_direct[-1]} / proxied ${down_proxy[-1]} MB/s"
+done
+# GET_PAIRS=N: then N more GETs of one stored object each way, direct and proxied back to back
+# (GETs add nothing to the memstore, so a pair shares its state), with mlhub's CPU per MB.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
+for pair in $(seq "${GET_PAIRS:-0}"); do
+  direct=$(timed "direct GET" "${SIGN[@]}" "$ENDPOINT/bench/direct/1.bin")
+  before=$(cpu_ticks)
+  proxied=$(timed "proxied GET" "$PROXY/1.bin")
+  ticks=$(( $(cpu_ticks) - before ))
+  log "GET pair $pair: direct $direct / proxied $proxied MB/s ($(awk -v p="$proxied" -v d="$direct" 'BEGIN { printf "%.0f", 100 * p / d }') %), mlhub $(awk -v t="$ticks" -v mb="$SIZE_MB" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", 1000 * t / hz / mb }') ms CPU per MB"
 done
 RSS=$(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$PID/status")
 
