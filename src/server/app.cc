@@ -13,6 +13,7 @@
 #include "auth/auth_routes.h"
 #include "auth/authorizer.h"
 #include "common/clock.h"
+#include "common/cpu_count.h"
 #include "common/json_writer.h"
 #include "common/termination_signals.h"
 #include "http/http_server.h"
@@ -82,7 +83,7 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
   // Before any thread exists, so every thread inherits the mask and only the watcher sees them.
   BlockTerminationSignals();
 
-  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int cores = AvailableCores();
   LimitMallocArenas(cores);
   http::HttpServerConfig http_config;
   http_config.host = config.host;

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <thread>
 
+#include "common/cpu_count.h"
+
 namespace mlhub::serving {
 
 ServedModel::ServedModel(std::string name, std::string version, std::string uri,
@@ -97,9 +99,8 @@ StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadModel(const std::str
   // Auto (0): a model that runs inline gets one instance per core, so every I/O thread can run
   // one at the same time; others get one (a runtime such as LibTorch parallelises inside).
   const int count = config_.instances > 0 ? config_.instances
-                    : first->RunsInline()
-                        ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
-                        : 1;
+                    : first->RunsInline() ? AvailableCores()
+                                          : 1;
   instances.push_back(std::move(first));
   while (static_cast<int>(instances.size()) < count) {
     ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> instance, backend->Load(mlmodel));

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "common/cpu_count.h"
 #include "common/termination_signals.h"
 #include "http/http_server.h"
 #include "http/metrics.h"
@@ -119,7 +120,7 @@ StatusOr<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) 
   AddScoringRoutes(&app->router_, &repository, info);
   AddMetricsRoute(&app->router_, &repository, &app->http_metrics_);
 
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = AvailableCores();
   http::HttpServerConfig http_config;
   http_config.host = config.host;
   http_config.port = config.http_port;
