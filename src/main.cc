@@ -204,6 +204,16 @@ int main(int argc, char** argv) {
                    "HTTP connections open at once; more are answered 503 (0: no limit)")
       ->capture_default_str();
   serve
+      ->add_option("--max-header-kb", serve_config.max_header_kb,
+                   "Largest request line + headers, in KiB")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  serve
+      ->add_option("--idle-timeout", serve_config.idle_timeout_s,
+                   "Seconds before an idle connection closes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  serve
       ->add_option("--shutdown-grace", serve_config.shutdown_grace_s,
                    "Seconds in-flight requests get on SIGTERM")
       ->capture_default_str();

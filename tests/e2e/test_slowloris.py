@@ -2,7 +2,8 @@
 """Slow and greedy clients (issue 10): a request head trickling in a byte at a time is cut off by
 the idle timeout, and while many such clients hang on, normal requests are still answered (no
 worker is held: connections are served asynchronously); past --max-connections a new connection is
-answered 503 and closed, and once connections go, new ones are served again. Both servers."""
+answered 503 and closed, and once connections go, new ones are served again; a head over
+--max-header-kb is refused with 431. Both servers."""
 import socket
 import time
 
@@ -108,37 +109,16 @@ def test_tracking_server(tmp_path):
 def test_inference_server(tmp_path):
     models = Models(str(tmp_path / "models"))
     srv = ServeProcess(tmp_path / "serve", {"regressor": models.dirs["regressor"]}, grpc=False,
-                       extra_args=["--max-connections", str(LIMIT), "--workers", "1"])
+                       extra_args=["--idle-timeout", str(IDLE_S), "--max-connections", str(LIMIT),
+                                   "--workers", "1", "--max-header-kb", "1"])
     srv.start()
     try:
-        # mlhub serve has no --idle-timeout flag: its default (60 s) applies, so only the limit
-        # and the answering of others while slow heads hang on are checked here.
-        slow = [connect(srv.http_port) for _ in range(5)]
-        for s in slow:
-            s.sendall(b"POST /v2/models/regressor/infer HTTP/1.1\r\nHost: x\r\n")
-        for _ in range(10):
-            assert requests.get(f"{srv.url}/v2/health/ready", timeout=10).status_code == 200
-        for s in slow:
-            s.close()
-        held = [connect(srv.http_port) for _ in range(LIMIT)]
-        time.sleep(0.2)
-        extra = connect(srv.http_port)
-        extra.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
-        try:
-            answer = extra.recv(4096)
-        except ConnectionResetError:
-            answer = b""
-        assert answer.startswith(b"HTTP/1.1 503"), answer[:200]
-        for s in held + [extra]:
-            s.close()
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(f"{srv.url}/v2/health/live", timeout=10).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        check_slow_heads_and_limits(srv.http_port, "/v2/health/live")
+        # --max-header-kb: a head over 1 KiB is refused with 431, a smaller one served.
+        big = requests.get(f"{srv.url}/v2/health/live", headers={"X-Big": "b" * 2000}, timeout=10)
+        assert big.status_code == 431, big.text
+        assert requests.get(f"{srv.url}/v2/health/live", headers={"X-Small": "s" * 500},
+                            timeout=10).status_code == 200
+        assert srv.proc.poll() is None
     finally:
         srv.terminate()

@@ -127,6 +127,8 @@ StatusOr<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) 
   http_config.io_threads = config.workers > 0 ? config.workers : cores;
   http_config.blocking_threads = 4;  // only load/unload run there
   http_config.max_body_bytes = static_cast<size_t>(config.max_body_mb) * 1024 * 1024;
+  http_config.max_header_bytes = config.max_header_kb * 1024;
+  http_config.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
   http_config.shutdown_grace = std::chrono::seconds(config.shutdown_grace_s);
   http_config.max_connections = config.max_connections;
   http_config.tls_cert_file = config.tls_cert_file;

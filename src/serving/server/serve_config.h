@@ -31,13 +31,15 @@ struct ServeConfig {
   int torch_threads = 1;       // LibTorch intra-op threads
   std::string device = "cpu";  // TorchScript models: cpu, cuda or cuda:N
   std::string xgboost_predictor = "compiled";  // XGBoost models: compiled (ADR 0006) or library
-  int workers = 0;             // HTTP I/O threads (0: the number of cores)
+  int workers = 0;                             // HTTP I/O threads (0: the number of cores)
   int max_body_mb = 256;
-  size_t max_connections = 10000;
-  std::string api_key_file;
-  std::string tls_cert_file;  // HTTPS and gRPC over TLS: PEM certificate (chain) and key
-  std::string tls_key_file;  // bearer tokens for everything but the health probes (empty: open)  //
-                             // HTTP connections open at once; more are answered 503
+  size_t max_header_kb = 64;       // request line + headers
+  int idle_timeout_s = 60;         // an idle connection closes after this
+  size_t max_connections = 10000;  // HTTP connections open at once; more are answered 503
+  std::string api_key_file;        // bearer tokens for everything but the health probes
+                                   // (empty: open)
+  std::string tls_cert_file;       // HTTPS and gRPC over TLS: PEM certificate (chain) and key
+  std::string tls_key_file;
   int shutdown_grace_s = 30;
 };
 
