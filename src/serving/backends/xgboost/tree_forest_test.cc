@@ -95,6 +95,12 @@ TEST(TreeForestTest, AppliesTheObjectivesTransform) {
   EXPECT_NEAR(p[0] + p[1] + p[2], 1.0, 1e-6);
 }
 
+// The same model with 5,000 features: more than a thread's feature-major chunk may hold.
+std::string Wide(std::string json) {
+  const std::string narrow = R"("num_feature": "2")";
+  return json.replace(json.find(narrow), narrow.size(), R"("num_feature": "5000")");
+}
+
 TEST(TreeForestTest, RefusesWhatItDoesNotCover) {
   const std::string categorical = R"({"left_children": [1, -1, -1], "right_children": [2, -1, -1],
       "split_indices": [0, 0, 0], "split_conditions": [0, 1, 2], "default_left": [0, 0, 0],
@@ -105,6 +111,7 @@ TEST(TreeForestTest, RefusesWhatItDoesNotCover) {
            ModelJson({categorical}, "0"),
            ModelJson({kLeafTree}, "0", "rank:pairwise"),
            ModelJson({kLeafTree}, "0", "multi:softmax", "3"),
+           Wide(ModelJson({kLeafTree}, "0")),
        }) {
     auto forest = TreeForest::FromXgboostJson(json);
     ASSERT_FALSE(forest.ok());
