@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "common/json_reader.h"
@@ -21,6 +22,26 @@ constexpr double kMaxFeatures = 4096;
 // Rows walked side by side through one tree, or trees side by side for one row: enough
 // independent chains to hide the load latency of each step.
 constexpr int kLanes = 8;
+
+// Floats are compared as integer keys in the same order (a negative float's bits inverted, a
+// positive one's sign bit set, -0 as +0): the compiler then folds a compare and its result into
+// one carry-using add. NaN, the missing value, gets the largest key.
+constexpr uint32_t kMissingKey = 0xffffffffu;
+
+uint32_t OrderKey(float value) {
+  if (value != value) return kMissingKey;
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  if (bits == 0x80000000u) bits = 0;
+  return (bits & 0x80000000u) ? ~bits : bits | 0x80000000u;
+}
+
+float KeyValue(uint32_t key) {
+  const uint32_t bits = (key & 0x80000000u) ? key & 0x7fffffffu : ~key;
+  float value;
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
 
 Status Unsupported(std::string what) {
   return UnimplementedError(fmt::format("the compiled forest does not cover {}", what));
@@ -220,7 +241,7 @@ StatusOr<TreeForest> TreeForest::FromXgboostJson(std::string_view text) {
                     static_cast<float>(tree.condition[step.from]));
         continue;
       }
-      nodes[step.to].threshold = static_cast<float>(tree.condition[step.from]);
+      nodes[step.to].threshold = OrderKey(static_cast<float>(tree.condition[step.from]));
       nodes[step.to].column = static_cast<uint32_t>(tree.feature[step.from] * kRowChunk);
       forest.missing_right_[t * forest.inner_per_tree_ + step.to] = !tree.default_left[step.from];
       stack.push_back({tree.left[step.from], 2 * step.to + 1, step.level + 1});
@@ -236,10 +257,10 @@ namespace {
 // missing value (NaN) to the node's default side. No branch: the compare is data. With kMissing
 // false the caller knows no value is NaN and `missing_right` is not read.
 template <bool kMissing>
-inline uint32_t GoRight(float value, float threshold, const uint8_t* missing_right) {
-  const uint32_t not_less = !(value < threshold);  // 1 for NaN too
+inline uint32_t GoRight(uint32_t value, uint32_t threshold, const uint8_t* missing_right) {
+  const uint32_t not_less = value >= threshold;  // 1 for NaN too: its key is the largest
   if constexpr (!kMissing) return not_less;
-  const uint32_t missing_left = static_cast<uint32_t>(std::isnan(value)) & (*missing_right ^ 1u);
+  const uint32_t missing_left = static_cast<uint32_t>(value == kMissingKey) & (*missing_right ^ 1u);
   return not_less & ~missing_left;
 }
 
@@ -252,7 +273,7 @@ bool AnyNan(const float* values, size_t count) {
 }  // namespace
 
 template <bool kMissing>
-void TreeForest::WalkRows(size_t tree, const float* columns, float* margins) const {
+void TreeForest::WalkRows(size_t tree, const uint32_t* columns, float* margins) const {
   const Node* nodes = nodes_.data() + tree * inner_per_tree_;
   // An empty asm that "changes" the pointer: without it GCC re-adds the tree's offset to every
   // node index in the loop below (one more instruction per step, measured 9 % of the walk).
@@ -262,7 +283,7 @@ void TreeForest::WalkRows(size_t tree, const float* columns, float* margins) con
   for (int level = 0; level < depth_; ++level) {
     for (int lane = 0; lane < kLanes; ++lane) {
       const Node node = nodes[index[lane]];
-      const float value = (columns + lane)[node.column];
+      const uint32_t value = (columns + lane)[node.column];
       index[lane] = 2 * index[lane] + 1 +
                     GoRight<kMissing>(value, node.threshold, missing_right + index[lane]);
     }
@@ -274,7 +295,7 @@ void TreeForest::WalkRows(size_t tree, const float* columns, float* margins) con
 }
 
 template <int kCount, bool kMissing>
-void TreeForest::WalkTrees(size_t first_tree, const float* column, float* leaves_out) const {
+void TreeForest::WalkTrees(size_t first_tree, const uint32_t* column, float* leaves_out) const {
   const Node* nodes[kCount];
   const uint8_t* missing_right[kCount];
   for (int lane = 0; lane < kCount; ++lane) {
@@ -285,7 +306,7 @@ void TreeForest::WalkTrees(size_t first_tree, const float* column, float* leaves
   for (int level = 0; level < depth_; ++level) {
     for (int lane = 0; lane < kCount; ++lane) {
       const Node node = nodes[lane][index[lane]];
-      const float value = column[node.column];
+      const uint32_t value = column[node.column];
       index[lane] = 2 * index[lane] + 1 +
                     GoRight<kMissing>(value, node.threshold, missing_right[lane] + index[lane]);
     }
@@ -312,12 +333,12 @@ void TreeForest::PredictAll(const float* rows, size_t num_rows, float* out) cons
   // Rows are read feature-major, a chunk at a time (row r's feature f at
   // columns[f * kRowChunk + r]), so a lane finds its value at one offset from its node's.
   // Per thread, kept: Predict runs for every request.
-  thread_local std::vector<float> columns;
+  thread_local std::vector<uint32_t> columns;
   if (columns.size() < num_features_ * kRowChunk) columns.resize(num_features_ * kRowChunk);
   auto transpose = [&](size_t first, size_t count) {
     for (size_t r = 0; r < count; ++r) {
       const float* row = rows + (first + r) * num_features_;
-      for (uint32_t f = 0; f < num_features_; ++f) columns[f * kRowChunk + r] = row[f];
+      for (uint32_t f = 0; f < num_features_; ++f) columns[f * kRowChunk + r] = OrderKey(row[f]);
     }
   };
   // Whole blocks of kLanes rows: per tree, kLanes rows side by side.
@@ -351,7 +372,9 @@ void TreeForest::PredictAll(const float* rows, size_t num_rows, float* out) cons
 
 std::vector<float> TreeForest::ProbeRows(size_t count) const {
   std::vector<std::vector<float>> thresholds(num_features_);
-  for (const Node& node : nodes_) thresholds[node.column / kRowChunk].push_back(node.threshold);
+  for (const Node& node : nodes_) {
+    thresholds[node.column / kRowChunk].push_back(KeyValue(node.threshold));
+  }
   std::vector<float> rows(count * num_features_);
   uint64_t state = 0x9e3779b97f4a7c15u;  // a fixed xorshift sequence: the same probes every load
   auto next = [&state] {

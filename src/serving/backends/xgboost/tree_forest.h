@@ -49,19 +49,19 @@ class TreeForest {
   // Rows per pass over the forest, turned feature-major: row r's feature f is at
   // columns[f * kRowChunk + r].
   static constexpr size_t kRowChunk = 128;
-  // An inner node: go left when value < threshold. `column` is the split feature times
-  // kRowChunk, the feature's offset in a feature-major chunk.
+  // An inner node: go left when value < threshold, both compared as order keys (tree_forest.cc).
+  // `column` is the split feature times kRowChunk, the feature's offset in a feature-major chunk.
   struct Node {
-    float threshold;
+    uint32_t threshold;
     uint32_t column;
   };
 
   template <bool kMissing>
   void PredictAll(const float* rows, size_t num_rows, float* margins) const;
   template <bool kMissing>
-  void WalkRows(size_t tree, const float* columns, float* margins) const;
+  void WalkRows(size_t tree, const uint32_t* columns, float* margins) const;
   template <int kCount, bool kMissing>
-  void WalkTrees(size_t first_tree, const float* column, float* leaves) const;
+  void WalkTrees(size_t first_tree, const uint32_t* column, float* leaves) const;
   void Finish(float* margins, size_t num_rows) const;
 
   uint32_t num_features_ = 0;

@@ -6,6 +6,7 @@
 #include <xgboost/c_api.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -60,6 +61,19 @@ TEST(TreeForestTest, FollowsSplitsThresholdsAndMissingDefaults) {
       -INFINITY, INFINITY,  // infinities are values, not missing
   };
   EXPECT_EQ(Predict(*forest, rows), (std::vector<float>{1.5f, 2.5f, 3.5f, 1.5f, 3.5f, 1.5f}));
+}
+
+TEST(TreeForestTest, ComparesSignedZerosDenormalsAndInfinitiesAsFloats) {
+  // Feature 0 < 0 goes left (leaf 1), else right (leaf 2).
+  const std::string zero_split = R"({"left_children": [1, -1, -1], "right_children": [2, -1, -1],
+      "split_indices": [0, 0, 0], "split_conditions": [0.0, 1.0, 2.0], "default_left": [1, 0, 0],
+      "split_type": [0, 0, 0]})";
+  auto forest = TreeForest::FromXgboostJson(
+      ModelJson({zero_split}, "0", "reg:squarederror", "0", "gbtree", "0"));
+  ASSERT_TRUE(forest.ok()) << forest.status().message();
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  std::vector<float> rows = {-0.0f, 0, 0.0f, 0, -tiny, 0, tiny, 0, -INFINITY, 0, INFINITY, 0};
+  EXPECT_EQ(Predict(*forest, rows), (std::vector<float>{2, 2, 1, 2, 1, 2}));
 }
 
 TEST(TreeForestTest, ManyRowsGiveWhatEachRowGivesAlone) {
