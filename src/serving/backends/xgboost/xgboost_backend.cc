@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/json_reader.h"
 #include "serving/backends/xgboost/tree_forest.h"
@@ -290,12 +291,23 @@ StatusOr<TreeForest> CompileForest(const std::filesystem::path& file) {
   return forest;
 }
 
-// What a model file holds, for telling whether a forest compiled earlier still fits it.
+// What a model file holds, for telling whether a forest compiled earlier still fits it: its
+// path, size and an FNV-1a hash of its bytes, read a block at a time.
 StatusOr<std::string> FileFingerprint(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return InternalError(fmt::format("cannot read {}", file.string()));
-  return fmt::format("{}:{}:{:x}", file.string(), bytes.size(), std::hash<std::string>()(bytes));
+  if (!in) return InternalError(fmt::format("cannot read {}", file.string()));
+  uint64_t hash = 0xcbf29ce484222325u;
+  uint64_t size = 0;
+  std::vector<char> block(size_t{64} << 10);  // under glibc's mmap threshold: no threshold bump
+  while (in) {
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    const auto n = static_cast<size_t>(in.gcount());
+    for (size_t i = 0; i < n; ++i)
+      hash = (hash ^ static_cast<unsigned char>(block[i])) * 0x100000001b3u;
+    size += n;
+  }
+  if (in.bad()) return InternalError(fmt::format("cannot read {}", file.string()));
+  return fmt::format("{}:{}:{:x}", file.string(), size, hash);
 }
 
 // Compiled forests by file fingerprint, while some instance uses them: a model's instances, and
