@@ -17,7 +17,7 @@ namespace {
 // Deeper forests are left to XGBoost: padding doubles the size with every level.
 constexpr int kMaxDepth = 16;
 constexpr size_t kMaxPaddedBytes = size_t{256} << 20;
-// A thread's feature-major chunk (features × kRowChunk floats) stays within 2 MiB.
+// A thread's feature-major chunk (features × kRowChunk 4-byte keys) stays within 2 MiB.
 constexpr double kMaxFeatures = 4096;
 // Rows walked side by side through one tree, or trees side by side for one row: enough
 // independent chains to hide the load latency of each step.
