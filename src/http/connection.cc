@@ -330,14 +330,9 @@ asio::awaitable<bool> ConnectionImpl<Stream>::ServeUpload(
     co_return co_await Reply(x, owner_->router().TransportError(413, "Request body too large"),
                              false);
   }
-  using UploadResult = std::variant<Response, std::unique_ptr<BodySink>>;
-  UploadResult started = co_await OnPool<UploadResult>([this, &route, &x]() -> UploadResult {
-    try {
-      return route.upload(x.request);
-    } catch (...) {
-      return owner_->router().TransportError(500, "Internal Server Error");
-    }
-  });
+  const Router& router = owner_->router();
+  UploadStart started = co_await OnPool<UploadStart>(
+      [&router, &route, &x] { return SafeStartUpload(router, route, x.request); });
   if (auto* rejected = std::get_if<Response>(&started)) {
     co_return co_await Reply(x, std::move(*rejected), parser.is_done());
   }
@@ -404,15 +399,7 @@ asio::awaitable<bool> ConnectionImpl<Stream>::ServeUpload(
     }
     if (filled == kUploadPieceBytes || (body_done && filled > 0)) {
       std::string_view bytes(piece.get(), filled);
-      write_status = co_await OnPool<Status>([sink, bytes]() -> Status {
-        try {
-          return sink->Write(bytes);
-        } catch (const std::exception& e) {
-          return InternalError(std::string("upload sink failed: ") + e.what());
-        } catch (...) {
-          return InternalError("upload sink failed");
-        }
-      });
+      write_status = co_await OnPool<Status>([sink, bytes] { return SafeWrite(sink, bytes); });
       filled = 0;
       if (!write_status.ok()) break;
     }
@@ -421,13 +408,8 @@ asio::awaitable<bool> ConnectionImpl<Stream>::ServeUpload(
   buf_.shrink_to_fit();
   holder.done = true;
   if (!write_status.ok()) {
-    Response error = co_await OnPool<Response>([this, sink, &route, &write_status]() -> Response {
-      SafeAbort(sink);
-      try {
-        if (route.upload_error) return route.upload_error(write_status);
-      } catch (...) {
-      }
-      return owner_->router().TransportError(500, write_status.message());
+    Response error = co_await OnPool<Response>([&router, &route, sink, &write_status] {
+      return AbortedUploadResponse(router, route, sink, write_status);
     });
     co_return co_await Reply(x, std::move(error), false);
   }
@@ -441,13 +423,7 @@ asio::awaitable<bool> ConnectionImpl<Stream>::ServeUpload(
       co_return co_await Reply(x, owner_->router().TransportError(400, "Bad Request"), false);
     co_return false;  // client gone, timed out or force-closed
   }
-  Response done = co_await OnPool<Response>([this, sink]() -> Response {
-    try {
-      return sink->Finish();
-    } catch (...) {
-      return owner_->router().TransportError(500, "Internal Server Error");
-    }
-  });
+  Response done = co_await OnPool<Response>([&router, sink] { return SafeFinish(router, sink); });
   co_return co_await Reply(x, std::move(done), true);
 }
 
@@ -515,22 +491,13 @@ asio::awaitable<bool> ConnectionImpl<Stream>::SendStream(Exchange& x, Response& 
   BodySource* source = resp.stream.get();
   // A lending source hands out its own buffers (a piece per pool trip, however large); others
   // are read into a chunk of ours.
-  const bool lends = source->lends();
-  std::unique_ptr<char[]> chunk(lends ? nullptr : new char[kChunkBytes]);
+  std::unique_ptr<char[]> chunk(source->lends() ? nullptr : new char[kChunkBytes]);
   char* data = chunk.get();
   uint64_t sent = 0;
   error_code ec;
   for (;;) {
     StatusOr<std::string_view> next = co_await OnPool<StatusOr<std::string_view>>(
-        [source, data, lends]() -> StatusOr<std::string_view> {
-          try {
-            if (lends) return source->Lend(std::numeric_limits<size_t>::max());
-            ASSIGN_OR_RETURN(size_t n, source->Read(data, kChunkBytes));
-            return std::string_view(data, std::min(n, kChunkBytes));
-          } catch (...) {
-            return InternalError("body source failed");
-          }
-        });
+        [source, data] { return SafeNextPiece(source, data); });
     if (!next.ok() || closed_) co_return false;
     std::string_view piece = *next;
     if (piece.empty()) break;

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // The pieces of one HTTP exchange that connection.cc's coroutine works with: size constants, error
-// and method mapping, the exchange record, and the body-sink guard. Included by connection.cc only,
+// and method mapping, the exchange record, the body-sink guard, and the guarded calls into
+// upload sinks and body sources. Included by connection.cc only,
 // after Beast (it stays the only translation unit that compiles Beast).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <variant>
 
 #include "common/ascii.h"
 #include "http/handler.h"
@@ -55,12 +60,64 @@ Method ToMethod(bhttp::verb v) {
   }
 }
 
+// Calls into handlers, sinks and sources that run on the blocking pool: an exception becomes an
+// error, never an escape from the connection coroutine.
 bool SafeAbort(BodySink* sink) {
   try {
     sink->Abort();
   } catch (...) {
   }
   return true;
+}
+
+using UploadStart = std::variant<Response, std::unique_ptr<BodySink>>;
+
+UploadStart SafeStartUpload(const Router& router, const Router::Route& route, Request& request) {
+  try {
+    return route.upload(request);
+  } catch (...) {
+    return router.TransportError(500, "Internal Server Error");
+  }
+}
+
+Status SafeWrite(BodySink* sink, std::string_view bytes) {
+  try {
+    return sink->Write(bytes);
+  } catch (const std::exception& e) {
+    return InternalError(std::string("upload sink failed: ") + e.what());
+  } catch (...) {
+    return InternalError("upload sink failed");
+  }
+}
+
+Response SafeFinish(const Router& router, BodySink* sink) {
+  try {
+    return sink->Finish();
+  } catch (...) {
+    return router.TransportError(500, "Internal Server Error");
+  }
+}
+
+// Aborts the upload and answers the sink's write failure as the route maps it.
+Response AbortedUploadResponse(const Router& router, const Router::Route& route, BodySink* sink,
+                               const Status& failure) {
+  SafeAbort(sink);
+  try {
+    if (route.upload_error) return route.upload_error(failure);
+  } catch (...) {
+  }
+  return router.TransportError(500, failure.message());
+}
+
+// The next piece of a streamed body: lent by the source, or read into `chunk` (kChunkBytes).
+StatusOr<std::string_view> SafeNextPiece(BodySource* source, char* chunk) {
+  try {
+    if (source->lends()) return source->Lend(std::numeric_limits<size_t>::max());
+    ASSIGN_OR_RETURN(size_t n, source->Read(chunk, kChunkBytes));
+    return std::string_view(chunk, std::min(n, kChunkBytes));
+  } catch (...) {
+    return InternalError("body source failed");
+  }
 }
 
 // One request/response exchange, kept in the connection coroutine's frame (stable address: Request
