@@ -14,6 +14,7 @@
 #include "auth/password.h"
 #include "common/json_reader.h"
 #include "common/json_writer.h"
+#include "common/percent_encoding.h"
 #include "rest/mlflow_error.h"
 #include "rest/request_fields.h"
 
@@ -303,31 +304,119 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
 
 namespace {
 
-// `body` (a JSON object) with array `key` cut down to the elements `keep` accepts.
-std::optional<std::string> FilterArray(std::string_view body, std::string_view key,
-                                       const std::function<bool(json::Object)>& keep) {
+std::string StringField(json::Object object, std::string_view key) {
+  auto value = json::Find(object, key);
+  if (!value) return "";
+  auto text = json::AsString(*value, key);
+  return text.ok() ? std::string(*text) : "";
+}
+
+// One page of a search answer: the entries of its array `key` that `keep` accepts (JSON text),
+// how many entries it had, and its next_page_token ("" for the last page).
+struct SearchPage {
+  std::vector<std::string> kept;
+  size_t size = 0;
+  std::string next_token;
+};
+
+std::optional<SearchPage> ReadPage(std::string_view body, std::string_view key,
+                                   const std::function<bool(json::Object)>& keep) {
   auto root = json::ParseJson(body);
   if (!root.ok()) return std::nullopt;
   auto object = json::AsObject(*root, "response");
   if (!object.ok()) return std::nullopt;
+  SearchPage page;
+  if (auto entries = json::Find(*object, key)) {
+    auto array = json::AsArray(*entries, key);
+    if (!array.ok()) return std::nullopt;
+    for (json::Element element : *array) {
+      ++page.size;
+      auto entry = json::AsObject(element, key);
+      if (entry.ok() && keep(*entry)) page.kept.push_back(simdjson::to_string(element));
+    }
+  }
+  page.next_token = StringField(*object, "next_page_token");
+  return page;
+}
+
+// A search answer as the routes write it: no array when empty, no token on the last page.
+std::string PageBody(std::string_view key, const std::vector<std::string>& entries,
+                     std::string_view next_token) {
   std::string out;
   JsonWriter w(&out);
   w.StartObject();
-  for (auto field : *object) {
-    auto array = json::AsArray(field.value, key);
-    if (field.key != key || !array.ok()) {
-      w.Key(field.key).Raw(simdjson::to_string(field.value));
-      continue;
-    }
+  if (!entries.empty()) {
     w.Key(key).StartArray();
-    for (json::Element element : *array) {
-      auto entry = json::AsObject(element, key);
-      if (entry.ok() && keep(*entry)) w.Raw(simdjson::to_string(element));
-    }
+    for (const std::string& entry : entries) w.Raw(entry);
     w.EndArray();
   }
+  if (!next_token.empty()) w.Field("next_page_token", next_token);
   w.EndObject();
   return out;
+}
+
+// `request` asking for the page at `token` instead, of at most `max_results` entries; its other
+// fields (filter, order, view type) unchanged, in the query string or the JSON body it came in.
+std::optional<http::Request> PageRequest(const http::Request& request, std::string_view token,
+                                         size_t max_results) {
+  const auto paging = [](std::string_view name) {
+    return name == "page_token" || name == "max_results";
+  };
+  http::Request next = request;
+  if (request.method == Method::kGet || request.method == Method::kHead) {
+    std::string query;
+    for (const auto& [name, value] : request.query.entries()) {
+      if (!paging(name))
+        query += PercentEncode(name, false) + "=" + PercentEncode(value, false) + "&";
+    }
+    query +=
+        "page_token=" + PercentEncode(token, false) + "&max_results=" + std::to_string(max_results);
+    auto parsed = http::QueryParams::Parse(query);
+    if (!parsed.ok()) return std::nullopt;
+    next.query = *std::move(parsed);
+    next.target = request.path + "?" + query;
+    return next;
+  }
+  auto root = json::ParseJson(request.body.empty() ? std::string_view("{}") : request.body);
+  if (!root.ok()) return std::nullopt;
+  auto object = json::AsObject(*root, "request");
+  if (!object.ok()) return std::nullopt;
+  next.body.clear();
+  JsonWriter w(&next.body);
+  w.StartObject();
+  for (auto field : *object) {
+    if (!paging(field.key)) w.Key(field.key).Raw(simdjson::to_string(field.value));
+  }
+  w.Field("page_token", token).Field("max_results", static_cast<int64_t>(max_results));
+  w.EndObject();
+  return next;
+}
+
+// Cuts the search answer in `response` down to the entries `keep` accepts, then fills it from the
+// pages after it, as MLflow's basic-auth app does, so that max_results still means a full page
+// when there are enough readable entries. A page with a next token is a full one; a follow-up asks
+// for just the missing count, so its token is where the filled page ends. A follow-up that fails
+// ends the filling: the token then leads to the page it asked for.
+void FillReadablePage(const http::Request& request, http::Response& response,
+                      const http::Handler& again, std::string_view key,
+                      const std::function<bool(json::Object)>& keep) {
+  std::optional<SearchPage> page = ReadPage(response.body, key, keep);
+  if (!page) return;
+  const size_t want = page->size;
+  std::vector<std::string> kept = std::move(page->kept);
+  std::string token = std::move(page->next_token);
+  while (kept.size() < want && !token.empty()) {
+    std::optional<http::Request> next = PageRequest(request, token, want - kept.size());
+    if (!next) break;
+    http::Response more = again(*next);
+    if (more.status != 200) break;
+    std::optional<SearchPage> more_page = ReadPage(more.body, key, keep);
+    if (!more_page) break;
+    for (std::string& entry : more_page->kept) kept.push_back(std::move(entry));
+    token = std::move(more_page->next_token);
+    if (more_page->size == 0) break;
+  }
+  response.body = PageBody(key, kept, token);
 }
 
 // A string field of a request, or "" (absent or malformed).
@@ -336,16 +425,10 @@ std::string FieldOr(const rest::RequestFields& fields, std::string_view key) {
   return value.ok() && value->has_value() ? std::string(**value) : std::string();
 }
 
-std::string StringField(json::Object object, std::string_view key) {
-  auto value = json::Find(object, key);
-  if (!value) return "";
-  auto text = json::AsString(*value, key);
-  return text.ok() ? std::string(*text) : "";
-}
-
 }  // namespace
 
-void Authorizer::After(const http::Request& request, http::Response& response) {
+void Authorizer::After(const http::Request& request, http::Response& response,
+                       const http::Handler& again) {
   if (request.user.empty() || response.status != 200 || response.stream) return;
   std::string_view op = OperationOf(request.path);
   constexpr std::string_view kFollowUps[] = {"experiments/create",       "registered-models/create",
@@ -389,27 +472,24 @@ void Authorizer::After(const http::Request& request, http::Response& response) {
   }
   if (user->is_admin) return;
 
-  // Searches answer only what the caller may read (pages can come back short; the page token
-  // still leads on).
+  // Searches answer only what the caller may read.
   auto readable = [&](ResourceKind kind, const std::string& resource) {
     auto permission = PermissionOf(*user, kind, resource);
     return permission.ok() && Allows(*permission, Need::kRead);
   };
-  std::optional<std::string> filtered;
   if (op == "experiments/search") {
-    filtered = FilterArray(response.body, "experiments", [&](json::Object e) {
+    FillReadablePage(request, response, again, "experiments", [&](json::Object e) {
       return readable(ResourceKind::kExperiment, StringField(e, "experiment_id"));
     });
   } else if (op == "registered-models/search") {
-    filtered = FilterArray(response.body, "registered_models", [&](json::Object m) {
+    FillReadablePage(request, response, again, "registered_models", [&](json::Object m) {
       return readable(ResourceKind::kRegisteredModel, StringField(m, "name"));
     });
   } else if (op == "model-versions/search") {
-    filtered = FilterArray(response.body, "model_versions", [&](json::Object v) {
+    FillReadablePage(request, response, again, "model_versions", [&](json::Object v) {
       return readable(ResourceKind::kRegisteredModel, StringField(v, "name"));
     });
   }
-  if (filtered) response.body = *std::move(filtered);
 }
 
 }  // namespace mlhub::auth

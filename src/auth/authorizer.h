@@ -6,7 +6,8 @@
 // runs and artifacts follow their experiment; admins pass every check; a user without a
 // permission row gets the default permission. After a handler: the creator of an experiment or
 // registered model gets MANAGE on it, and searches (experiments, registered models, model
-// versions, runs) return only what the caller may read.
+// versions, runs) return only what the caller may read; as in MLflow, a page that comes out short
+// is filled from the pages after it.
 //
 // Unprotected: /health, /version and the web UI's files (its API calls are protected).
 #pragma once
@@ -43,7 +44,8 @@ class Authorizer final : public http::RouteFilter {
   Authorizer(AuthStore* store, AuthConfig config, ResourceLookups lookups);
 
   std::optional<http::Response> Before(http::Request& request) override;
-  void After(const http::Request& request, http::Response& response) override;
+  void After(const http::Request& request, http::Response& response,
+             const http::Handler& again) override;
 
   // The caller's effective permission on a resource (admins: MANAGE).
   StatusOr<Permission> PermissionOf(const User& user, ResourceKind kind, std::string_view resource);

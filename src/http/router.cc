@@ -23,7 +23,7 @@ Handler Router::Filtered(Handler handler) const {
   return [filter = filter_, handler = std::move(handler)](Request& request) {
     if (std::optional<Response> refused = filter->Before(request)) return *std::move(refused);
     Response response = handler(request);
-    filter->After(request, response);
+    filter->After(request, response, handler);
     return response;
   };
 }

@@ -19,12 +19,14 @@ namespace mlhub::http {
 // Runs around the handlers of the routes added after Router::SetFilter (the server's
 // authentication and authorization). Before runs on the thread of the handler (for upload routes:
 // once the headers are in, before any body byte; for async routes: on the I/O thread) and may
-// answer instead of it; After may change a buffered handler's response (not a streamed one).
+// answer instead of it; After may change a buffered handler's response (not a streamed one), and
+// may run the route's handler again (`again`, without the filter) on requests of its own: a
+// search whose page it cut short asks for the next page.
 class RouteFilter {
  public:
   virtual ~RouteFilter() = default;
   virtual std::optional<Response> Before(Request& request) = 0;
-  virtual void After(const Request& request, Response& response) {}
+  virtual void After(const Request& request, Response& response, const Handler& again) {}
 };
 
 class Router {

@@ -222,6 +222,58 @@ def test_registered_model_permission_matrix(srv):
     assert codes(clients["blocked"])[0] == 200
 
 
+def _pages(who, method, route, key, max_results, fields):
+    """Every page of a search, following next_page_token: [[entries of page 1], ...]."""
+    pages, token = [], None
+    while True:
+        args = dict(fields, max_results=max_results, **({"page_token": token} if token else {}))
+        found = who.ok(method, route, body=args) if method == "POST" else who.ok(method, route, params=args)
+        pages.append(found.get(key, []))
+        token = found.get("next_page_token")
+        if not token:
+            return pages
+        assert len(pages) < 50, "the page tokens do not end"
+
+
+def test_filtered_search_pages_are_filled(srv):
+    # As in MLflow's basic-auth app: a page that filtering cut short is filled from the pages
+    # after it, so max_results entries come back while there are that many readable ones.
+    admin = As(srv.url, ADMIN)
+    picky_user = make_users(admin, ["picky"])["picky"]
+    picky = As(srv.url, picky_user)
+    tag = unique("fill")
+    experiments, models = [], []
+    for i in range(10):
+        experiments.append(admin.ok("POST", "experiments/create", {"name": f"{tag}-{i}"})["experiment_id"])
+        models.append(f"{tag}-model-{i}")
+        admin.ok("POST", "registered-models/create", {"name": models[-1]})
+    readable = {3, 4, 8}  # the other seven are NO_PERMISSIONS for picky, in runs of 3 and 4
+    for i in set(range(10)) - readable:
+        admin.ok("POST", "experiments/permissions/create",
+                 {"experiment_id": experiments[i], "username": picky_user[0], "permission": "NO_PERMISSIONS"})
+        admin.ok("POST", "registered-models/permissions/create",
+                 {"name": models[i], "username": picky_user[0], "permission": "NO_PERMISSIONS"})
+    want_experiments = {experiments[i] for i in readable}
+    want_models = {models[i] for i in readable}
+    searches = [("GET", "experiments/search", "experiments", "experiment_id", want_experiments),
+                ("POST", "experiments/search", "experiments", "experiment_id", want_experiments),
+                ("GET", "registered-models/search", "registered_models", "name", want_models)]
+    for method, route, key, id_field, want in searches:
+        fields = {"filter": f"name LIKE '{tag}-%'"} if key == "experiments" else {"filter": f"name LIKE '{tag}-model-%'"}
+        # Newest first: 9 .. 0, readable 8, 4, 3. A full page has a token even when only
+        # unreadable entries follow it; the page after it is then empty (as in MLflow).
+        for max_results, sizes in ((2, [2, 1]), (1, [1, 1, 1, 0]), (3, [3, 0]), (100, [3])):
+            pages = _pages(picky, method, route, key, max_results, fields)
+            assert [len(p) for p in pages] == sizes, (route, method, max_results, pages)
+            ids = [e[id_field] for p in pages for e in p]
+            assert sorted(ids) == sorted(want), (route, method, max_results)
+        # the admin sees all ten, in the same order the filled pages keep
+        every = [e[id_field] for p in _pages(admin, method, route, key, 4, fields) for e in p]
+        assert len(every) == 10
+        assert [i for i in every if i in want] == \
+            [e[id_field] for p in _pages(picky, method, route, key, 2, fields) for e in p]
+
+
 def test_auth_needs_an_admin_password(tmp_path):
     done = subprocess.run([mlhub_bin(), "server", "--auth", "basic", "--port", "0",
                            "--backend-store-uri", f"sqlite:///{tmp_path}/a.db"],

@@ -15,8 +15,10 @@
 namespace mlhub::artifacts::s3 {
 namespace {
 
-std::string Str(std::string_view s) { return std::string(s); }
+// Bodies from this size on go through a curl upload buffer of this size (see Send).
+constexpr size_t kBigBodyBytes = size_t{1} << 20;
 
+std::string Str(std::string_view s) { return std::string(s); }
 
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
@@ -284,6 +286,11 @@ StatusOr<S3Client::Response> S3Client::SendOnce(const Request& request, bool* re
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
+    // curl copies a body through its upload buffer, 64 KiB by default: a part of 8 MiB took 128
+    // callbacks and sends. A bigger one for big bodies only, as curl allocates it per request.
+    if (request.body.size() >= kBigBodyBytes) {
+      curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, static_cast<long>(kBigBodyBytes));
+    }
   }
   const CURLcode code = curl_easy_perform(curl);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);

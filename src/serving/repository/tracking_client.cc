@@ -13,6 +13,7 @@
 #include "common/ascii.h"
 #include "common/json_reader.h"
 #include "common/json_writer.h"
+#include "common/percent_encoding.h"
 
 namespace mlhub::serving {
 namespace {
@@ -123,20 +124,6 @@ struct TrackingClient::Call {
   std::filesystem::path dest;  // download into this file instead of Reply::body
   int64_t written = 0;         // filled by SendOnce for downloads
 };
-
-std::string UrlEncode(std::string_view text, bool keep_slash) {
-  std::string out;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~' ||
-        (keep_slash && c == '/')) {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", u);
-    }
-  }
-  return out;
-}
 
 void ReadTrackingAuthFromEnvironment(TrackingClientOptions* options) {
   options->token = Env("MLFLOW_TRACKING_TOKEN");
@@ -267,7 +254,7 @@ StatusOr<std::string> TrackingClient::CallJson(std::string_view method, std::str
 
 StatusOr<std::string> TrackingClient::GetRunArtifactUri(std::string_view run_id) {
   ASSIGN_OR_RETURN(std::string body,
-                   CallJson("GET", "runs/get", "run_id=" + UrlEncode(run_id, false), ""));
+                   CallJson("GET", "runs/get", "run_id=" + PercentEncode(run_id, false), ""));
   const std::string what = fmt::format("run {}", run_id);
   ASSIGN_OR_RETURN(json::Object root, ParseObject(body, what));
   ASSIGN_OR_RETURN(json::Object run, ObjectMember(root, "run", what));
@@ -276,14 +263,14 @@ StatusOr<std::string> TrackingClient::GetRunArtifactUri(std::string_view run_id)
 }
 
 StatusOr<std::string> TrackingClient::ResolveVersion(const ModelsUri& ref) {
-  const std::string name = "name=" + UrlEncode(ref.name, false);
+  const std::string name = "name=" + PercentEncode(ref.name, false);
   if (ref.kind == ModelsUri::Kind::kVersion || ref.kind == ModelsUri::Kind::kAlias) {
     const bool alias = ref.kind == ModelsUri::Kind::kAlias;
     const std::string what = alias ? fmt::format("alias '{}' of model '{}'", ref.alias, ref.name)
                                    : fmt::format("version {} of model '{}'", ref.version, ref.name);
     StatusOr<std::string> answer =
         alias ? CallJson("GET", "registered-models/alias",
-                         name + "&alias=" + UrlEncode(ref.alias, false), "")
+                         name + "&alias=" + PercentEncode(ref.alias, false), "")
               : CallJson("GET", "model-versions/get",
                          name + "&version=" + std::to_string(ref.version), "");
     // MLflow answers a missing alias with 400 INVALID_PARAMETER_VALUE ("Registered model alias
@@ -338,7 +325,7 @@ StatusOr<std::vector<std::string>> TrackingClient::ModelsWithAlias(std::string_v
   const std::string what = "registered-models/search";
   do {
     std::string query = "max_results=1000";
-    if (!page_token.empty()) query += "&page_token=" + UrlEncode(page_token, false);
+    if (!page_token.empty()) query += "&page_token=" + PercentEncode(page_token, false);
     ASSIGN_OR_RETURN(std::string body, CallJson("GET", "registered-models/search", query, ""));
     ASSIGN_OR_RETURN(json::Object root, ParseObject(body, what));
     if (auto models = json::Find(root, "registered_models")) {
@@ -369,10 +356,10 @@ StatusOr<std::vector<std::string>> TrackingClient::ModelsWithAlias(std::string_v
 
 StatusOr<std::string> TrackingClient::GetDownloadUri(std::string_view name,
                                                      std::string_view version) {
-  ASSIGN_OR_RETURN(
-      std::string body,
-      CallJson("GET", "model-versions/get-download-uri",
-               "name=" + UrlEncode(name, false) + "&version=" + UrlEncode(version, false), ""));
+  ASSIGN_OR_RETURN(std::string body, CallJson("GET", "model-versions/get-download-uri",
+                                              "name=" + PercentEncode(name, false) +
+                                                  "&version=" + PercentEncode(version, false),
+                                              ""));
   const std::string what = fmt::format("download URI of version {} of model '{}'", version, name);
   ASSIGN_OR_RETURN(json::Object root, ParseObject(body, what));
   return StringMember(root, "artifact_uri", what);
@@ -381,7 +368,7 @@ StatusOr<std::string> TrackingClient::GetDownloadUri(std::string_view name,
 StatusOr<std::vector<ProxyEntry>> TrackingClient::ListArtifacts(std::string_view path) {
   Call call;
   call.method = "GET";
-  call.url = fmt::format("{}{}?path={}", options_.base_url, kProxy, UrlEncode(path, false));
+  call.url = fmt::format("{}{}?path={}", options_.base_url, kProxy, PercentEncode(path, false));
   call.what = fmt::format("GET mlflow-artifacts list of '{}'", path);
   ASSIGN_OR_RETURN(Reply reply, Send(call));
   ASSIGN_OR_RETURN(json::Object root, ParseObject(reply.body, call.what));
@@ -408,7 +395,7 @@ Status TrackingClient::DownloadArtifact(std::string_view path, const std::filesy
                                         int64_t expected_size) {
   Call call;
   call.method = "GET";
-  call.url = fmt::format("{}{}/{}", options_.base_url, kProxy, UrlEncode(path, true));
+  call.url = fmt::format("{}{}/{}", options_.base_url, kProxy, PercentEncode(path, true));
   call.what = fmt::format("GET mlflow-artifacts file '{}'", path);
   call.dest = dest;
   RETURN_IF_ERROR(Send(call).status());

@@ -94,7 +94,4 @@ class TrackingClient {
   const TrackingClientOptions options_;
 };
 
-// Percent-encodes everything but RFC 3986's unreserved characters (and '/' when `keep_slash`).
-std::string UrlEncode(std::string_view text, bool keep_slash);
-
 }  // namespace mlhub::serving
