@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/percent_encoding.h"
+
 namespace mlhub::artifacts::s3 {
 namespace {
 
@@ -164,22 +166,7 @@ std::string DeriveSigningKey(std::string_view secret, std::string_view date,
 }
 
 std::string UriEncode(std::string_view in, bool encode_slash) {
-  std::string out;
-  out.reserve(in.size());
-  for (char ch : in) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                            c == '~' || (c == '/' && !encode_slash);
-    if (unreserved) {
-      out += ch;
-    } else {
-      out += '%';
-      out += "0123456789ABCDEF"[c >> 4];
-      out += "0123456789ABCDEF"[c & 0xf];
-    }
-  }
-  return out;
+  return PercentEncode(in, /*keep_slash=*/!encode_slash);
 }
 
 std::string CanonicalQuery(const KeyValues& query) {
