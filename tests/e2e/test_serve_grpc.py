@@ -189,6 +189,18 @@ def test_classifiers_answer_probabilities(client, pb, models, name):
     assert_close(output, expected)
 
 
+def test_column_signature_takes_one_input_per_column(client, pb, models):
+    # As over REST: MLServer's form, one input per signature column, raw and typed mixed.
+    rows = request_rows(6, seed=8).astype(np.float64)
+    request = pb.ModelInferRequest(model_name="classifier")
+    for i in reversed(range(13)):
+        add_input(pb, request, f"f{i}", rows[:, i], "FP64", raw=False)
+    output = decode_outputs(client.ModelInfer(request))["output-0"]
+    assert_close(output, models.expected("classifier", rows.astype(np.float32)))
+    del request.inputs[0]
+    expect_code(grpc.StatusCode.INVALID_ARGUMENT, client.ModelInfer, request, contains="'f12' is missing")
+
+
 def test_infer_answers_what_rest_answers(client, server, pb):
     rows = request_rows(9, seed=5)
     grpc_out = client.ModelInfer(infer_request(pb, "multiclass", rows, version="1"))

@@ -156,6 +156,49 @@ def test_other_input_datatypes_are_converted(v2, models, name, datatype):
     assert_close(output_of(r, 6), models.expected(name, values.astype(np.float32)))
 
 
+def column_inputs(x, order, as_matrix=(), as_int=()):
+    """MLServer's form for a column signature: one input per column f0..f12, named as it."""
+    inputs = []
+    for i in order:
+        values = x[:, i:i + 1] if i in as_matrix else x[:, i]
+        if i in as_int:
+            inputs.append(v2_input(np.round(values).astype(np.int64), name=f"f{i}", datatype="INT64"))
+        else:
+            inputs.append(v2_input(values, name=f"f{i}", datatype="FP64"))
+    return inputs
+
+
+def test_column_signature_takes_one_input_per_column(v2, models):
+    # The classifier's signature has the columns f0..f12: besides one [N, 13] tensor it takes the
+    # inputs KServe's MLflow runtime (MLServer) takes, one per column, in any order, [N] or [N, 1],
+    # each of its own datatype (like a DataFrame's columns).
+    x = request_rows(7, seed=9).astype(np.float64)
+    order = list(np.random.default_rng(4).permutation(13))
+    r = infer(v2.url, "classifier", {"inputs": column_inputs(x, order, as_matrix={0, 5}, as_int={3})})
+    expected = x.copy()
+    expected[:, 3] = np.round(expected[:, 3])
+    assert_close(output_of(r, 7), models.expected("classifier", expected.astype(np.float32)))
+    # the same answer as the single tensor
+    single = infer(v2.url, "classifier", {"inputs": [v2_input(expected, datatype="FP64")]})
+    assert r.json()["outputs"] == single.json()["outputs"]
+
+
+def test_column_inputs_errors(v2):
+    x = request_rows(3, seed=2).astype(np.float64)
+    missing = column_inputs(x, range(12))
+    assert "'f12' is missing" in error_of(infer(v2.url, "classifier", {"inputs": missing}), 400)
+    twice = column_inputs(x, list(range(13)) + [4])
+    assert "'f4' given twice" in error_of(infer(v2.url, "classifier", {"inputs": twice}), 400)
+    uneven = column_inputs(x, range(13))
+    uneven[7] = v2_input(x[:2, 7], name="f7", datatype="FP64")
+    assert "batch size" in error_of(infer(v2.url, "classifier", {"inputs": uneven}), 400)
+    words = column_inputs(x, range(13))
+    words[2] = {"name": "f2", "shape": [3], "datatype": "BYTES", "data": ["a", "b", "c"]}
+    assert "must be numbers" in error_of(infer(v2.url, "classifier", {"inputs": words}), 400)
+    # the regressor has a tensor signature: no columns to name
+    assert "takes 1 input(s)" in error_of(infer(v2.url, "regressor", {"inputs": column_inputs(x, range(13))}), 400)
+
+
 def test_request_id_is_echoed(v2):
     x = request_rows(2)
     r = infer(v2.url, "regressor", {"id": "req-42", "inputs": [v2_input(x)]})

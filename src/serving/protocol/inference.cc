@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace mlhub::serving {
@@ -28,9 +29,107 @@ Status CheckOne(const ModelMetadata& metadata, const TensorSpec& spec, const Ten
   return ValidateTensorData(tensor);
 }
 
+// Writes `column`'s N values, converted to Out, into column `k` of the row-major [N, width] `out`.
+template <typename In, typename Out>
+void PlaceColumn(const Tensor& column, size_t k, size_t width, Out* out) {
+  const In* values = column.As<In>();
+  const size_t rows = column.data.size() / sizeof(In);
+  for (size_t r = 0; r < rows; ++r) out[r * width + k] = static_cast<Out>(values[r]);
+}
+
+template <typename Out>
+Status PlaceColumnAs(const Tensor& column, size_t k, size_t width, Out* out) {
+  switch (column.datatype) {
+    case DataType::kBool:
+    case DataType::kUint8:
+      PlaceColumn<uint8_t>(column, k, width, out);
+      return OkStatus();
+    case DataType::kUint16:
+      PlaceColumn<uint16_t>(column, k, width, out);
+      return OkStatus();
+    case DataType::kUint32:
+      PlaceColumn<uint32_t>(column, k, width, out);
+      return OkStatus();
+    case DataType::kUint64:
+      PlaceColumn<uint64_t>(column, k, width, out);
+      return OkStatus();
+    case DataType::kInt8:
+      PlaceColumn<int8_t>(column, k, width, out);
+      return OkStatus();
+    case DataType::kInt16:
+      PlaceColumn<int16_t>(column, k, width, out);
+      return OkStatus();
+    case DataType::kInt32:
+      PlaceColumn<int32_t>(column, k, width, out);
+      return OkStatus();
+    case DataType::kInt64:
+      PlaceColumn<int64_t>(column, k, width, out);
+      return OkStatus();
+    case DataType::kFp32:
+      PlaceColumn<float>(column, k, width, out);
+      return OkStatus();
+    case DataType::kFp64:
+      PlaceColumn<double>(column, k, width, out);
+      return OkStatus();
+    default:
+      return InvalidArgumentError(fmt::format("input '{}': column inputs must be numbers, not {}",
+                                              column.name, DataTypeName(column.datatype)));
+  }
+}
+
+// MLServer's form for column-based signatures (KServe's MLflow runtime): one input per column,
+// named as the column, each [N] or [N, 1], of any numeric datatype, as a DataFrame's columns are.
+// When every input is named after a column, they are gathered into the model's single [N, columns]
+// input of its datatype (converted as pandas' astype would), in the signature's column order.
+Status GatherColumns(const ModelMetadata& metadata, std::vector<Tensor>* inputs) {
+  const std::vector<std::string>& columns = metadata.input_columns;
+  if (columns.empty() || metadata.inputs.size() != 1 || inputs->empty()) return OkStatus();
+  const TensorSpec& spec = metadata.inputs[0];
+  if (spec.datatype != DataType::kFp32 && spec.datatype != DataType::kFp64) return OkStatus();
+  std::vector<const Tensor*> by_column(columns.size(), nullptr);
+  for (const Tensor& tensor : *inputs) {
+    auto it = std::find(columns.begin(), columns.end(), tensor.name);
+    if (it == columns.end() || tensor.name == spec.name) return OkStatus();  // not this form
+    const Tensor*& slot = by_column[it - columns.begin()];
+    if (slot != nullptr) return InvalidArgumentError(fmt::format("input '{}' given twice", *it));
+    slot = &tensor;
+  }
+  int64_t rows = -1;
+  for (size_t k = 0; k < columns.size(); ++k) {
+    const Tensor* column = by_column[k];
+    if (column == nullptr) {
+      return InvalidArgumentError(fmt::format("the model takes {} columns, input '{}' is missing",
+                                              columns.size(), columns[k]));
+    }
+    const auto& shape = column->shape;
+    if (shape.empty() || shape.size() > 2 || (shape.size() == 2 && shape[1] != 1)) {
+      return InvalidArgumentError(fmt::format("input '{}': a column is [N] or [N, 1], not {}",
+                                              column->name, ShapeString(shape)));
+    }
+    if (rows >= 0 && shape[0] != rows) {
+      return InvalidArgumentError("inputs disagree on the batch size (dimension 0)");
+    }
+    rows = shape[0];
+    RETURN_IF_ERROR(ValidateTensorData(*column));
+  }
+  Tensor gathered{spec.name, spec.datatype, {rows, static_cast<int64_t>(columns.size())}, {}};
+  gathered.data.resize(static_cast<size_t>(rows) * columns.size() * ElementSize(spec.datatype));
+  for (size_t k = 0; k < columns.size(); ++k) {
+    Status placed =
+        spec.datatype == DataType::kFp32
+            ? PlaceColumnAs(*by_column[k], k, columns.size(), gathered.MutableAs<float>())
+            : PlaceColumnAs(*by_column[k], k, columns.size(), gathered.MutableAs<double>());
+    RETURN_IF_ERROR(placed);
+  }
+  inputs->clear();
+  inputs->push_back(std::move(gathered));
+  return OkStatus();
+}
+
 }  // namespace
 
 Status CheckInputs(const ModelMetadata& metadata, std::vector<Tensor>* inputs) {
+  RETURN_IF_ERROR(GatherColumns(metadata, inputs));
   const auto& specs = metadata.inputs;
   if (inputs->size() != specs.size()) {
     return InvalidArgumentError(fmt::format("the model takes {} input(s), the request has {}",

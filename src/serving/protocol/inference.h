@@ -17,7 +17,9 @@ namespace mlhub::serving {
 // present once, no unknown names (a single-input model takes one tensor under any name, as KServe's
 // servers do), datatypes equal (a backend that converts, like XGBoost, accepts any numeric type),
 // ranks and fixed dimensions equal, a common dimension 0, data sized to the shape.
-// InvalidArgument otherwise, with a message that names the input.
+// InvalidArgument otherwise, with a message that names the input. A model with a column-based
+// signature also takes MLServer's form: one [N] or [N, 1] input per column, named as the column
+// (gathered here into its single [N, columns] input).
 Status CheckInputs(const ModelMetadata& metadata, std::vector<Tensor>* inputs);
 
 // Keeps the outputs named in `requested` (all when empty), in the requested order.
