@@ -199,6 +199,34 @@ def test_column_inputs_errors(v2):
     assert "takes 1 input(s)" in error_of(infer(v2.url, "regressor", {"inputs": column_inputs(x, range(13))}), 400)
 
 
+def model_stats(srv, path):
+    r = get(srv, path)
+    assert r.status_code == 200, r.text
+    return {(m["name"], m["version"]): m for m in r.json()["model_stats"]}
+
+
+def test_statistics_extension(v2):
+    # Triton's statistics extension over REST: the counters gRPC ModelStatistics answers.
+    (before,) = model_stats(v2, "/v2/models/regressor/stats").values()
+    for rows in (5, 3):
+        assert infer(v2.url, "regressor", {"inputs": [v2_input(request_rows(rows))]}).status_code == 200
+    assert infer(v2.url, "regressor", {"inputs": [v2_input(request_rows(2)[:, :4])]}).status_code == 400
+    after = model_stats(v2, "/v2/models/regressor/versions/1/stats")[("regressor", "1")]
+    assert after["inference_count"] - before["inference_count"] == 8
+    assert 1 <= after["execution_count"] - before["execution_count"] <= 2
+    stats, old = after["inference_stats"], before["inference_stats"]
+    assert stats["success"]["count"] - old["success"]["count"] == 2
+    assert stats["fail"]["count"] - old["fail"]["count"] == 1
+    assert stats["success"]["ns"] > old["success"]["ns"]
+    assert stats["compute_infer"]["ns"] > old["compute_infer"]["ns"]
+    assert stats["queue"]["count"] == stats["success"]["count"]
+    every = model_stats(v2, "/v2/models/stats")
+    assert set(every) == {(name, "1") for name in MODEL_NAMES}
+    error_of(get(v2, "/v2/models/regressor/versions/7/stats"), 404)
+    error_of(get(v2, "/v2/models/nope/stats"), 404)
+    error_of(get(v2, "/v2/models/broken/stats"), 503)
+
+
 def test_request_id_is_echoed(v2):
     x = request_rows(2)
     r = infer(v2.url, "regressor", {"id": "req-42", "inputs": [v2_input(x)]})

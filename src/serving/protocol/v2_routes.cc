@@ -76,6 +76,34 @@ Response ModelMetadataResponse(const ServedModel& model) {
   return Response::Json(200, std::move(out));
 }
 
+// Triton's statistics extension over REST (the gRPC ModelStatistics answers the same counters).
+// Only successes are timed; queue and compute times are totals over the requests that ran.
+Response StatisticsResponse(const std::vector<std::shared_ptr<ServedModel>>& models) {
+  const auto duration = [](JsonWriter& w, std::string_view key, uint64_t count, uint64_t us) {
+    w.Key(key).StartObject();
+    w.Field("count", static_cast<int64_t>(count)).Field("ns", static_cast<int64_t>(us * 1000));
+    w.EndObject();
+  };
+  std::string out;
+  JsonWriter w(&out);
+  w.StartObject().Key("model_stats").StartArray();
+  for (const auto& model : models) {
+    const ModelStats& stats = model->stats();
+    const uint64_t success = stats.request_success.load();
+    w.StartObject().Field("name", model->name()).Field("version", model->version());
+    w.Field("inference_count", static_cast<int64_t>(stats.inference_count.load()));
+    w.Field("execution_count", static_cast<int64_t>(stats.execution_count.load()));
+    w.Key("inference_stats").StartObject();
+    duration(w, "success", success, stats.request_duration_us.load());
+    duration(w, "fail", stats.request_failure.load(), 0);
+    duration(w, "queue", success, stats.queue_duration_us.load());
+    duration(w, "compute_infer", success, stats.compute_duration_us.load());
+    w.EndObject().EndObject();
+  }
+  w.EndArray().EndObject();
+  return Response::Json(200, std::move(out));
+}
+
 void Infer(ModelRepository* repository, const ModelPath& path, Request& request,
            Responder respond) {
   auto model = repository->Get(path.model, path.version);
@@ -142,26 +170,30 @@ void AddV2Routes(http::Router* router, ModelRepository* repository, const Servin
     respond(Response::Json(200, metadata));
   });
 
-  router->AddAsyncPrefix(Method::kGet, "/v2/models/",
-                         [repository](Request& request, Responder respond) {
-                           auto path = ParseModelPath(request.path_suffix);
-                           if (!path.ok()) return respond(ErrorFor(path.status()));
-                           if (path->action != "" && path->action != "ready") {
-                             return respond(V2Error(404, "unknown path"));
-                           }
-                           auto model = repository->Get(path->model, path->version);
-                           if (!model.ok()) return respond(ErrorFor(model.status()));
-                           if (path->action == "ready") {
-                             std::string out;
-                             JsonWriter(&out)
-                                 .StartObject()
-                                 .Field("name", path->model)
-                                 .Field("ready", true)
-                                 .EndObject();
-                             return respond(Response::Json(200, std::move(out)));
-                           }
-                           respond(ModelMetadataResponse(**model));
-                         });
+  router->AddAsyncPrefix(
+      Method::kGet, "/v2/models/", [repository](Request& request, Responder respond) {
+        if (request.path_suffix == "stats") {  // every model, as Triton
+          return respond(StatisticsResponse(repository->Loaded()));
+        }
+        auto path = ParseModelPath(request.path_suffix);
+        if (!path.ok()) return respond(ErrorFor(path.status()));
+        if (path->action != "" && path->action != "ready" && path->action != "stats") {
+          return respond(V2Error(404, "unknown path"));
+        }
+        auto model = repository->Get(path->model, path->version);
+        if (!model.ok()) return respond(ErrorFor(model.status()));
+        if (path->action == "stats") return respond(StatisticsResponse({*model}));
+        if (path->action == "ready") {
+          std::string out;
+          JsonWriter(&out)
+              .StartObject()
+              .Field("name", path->model)
+              .Field("ready", true)
+              .EndObject();
+          return respond(Response::Json(200, std::move(out)));
+        }
+        respond(ModelMetadataResponse(**model));
+      });
   router->AddAsyncPrefix(Method::kPost, "/v2/models/",
                          [repository](Request& request, Responder respond) {
                            auto path = ParseModelPath(request.path_suffix);
