@@ -10,6 +10,7 @@
 // prebuilt request: one FP32 input [batch, features] in raw_input_contents (from --input, raw
 // little-endian float32 rows, else a fixed pseudo-random pattern). Prints one human-readable
 // line and one "GRPC k=v ..." line for scripts; exit status 1 when any call failed.
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -151,6 +152,8 @@ double Percentile(const std::vector<int64_t>& sorted, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As in the server (grpc_server.cc): Debian's Abseil tracks lock order in every Mutex lock.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Options o;
   if (!ParseArgs(argc, argv, &o)) {
     std::fprintf(stderr,
