@@ -306,3 +306,53 @@ def test_predict_malformed_json(srv):
     r = requests.post(srv.url + "/predict", data="{", headers={"Content-Type": JSON},
                       timeout=HTTP_TIMEOUT)
     error_of(r)
+
+
+# -- KServe V1: /v1/models[/{name}[:predict]] -----------------------------------------------------
+
+
+def v1_predict(srv, name, body=None, data=None):
+    return requests.post(f"{srv.url}/v1/models/{name}:predict", data=json.dumps(body) if data is None else data,
+                         timeout=HTTP_TIMEOUT)
+
+
+def test_v1_models_and_readiness(serve):
+    srv = serve(broken=True)
+    assert sorted(get(srv, "/v1/models").json()["models"]) == sorted(list(MODEL_NAMES) + ["broken"])
+    for name in MODEL_NAMES:
+        r = get(srv, f"/v1/models/{name}")
+        assert r.status_code == 200 and r.json() == {"name": name, "ready": True}, r.text
+    assert "broken" in error_of(get(srv, "/v1/models/broken"), 503)
+    error_of(get(srv, "/v1/models/nope"), 404)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_v1_predict_answers_the_models_own_outputs(srv, models, name):
+    # As KServe's xgbserver: booster.predict's values, so probabilities for classifiers (not the
+    # labels /invocations gives), one list per row for multi-class.
+    x = request_rows(6, seed=61)
+    for body in ({"instances": x.tolist()}, {"inputs": x.tolist()}):
+        r = v1_predict(srv, name, body)
+        assert r.status_code == 200, r.text
+        got = r.json()
+        assert set(got) == {"predictions"}, got
+        assert_close(np.asarray(got["predictions"]), models.expected(name, x))
+    # records name the classifier's columns (its signature has f0..f12), in any order
+    records = [dict(reversed(list(zip(COLUMNS, row)))) for row in x.tolist()]
+    if name == "classifier":
+        r = v1_predict(srv, name, {"instances": records})
+        assert_close(np.asarray(r.json()["predictions"]), models.expected(name, x))
+
+
+@pytest.mark.parametrize("body", [{}, {"instances": [SEED_ROW[:12]]}, {"instances": "x"},
+                                  {"rows": [SEED_ROW]}, "{"],
+                         ids=["empty", "short-row", "not-a-list", "other-key", "malformed"])
+def test_v1_predict_errors(srv, body):
+    error_of(v1_predict(srv, "regressor", data=body if isinstance(body, str) else json.dumps(body)))
+
+
+def test_v1_unknown_model_and_path(srv):
+    error_of(v1_predict(srv, "nope", {"instances": [SEED_ROW]}), 404)
+    r = requests.post(f"{srv.url}/v1/models/regressor:explain", json={"instances": [SEED_ROW]},
+                      timeout=HTTP_TIMEOUT)
+    error_of(r, 404)

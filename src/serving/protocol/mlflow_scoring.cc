@@ -37,7 +37,7 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-ScoringError Unsupported(std::string message) { return {415, "text/plain", std::move(message)}; }
+ScoringError Unsupported(std::string message) { return {415, "text/plain", message, message}; }
 
 // MLflow's checks, in its order: the charset, then unknown parameters, then the media type.
 std::optional<ScoringError> CheckContentType(std::string_view header, bool* csv) {
@@ -527,7 +527,7 @@ Status DecodeCsv(std::string_view body, InputBuilder& b) {
 }  // namespace
 
 ScoringError MlflowBadRequest(std::string_view message) {
-  ScoringError error{400, "application/json", ""};
+  ScoringError error{400, "application/json", "", std::string(message)};
   JsonWriter(&error.body)
       .StartObject()
       .Field("error_code", "BAD_REQUEST")

@@ -23,6 +23,7 @@ struct ScoringError {
   int status = 400;
   std::string content_type;
   std::string body;
+  std::string message;  // the text alone, for protocols that answer errors in another shape
 };
 
 // A 400 in MLflow's error shape; also for errors found after decoding (e.g. by the model).

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// MLflow's scoring routes (what `mlflow models serve` answers) and the seed API. With several
-// models, `?model=NAME` picks one; the default is the first --model.
+// The JSON row protocols: MLflow's scoring routes (what `mlflow models serve` answers), KServe's V1
+// protocol and the seed API. With several models, `?model=NAME` picks one for /invocations and
+// /predict; the default is the first --model.
 #include <fmt/format.h>
 
 #include "common/json_writer.h"
+#include "common/percent_encoding.h"
 #include "serving/protocol/inference.h"
 #include "serving/protocol/mlflow_scoring.h"
 #include "serving/protocol/serving_routes.h"
@@ -102,6 +104,58 @@ void AddScoringRoutes(http::Router* router, ModelRepository* repository, const S
               return Response::Json(200, EncodePredictions(outputs, records));
             },
             MlflowError);
+      });
+
+  // KServe's V1 protocol, what its xgbserver and sklearnserver answer by default: the model list,
+  // model readiness, and `:predict` with TF Serving's rows (`{"instances": [[...], ...]}`, or
+  // records, or "inputs"), answered `{"predictions": [...]}` with the model's own outputs
+  // (probabilities for classifiers, as xgbserver's booster.predict gives them). Errors are
+  // `{"error": ...}`: 400, 404 for an unknown model, 503 for one not ready.
+  router->AddAsync(Method::kGet, "/v1/models", [repository](Request&, Responder respond) {
+    std::string out;
+    JsonWriter w(&out);
+    w.StartObject().Key("models").StartArray();
+    for (const ModelStatus& model : repository->Index()) w.String(model.name);
+    w.EndArray().EndObject();
+    respond(Response::Json(200, std::move(out)));
+  });
+  router->AddAsyncPrefix(
+      Method::kGet, "/v1/models/", [repository](Request& request, Responder respond) {
+        auto name = PercentDecode(request.path_suffix, /*plus_is_space=*/false);
+        if (!name.ok()) return respond(V2Error(400, name.status().message()));
+        auto model = repository->Get(*name);
+        if (!model.ok())
+          return respond(V2Error(HttpStatusFor(model.status()), model.status().message()));
+        std::string out;
+        JsonWriter(&out).StartObject().Field("name", *name).Field("ready", true).EndObject();
+        respond(Response::Json(200, std::move(out)));
+      });
+  router->AddAsyncPrefix(
+      Method::kPost, "/v1/models/", [repository](Request& request, Responder respond) {
+        constexpr std::string_view kPredict = ":predict";
+        std::string_view suffix = request.path_suffix;
+        if (!suffix.ends_with(kPredict) || suffix.size() == kPredict.size()) {
+          return respond(V2Error(404, "unknown path: V1 serves /v1/models/{name}:predict"));
+        }
+        auto name = PercentDecode(suffix.substr(0, suffix.size() - kPredict.size()), false);
+        if (!name.ok()) return respond(V2Error(400, name.status().message()));
+        auto model = repository->Get(*name);
+        if (!model.ok())
+          return respond(V2Error(HttpStatusFor(model.status()), model.status().message()));
+        // The body is JSON whatever its Content-Type says, as in KServe.
+        auto decoded = DecodeInvocations("application/json", request.body, (*model)->metadata());
+        if (auto* failure = std::get_if<ScoringError>(&decoded)) {
+          ModelStats& stats = (*model)->stats();
+          stats.Add(stats.request_failure, 1);
+          return respond(V2Error(failure->status, failure->message));
+        }
+        Run(
+            **model, std::get<std::vector<Tensor>>(std::move(decoded)), /*pyfunc=*/false,
+            std::move(respond),
+            [](const std::vector<Tensor>& outputs) {
+              return Response::Json(200, EncodePredictions(outputs));
+            },
+            [](const Status& status) { return V2Error(HttpStatusFor(status), status.message()); });
       });
 
   router->AddAsync(

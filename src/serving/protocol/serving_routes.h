@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The HTTP routes of `mlhub serve`: V2 REST (health, metadata, infer, model repository), MLflow
-// scoring (/ping, /health, /version, /invocations), the seed API (/ready, /predict) and /metrics.
+// The HTTP routes of `mlhub serve`: V2 REST (health, metadata, infer, model repository,
+// statistics), MLflow scoring (/ping, /health, /version, /invocations), KServe V1 (/v1/models),
+// the seed API (/ready, /predict) and /metrics.
 // Inference routes are async: they decode on the I/O thread, run on the model's scheduler and
 // answer from there; nothing waits on the blocking pool but load/unload.
 #pragma once
