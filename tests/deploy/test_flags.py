@@ -102,7 +102,7 @@ def test_runtime_matches_serve_flags_and_kserve_conventions(root):
     for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
         assert probe_port(c, probe) == http
     spec = rt["spec"]
-    assert spec["protocolVersions"] == ["v2", "grpc-v2"]
+    assert spec["protocolVersions"] == ["v1", "v2", "grpc-v2"]  # all three are served
     assert {f["name"] for f in spec["supportedModelFormats"]} == {"mlflow", "xgboost", "pytorch"}
     assert spec["annotations"]["prometheus.kserve.io/port"] == str(http)
     assert spec["annotations"]["prometheus.kserve.io/path"] == "/metrics"
