@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "common/json_writer.h"
 #include "common/percent_encoding.h"
 #include "rest/mlflow_error.h"
+#include "rest/page_token.h"
 #include "rest/request_fields.h"
 
 namespace mlhub::auth {
@@ -311,15 +313,17 @@ std::string StringField(json::Object object, std::string_view key) {
   return text.ok() ? std::string(*text) : "";
 }
 
-// One page of a search answer: the entries of its array `key` that `keep` accepts (JSON text),
-// how many entries it had, and its next_page_token ("" for the last page).
+// One page of a search answer, read up to `limit` entries that `keep` accepts: those entries
+// (JSON text), how many entries were looked at to find them, how many the page has, and its
+// next_page_token ("" for the last page).
 struct SearchPage {
   std::vector<std::string> kept;
+  size_t consumed = 0;
   size_t size = 0;
   std::string next_token;
 };
 
-std::optional<SearchPage> ReadPage(std::string_view body, std::string_view key,
+std::optional<SearchPage> ReadPage(std::string_view body, std::string_view key, size_t limit,
                                    const std::function<bool(json::Object)>& keep) {
   auto root = json::ParseJson(body);
   if (!root.ok()) return std::nullopt;
@@ -331,6 +335,8 @@ std::optional<SearchPage> ReadPage(std::string_view body, std::string_view key,
     if (!array.ok()) return std::nullopt;
     for (json::Element element : *array) {
       ++page.size;
+      if (page.kept.size() == limit) continue;
+      ++page.consumed;
       auto entry = json::AsObject(element, key);
       if (entry.ok() && keep(*entry)) page.kept.push_back(simdjson::to_string(element));
     }
@@ -394,26 +400,34 @@ std::optional<http::Request> PageRequest(const http::Request& request, std::stri
 
 // Cuts the search answer in `response` down to the entries `keep` accepts, then fills it from the
 // pages after it, as MLflow's basic-auth app does, so that max_results still means a full page
-// when there are enough readable entries. A page with a next token is a full one; a follow-up asks
-// for just the missing count, so its token is where the filled page ends. A follow-up that fails
-// ends the filling: the token then leads to the page it asked for.
+// when there are enough readable entries. A page with a next token is a full one; follow-ups ask
+// for full pages too, and when one fills the answer part-way, the token given back points just
+// after the last entry looked at (page tokens are offsets). A follow-up that fails ends the
+// filling: the token then leads to the page it asked for. An answer that cannot be read shows
+// nothing rather than everything.
 void FillReadablePage(const http::Request& request, http::Response& response,
                       const http::Handler& again, std::string_view key,
                       const std::function<bool(json::Object)>& keep) {
-  std::optional<SearchPage> page = ReadPage(response.body, key, keep);
-  if (!page) return;
+  std::optional<SearchPage> page = ReadPage(response.body, key, SIZE_MAX, keep);
+  if (!page) {
+    response.body = PageBody(key, {}, "");
+    return;
+  }
   const size_t want = page->size;
   std::vector<std::string> kept = std::move(page->kept);
   std::string token = std::move(page->next_token);
   while (kept.size() < want && !token.empty()) {
-    std::optional<http::Request> next = PageRequest(request, token, want - kept.size());
-    if (!next) break;
+    StatusOr<int64_t> offset = rest::DecodePageToken(token);
+    std::optional<http::Request> next = PageRequest(request, token, want);
+    if (!offset.ok() || !next) break;
     http::Response more = again(*next);
     if (more.status != 200) break;
-    std::optional<SearchPage> more_page = ReadPage(more.body, key, keep);
+    std::optional<SearchPage> more_page = ReadPage(more.body, key, want - kept.size(), keep);
     if (!more_page) break;
     for (std::string& entry : more_page->kept) kept.push_back(std::move(entry));
-    token = std::move(more_page->next_token);
+    token = more_page->consumed < more_page->size
+                ? rest::EncodePageToken(*offset + static_cast<int64_t>(more_page->consumed))
+                : std::move(more_page->next_token);
     if (more_page->size == 0) break;
   }
   response.body = PageBody(key, kept, token);

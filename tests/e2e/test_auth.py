@@ -247,7 +247,7 @@ def test_filtered_search_pages_are_filled(srv):
         experiments.append(admin.ok("POST", "experiments/create", {"name": f"{tag}-{i}"})["experiment_id"])
         models.append(f"{tag}-model-{i}")
         admin.ok("POST", "registered-models/create", {"name": models[-1]})
-    readable = {3, 4, 8}  # the other seven are NO_PERMISSIONS for picky, in runs of 3 and 4
+    readable = {3, 4, 5, 8}  # the other six are NO_PERMISSIONS for picky, in runs of 2 and 3
     for i in set(range(10)) - readable:
         admin.ok("POST", "experiments/permissions/create",
                  {"experiment_id": experiments[i], "username": picky_user[0], "permission": "NO_PERMISSIONS"})
@@ -260,9 +260,10 @@ def test_filtered_search_pages_are_filled(srv):
                 ("GET", "registered-models/search", "registered_models", "name", want_models)]
     for method, route, key, id_field, want in searches:
         fields = {"filter": f"name LIKE '{tag}-%'"} if key == "experiments" else {"filter": f"name LIKE '{tag}-model-%'"}
-        # Newest first: 9 .. 0, readable 8, 4, 3. A full page has a token even when only
-        # unreadable entries follow it; the page after it is then empty (as in MLflow).
-        for max_results, sizes in ((2, [2, 1]), (1, [1, 1, 1, 0]), (3, [3, 0]), (100, [3])):
+        # Experiments newest first (8, 5, 4, 3 readable), models by name (3, 4, 5, 8): pages fill
+        # part-way through a fetched page, and a full page has a token even when only unreadable
+        # entries follow it (the page after it is then empty, as in MLflow).
+        for max_results, sizes in ((2, [2, 2, 0]), (1, [1, 1, 1, 1, 0]), (3, [3, 1]), (100, [4])):
             pages = _pages(picky, method, route, key, max_results, fields)
             assert [len(p) for p in pages] == sizes, (route, method, max_results, pages)
             ids = [e[id_field] for p in pages for e in p]
