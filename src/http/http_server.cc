@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "http/connection.h"
+#include "http/tls_certificate.h"
 
 namespace mlhub::http {
 namespace {
@@ -99,7 +100,8 @@ class ServerImpl final : public HttpServer, public internal::ConnectionOwner {
   tcp::acceptor acceptor_;
   asio::steady_timer grace_timer_;
   uint16_t port_ = 0;
-  std::unique_ptr<asio::ssl::context> tls_;  // set by LoadTls, then read-only
+  std::unique_ptr<TlsCertificate> certificate_;  // set by LoadTls; outlives tls_
+  std::unique_ptr<asio::ssl::context> tls_;      // set by LoadTls, then read-only
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> conns_;  // GUARDED_BY(mu_)
@@ -134,25 +136,18 @@ Status ServerImpl::Listen() {
 }
 
 // TLS 1.2 and 1.3 with OpenSSL's defaults, from PEM files (the certificate file may hold the
-// chain: the server's certificate first).
+// chain: the server's certificate first), reloaded when they change (http/tls_certificate.h).
 Status ServerImpl::LoadTls() {
   if (config_.tls_cert_file.empty() && config_.tls_key_file.empty()) return OkStatus();
   if (config_.tls_cert_file.empty() || config_.tls_key_file.empty()) {
     return InvalidArgumentError("TLS needs both a certificate (--tls-cert) and a key (--tls-key)");
   }
+  ASSIGN_OR_RETURN(certificate_, TlsCertificate::Load(config_.tls_cert_file, config_.tls_key_file));
   auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
   tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                    asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-  error_code ec;
-  if (tls->use_certificate_chain_file(config_.tls_cert_file, ec); ec) {
-    return InvalidArgumentError("cannot read the TLS certificate " + config_.tls_cert_file + ": " +
-                                ec.message());
-  }
-  if (tls->use_private_key_file(config_.tls_key_file, asio::ssl::context::pem, ec); ec) {
-    return InvalidArgumentError("cannot read the TLS key " + config_.tls_key_file + ": " +
-                                ec.message());
-  }
+  certificate_->Attach(tls->native_handle());  // each handshake: the files' current pair
   tls_ = std::move(tls);
   return OkStatus();
 }

@@ -2,9 +2,13 @@
 """TLS on both servers (`--tls-cert` / `--tls-key`): `mlhub server` speaks HTTPS (the MLflow REST
 API and the UI's files), `mlhub serve` HTTPS and gRPC over TLS; clients that trust the certificate
 get answers, a plaintext client on a TLS port gets none and leaves the server healthy, and a
-missing key stops the server at startup. The certificate is made at test time with Debian's
-openssl."""
+missing key stops the server at startup; a certificate rotated in place (as Kubernetes updates a
+mounted Secret) is served without a restart, and a broken rotation keeps the old one. The
+certificates are made at test time with Debian's openssl."""
+import os
+import shutil
 import socket
+import ssl
 import subprocess
 import time
 
@@ -18,14 +22,17 @@ from mlhub_testlib import API, ServerProcess, mlhub_bin
 from serving_testlib import Models, ServeProcess, v2_input
 
 
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tls")
-    key, crt = folder / "key.pem", folder / "cert.pem"
+def make_cert(folder, name="cert"):
+    key, crt = folder / f"{name}-key.pem", folder / f"{name}.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-keyout", str(key), "-out", str(crt), "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(crt), "-subj", f"/CN=127.0.0.1/O={name}",
                     "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
     return str(crt), str(key)
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory):
+    return make_cert(tmp_path_factory.mktemp("tls"))
 
 
 def wait_https(url, crt, timeout=30):
@@ -116,3 +123,94 @@ def test_tls_needs_both_files_that_exist(tmp_path, cert):
                                f"sqlite:///{tmp_path}/t.db", *extra],
                               capture_output=True, text=True, timeout=30)
         assert done.returncode != 0 and "TLS" in done.stdout + done.stderr, done.stderr
+
+
+def served_certificate(port):
+    """The certificate (DER) a TLS handshake with 127.0.0.1:port gets, trusting anything."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with context.wrap_socket(raw) as tls:
+            return tls.getpeercert(binary_form=True)
+
+
+def der_of(pem_file):
+    with open(pem_file) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+def install(source, target):
+    """Replaces `target` with a copy of `source` in one rename, as the kubelet swaps a Secret."""
+    shutil.copyfile(source, target + ".new")
+    os.replace(target + ".new", target)
+
+
+def wait_for(condition, what, timeout=15):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def test_rotated_certificate_is_served_without_a_restart(tmp_path):
+    live = tmp_path / "live"
+    live.mkdir()
+    old_crt, old_key = make_cert(tmp_path, "old")
+    new_crt, new_key = make_cert(tmp_path, "new")
+    crt, key = str(live / "tls.crt"), str(live / "tls.key")
+    install(old_crt, crt)
+    install(old_key, key)
+    models = Models(str(tmp_path / "models"))
+    tracking = ServerProcess(tmp_path / "server", extra_args=["--tls-cert", crt, "--tls-key", key])
+    serving = ServeProcess(tmp_path / "serve", {"regressor": models.dirs["regressor"]},
+                           extra_args=["--tls-cert", crt, "--tls-key", key])
+    tracking.spawn()
+    serving.spawn()
+    ports = [tracking.port, serving.http_port]
+    (tmp_path / "protos").mkdir()
+    pb, _ = compile_protos(tmp_path / "protos")
+
+    def grpc_live_with(root_pem):
+        with open(root_pem, "rb") as f:
+            credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+        channel = grpc.secure_channel(serving.grpc_target, credentials)
+        try:
+            call = channel.unary_unary("/inference.GRPCInferenceService/ServerLive",
+                                       request_serializer=pb.ServerLiveRequest.SerializeToString,
+                                       response_deserializer=pb.ServerLiveResponse.FromString)
+            return call(pb.ServerLiveRequest(), timeout=5).live
+        except grpc.RpcError:
+            return False
+        finally:
+            channel.close()
+
+    try:
+        wait_https(f"https://127.0.0.1:{tracking.port}/health", old_crt)
+        wait_https(f"https://127.0.0.1:{serving.http_port}/v2/health/live", old_crt)
+        assert all(served_certificate(p) == der_of(old_crt) for p in ports)
+        assert grpc_live_with(old_crt)
+        # A half-done rotation (the new certificate, the old key) is not taken: the old pair stays.
+        install(new_crt, crt)
+        time.sleep(1.5)
+        assert all(served_certificate(p) == der_of(old_crt) for p in ports)
+        assert requests.get(f"https://127.0.0.1:{tracking.port}/health", verify=old_crt,
+                            timeout=10).status_code == 200
+        # The key follows: new handshakes get the new certificate, on both servers and gRPC.
+        install(new_key, key)
+        for port in ports:
+            wait_for(lambda: served_certificate(port) == der_of(new_crt),
+                     f"port {port} still serves the old certificate")
+        wait_for(lambda: grpc_live_with(new_crt), "gRPC still serves the old certificate")
+        r = requests.post(f"https://127.0.0.1:{tracking.port}{API}/experiments/create",
+                          json={"name": "after-rotation"}, verify=new_crt, timeout=10)
+        assert r.status_code == 200, r.text
+        # Garbage in the files: logged, the last good pair kept.
+        with open(crt, "w") as f:
+            f.write("not a certificate\n")
+        time.sleep(1.5)
+        assert all(served_certificate(p) == der_of(new_crt) for p in ports)
+        assert "keeping the current certificate" in tracking.log()
+    finally:
+        tracking.kill()
+        serving.kill()

@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include <atomic>
 #include <chrono>
@@ -318,15 +321,17 @@ class GrpcServerImpl final : public GrpcServer {
     builder.SetMaxSendMessageSize(config_.max_message_bytes);
     std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
     if (!config_.tls_cert_file.empty()) {
-      grpc::SslServerCredentialsOptions tls;
-      tls.pem_key_cert_pairs.push_back(
-          {ReadFile(config_.tls_key_file), ReadFile(config_.tls_cert_file)});
-      if (tls.pem_key_cert_pairs[0].private_key.empty() ||
-          tls.pem_key_cert_pairs[0].cert_chain.empty()) {
+      if (ReadFile(config_.tls_key_file).empty() || ReadFile(config_.tls_cert_file).empty()) {
         return InvalidArgumentError("gRPC TLS: cannot read " + config_.tls_cert_file + " or " +
                                     config_.tls_key_file);
       }
-      credentials = grpc::SslServerCredentials(tls);
+      // gRPC's own watcher reads the files again every second and takes a new pair whose key
+      // matches its certificate: a rotated Secret is served without a restart, as over HTTP.
+      auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          config_.tls_key_file, config_.tls_cert_file, /*refresh_interval_sec=*/1);
+      grpc::experimental::TlsServerCredentialsOptions tls(files);
+      tls.watch_identity_key_cert_pairs();
+      credentials = grpc::experimental::TlsServerCredentials(tls);
     }
     builder.AddListeningPort(address, credentials, &port_);
     builder.RegisterService(&service_);

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "http/tls_certificate.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+
+namespace mlhub::http {
+
+struct TlsCertificate::Pair {
+  X509* cert = nullptr;
+  STACK_OF(X509) * chain = nullptr;  // the certificates after the first in the file
+  EVP_PKEY* key = nullptr;
+  ~Pair() {
+    X509_free(cert);
+    sk_X509_pop_free(chain, X509_free);
+    EVP_PKEY_free(key);
+  }
+};
+
+namespace {
+
+std::string OpenSslError() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "no PEM data";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof text);
+  return text;
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+std::unique_ptr<std::FILE, FileCloser> OpenPem(const std::string& path) {
+  return std::unique_ptr<std::FILE, FileCloser>(std::fopen(path.c_str(), "rb"));
+}
+
+}  // namespace
+
+TlsCertificate::TlsCertificate(std::string cert_file, std::string key_file,
+                               std::chrono::milliseconds check_interval)
+    : cert_file_(std::move(cert_file)),
+      key_file_(std::move(key_file)),
+      check_interval_(check_interval) {}
+
+TlsCertificate::~TlsCertificate() = default;
+
+StatusOr<std::unique_ptr<TlsCertificate>> TlsCertificate::Load(
+    std::string cert_file, std::string key_file, std::chrono::milliseconds check_interval) {
+  std::unique_ptr<TlsCertificate> tls(
+      new TlsCertificate(std::move(cert_file), std::move(key_file), check_interval));
+  tls->stamp_ = tls->StampNow();
+  ASSIGN_OR_RETURN(tls->current_, tls->LoadPair());
+  tls->checked_ = std::chrono::steady_clock::now();
+  return tls;
+}
+
+TlsCertificate::Stamp TlsCertificate::StampNow() const {
+  // Both files: a rotation may replace either first.
+  Stamp stamp{0, 0};
+  for (const std::string* file : {&cert_file_, &key_file_}) {
+    struct stat st {};
+    if (::stat(file->c_str(), &st) != 0) return Stamp{};
+    stamp.size = stamp.size * 31 + st.st_size;
+    stamp.mtime_ns = stamp.mtime_ns * 31 + st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+  }
+  return stamp;
+}
+
+StatusOr<std::shared_ptr<const TlsCertificate::Pair>> TlsCertificate::LoadPair() const {
+  auto pair = std::make_shared<Pair>();
+  auto cert = OpenPem(cert_file_);
+  if (!cert) return InvalidArgumentError("cannot open the TLS certificate " + cert_file_);
+  pair->cert = PEM_read_X509_AUX(cert.get(), nullptr, nullptr, nullptr);
+  if (pair->cert == nullptr) {
+    return InvalidArgumentError("cannot read the TLS certificate " + cert_file_ + ": " +
+                                OpenSslError());
+  }
+  pair->chain = sk_X509_new_null();
+  while (X509* next = PEM_read_X509(cert.get(), nullptr, nullptr, nullptr)) {
+    sk_X509_push(pair->chain, next);
+  }
+  ERR_clear_error();  // the end of the file reads as an error
+  auto key = OpenPem(key_file_);
+  if (!key) return InvalidArgumentError("cannot open the TLS key " + key_file_);
+  pair->key = PEM_read_PrivateKey(key.get(), nullptr, nullptr, nullptr);
+  if (pair->key == nullptr) {
+    return InvalidArgumentError("cannot read the TLS key " + key_file_ + ": " + OpenSslError());
+  }
+  if (X509_check_private_key(pair->cert, pair->key) != 1) {
+    ERR_clear_error();
+    return InvalidArgumentError("the TLS key " + key_file_ + " does not match the certificate " +
+                                cert_file_);
+  }
+  return std::shared_ptr<const Pair>(std::move(pair));
+}
+
+Status TlsCertificate::RefreshLocked() {
+  checked_ = std::chrono::steady_clock::now();
+  const Stamp now = StampNow();
+  if (now == stamp_) return OkStatus();
+  if (now == failed_) return failure_;
+  StatusOr<std::shared_ptr<const Pair>> loaded = LoadPair();
+  if (!loaded.ok()) {
+    // Keep the old pair; files that change again are tried again (a rotation half done).
+    spdlog::warn("TLS: keeping the current certificate: {}", loaded.status().message());
+    failed_ = now;
+    failure_ = loaded.status();
+    return failure_;
+  }
+  stamp_ = now;
+  current_ = *std::move(loaded);
+  spdlog::info("TLS: loaded the new certificate {}", cert_file_);
+  return OkStatus();
+}
+
+Status TlsCertificate::Refresh() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return RefreshLocked();
+}
+
+void TlsCertificate::Attach(SSL_CTX* ctx) { SSL_CTX_set_cert_cb(ctx, &OnHandshake, this); }
+
+int TlsCertificate::OnHandshake(SSL* ssl, void* arg) {
+  auto* self = static_cast<TlsCertificate*>(arg);
+  std::shared_ptr<const Pair> pair;
+  {
+    std::lock_guard<std::mutex> lock(self->mu_);
+    if (std::chrono::steady_clock::now() - self->checked_ >= self->check_interval_) {
+      (void)self->RefreshLocked();
+    }
+    pair = self->current_;
+  }
+  // The SSL takes its own references to all three.
+  return SSL_use_cert_and_key(ssl, pair->cert, pair->key, pair->chain, /*override=*/1) == 1 ? 1 : 0;
+}
+
+}  // namespace mlhub::http
