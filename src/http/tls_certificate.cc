@@ -63,12 +63,14 @@ StatusOr<std::unique_ptr<TlsCertificate>> TlsCertificate::Load(
 
 TlsCertificate::Stamp TlsCertificate::StampNow() const {
   // Both files: a rotation may replace either first.
-  Stamp stamp{0, 0};
+  Stamp stamp;
+  long long* out = stamp.values;
   for (const std::string* file : {&cert_file_, &key_file_}) {
     struct stat st {};
     if (::stat(file->c_str(), &st) != 0) return Stamp{};
-    stamp.size = stamp.size * 31 + st.st_size;
-    stamp.mtime_ns = stamp.mtime_ns * 31 + st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    *out++ = static_cast<long long>(st.st_ino);
+    *out++ = static_cast<long long>(st.st_size);
+    *out++ = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
   }
   return stamp;
 }

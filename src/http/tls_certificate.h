@@ -2,10 +2,10 @@
 // TlsCertificate: the server certificate (with its chain) and key of two PEM files, picked up
 // again when the files change, without a restart: Kubernetes rotates a mounted Secret in place
 // (cert-manager renews certificates weeks before they expire). Each handshake asks for the
-// current pair; at most once per `check_interval` that looks at the files' size and modification
-// time and, when they changed, loads them. A pair that does not load, or whose key does not match
-// its certificate (a rotation caught half-written), is logged and the previous pair kept.
-// Thread-safe.
+// current pair; at most once per `check_interval` that looks at the files' inode, size and
+// modification time and, when they changed, loads them. A pair that does not load, or whose key
+// does not match its certificate (a rotation caught half-written), is logged and the previous pair
+// kept. Thread-safe.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -37,9 +37,10 @@ class TlsCertificate {
 
  private:
   struct Pair;
+  // What identifies a version of the two files: inode (a Secret update renames a new file in),
+  // size and modification time of each; all -1 while one of them is missing.
   struct Stamp {
-    long long size = -1;
-    long long mtime_ns = -1;
+    long long values[6] = {-1, -1, -1, -1, -1, -1};
     bool operator==(const Stamp&) const = default;
   };
 
