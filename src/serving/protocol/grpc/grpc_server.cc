@@ -112,7 +112,12 @@ void FillStatistics(ServedModel& model, inference::ModelStatistics* out) {
   infer->mutable_compute_infer()->set_ns(stats.compute_duration_us.load() * 1000);
 }
 
-class InferenceService final : public inference::GRPCInferenceService::CallbackService {
+// ModelInfer is a raw method (its bytes parsed here): gRPC itself answers a message that does not
+// parse with UNIMPLEMENTED and no text, which tells a client the wrong thing.
+using InferenceServiceBase = inference::GRPCInferenceService::WithRawCallbackMethod_ModelInfer<
+    inference::GRPCInferenceService::CallbackService>;
+
+class InferenceService final : public InferenceServiceBase {
  public:
   InferenceService(const GrpcServerConfig& config, ModelRepository* repository,
                    BlockingCalls* blocking)
@@ -188,10 +193,20 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   }
 
   // Decodes here, then lets the model's thread finish the call: no gRPC thread waits for a model.
-  ServerUnaryReactor* ModelInfer(CallbackServerContext* context,
-                                 const inference::ModelInferRequest* request,
-                                 inference::ModelInferResponse* response) override {
+  ServerUnaryReactor* ModelInfer(CallbackServerContext* context, const grpc::ByteBuffer* raw,
+                                 grpc::ByteBuffer* raw_response) override {
     if (Refused(context)) return Unauthenticated(context);
+    inference::ModelInferRequest parsed;
+    grpc::ByteBuffer bytes(*raw);  // shares the slices
+    if (!grpc::SerializationTraits<inference::ModelInferRequest>::Deserialize(&bytes, &parsed)
+             .ok()) {
+      return Answer(context,
+                    InvalidArgumentError("the request is not a ModelInferRequest message"));
+    }
+    const inference::ModelInferRequest* request = &parsed;
+    // Lives until the model's thread has written it into `raw_response`.
+    auto owned = std::make_shared<inference::ModelInferResponse>();
+    inference::ModelInferResponse* response = owned.get();
     auto model = repository_->Get(request->model_name(), request->model_version());
     if (!model.ok()) return Answer(context, model.status());
     ServedModel& served = **model;
@@ -204,16 +219,19 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     response->set_model_version(served.version());
     response->set_id(request->id());
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    // `response` stays valid until Finish; what the callback needs from `request` it copies.
-    RunInference(served, std::move(inputs).value(),
-                 [reactor, response,
-                  wanted = RequestedOutputs(*request)](StatusOr<std::vector<Tensor>> outputs) {
-                   if (!outputs.ok()) return reactor->Finish(ToGrpcStatus(outputs.status()));
-                   auto selected = SelectOutputs(std::move(outputs).value(), wanted);
-                   if (!selected.ok()) return reactor->Finish(ToGrpcStatus(selected.status()));
-                   EncodeInferOutputs(std::move(selected).value(), response);
-                   reactor->Finish(grpc::Status::OK);
-                 });
+    // What the callback needs from `request` (on this stack) it copies.
+    RunInference(
+        served, std::move(inputs).value(),
+        [reactor, owned, raw_response,
+         wanted = RequestedOutputs(*request)](StatusOr<std::vector<Tensor>> outputs) {
+          if (!outputs.ok()) return reactor->Finish(ToGrpcStatus(outputs.status()));
+          auto selected = SelectOutputs(std::move(outputs).value(), wanted);
+          if (!selected.ok()) return reactor->Finish(ToGrpcStatus(selected.status()));
+          EncodeInferOutputs(std::move(selected).value(), owned.get());
+          bool own_buffer = false;
+          reactor->Finish(grpc::SerializationTraits<inference::ModelInferResponse>::Serialize(
+              *owned, raw_response, &own_buffer));
+        });
     return reactor;
   }
 
