@@ -51,8 +51,9 @@ start_round() {
   "$PY" "$RGW" start "$TMP/rgw" >"$TMP/rgw-start.log" 2>&1 || { cat "$TMP/rgw-start.log"; exit 1; }
   local key secret region
   eval "$("$PY" -c "
-import json; s = json.load(open('$TMP/rgw/rgw.json'))
-print(f\"ENDPOINT={s['endpoint']} key={s['access_key']} secret={s['secret_key']} region={s['region']}\")")"
+import json, shlex; s = json.load(open('$TMP/rgw/rgw.json'))
+print(' '.join(f'{k}={shlex.quote(s[f])}' for k, f in (('ENDPOINT', 'endpoint'), ('key', 'access_key'),
+                                                     ('secret', 'secret_key'), ('region', 'region'))))")"
   export MLFLOW_S3_ENDPOINT_URL=$ENDPOINT AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret
   export AWS_DEFAULT_REGION=$region
   SIGN=(--aws-sigv4 "aws:amz:$region:s3" --user "$key:$secret" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
@@ -80,7 +81,7 @@ SUM=$(sha256sum "$TMP/file.bin" | cut -d' ' -f1)
 # timed NAME CURL-ARGS...: runs curl, prints MB/s (from curl's own total time)
 timed() {
   local name=$1; shift
-  local t; t=$(curl -sS --fail -o /dev/null -w '%{time_total}' "$@") || { log "$name failed"; exit 1; }
+  local t; t=$(curl -sS --fail -o /dev/null -w '%{time_total}' "$@") || { log "$name failed" >&2; exit 1; }
   awk -v t="$t" -v mb="$SIZE_MB" 'BEGIN { printf "%.0f", mb / t }'
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

@@ -108,6 +108,10 @@ int main(int argc, char** argv) {
   server->add_option("--tls-key", config.tls_key_file, "HTTPS: PEM private key file")
       ->envname("MLHUB_TLS_KEY");
   server
+      ->add_option("--tls-client-ca", config.tls_client_ca_file,
+                   "Mutual TLS: PEM CA certificate(s); clients must show a certificate they signed")
+      ->envname("MLHUB_TLS_CLIENT_CA");
+  server
       ->add_option("--max-connections", config.max_connections,
                    "Connections open at once; more are answered 503 (0: no limit)")
       ->capture_default_str();
@@ -199,6 +203,11 @@ int main(int argc, char** argv) {
       ->envname("MLHUB_TLS_CERT");
   serve->add_option("--tls-key", serve_config.tls_key_file, "TLS: PEM private key file")
       ->envname("MLHUB_TLS_KEY");
+  serve
+      ->add_option("--tls-client-ca", serve_config.tls_client_ca_file,
+                   "Mutual TLS (HTTP and gRPC): PEM CA certificate(s); clients must show a "
+                   "certificate they signed")
+      ->envname("MLHUB_TLS_CLIENT_CA");
   serve
       ->add_option("--max-connections", serve_config.max_connections,
                    "HTTP connections open at once; more are answered 503 (0: no limit)")

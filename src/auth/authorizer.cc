@@ -365,8 +365,15 @@ std::string PageBody(std::string_view key, const std::vector<std::string>& entri
 // fields (filter, order, view type) unchanged, in the query string or the JSON body it came in.
 std::optional<http::Request> PageRequest(const http::Request& request, std::string_view token,
                                          size_t max_results) {
+  // The paging fields in every spelling QueryParams accepts (`k`, `k[]`, `k[N]`).
   const auto paging = [](std::string_view name) {
-    return name == "page_token" || name == "max_results";
+    for (std::string_view key : {std::string_view("page_token"), std::string_view("max_results")}) {
+      if (name == key || (name.starts_with(key) && name.size() > key.size() &&
+                          name[key.size()] == '[' && name.back() == ']')) {
+        return true;
+      }
+    }
+    return false;
   };
   http::Request next = request;
   if (request.method == Method::kGet || request.method == Method::kHead) {
@@ -383,7 +390,8 @@ std::optional<http::Request> PageRequest(const http::Request& request, std::stri
     next.target = request.path + "?" + query;
     return next;
   }
-  auto root = json::ParseJson(request.body.empty() ? std::string_view("{}") : request.body);
+  const bool blank = request.body.find_first_not_of(" \t\r\n") == std::string::npos;
+  auto root = json::ParseJson(blank ? std::string_view("{}") : std::string_view(request.body));
   if (!root.ok()) return std::nullopt;
   auto object = json::AsObject(*root, "request");
   if (!object.ok()) return std::nullopt;
@@ -401,10 +409,15 @@ std::optional<http::Request> PageRequest(const http::Request& request, std::stri
 // Cuts the search answer in `response` down to the entries `keep` accepts, then fills it from the
 // pages after it, as MLflow's basic-auth app does, so that max_results still means a full page
 // when there are enough readable entries. A page with a next token is a full one; follow-ups ask
-// for full pages too, and when one fills the answer part-way, the token given back points just
-// after the last entry looked at (page tokens are offsets). A follow-up that fails ends the
+// for pages of at least kFollowUpPage entries, and when one fills the answer part-way, the token
+// given back points just after the last entry looked at (page tokens are offsets). After
+// kMaxScanned entries the page is answered as it is (short, with its token): one request by a
+// user who may read little must not walk the whole store. A follow-up that fails ends the
 // filling: the token then leads to the page it asked for. An answer that cannot be read shows
 // nothing rather than everything.
+constexpr size_t kFollowUpPage = 100;
+constexpr size_t kMaxScanned = 10000;
+
 void FillReadablePage(const http::Request& request, http::Response& response,
                       const http::Handler& again, std::string_view key,
                       const std::function<bool(json::Object)>& keep) {
@@ -416,15 +429,17 @@ void FillReadablePage(const http::Request& request, http::Response& response,
   const size_t want = page->size;
   std::vector<std::string> kept = std::move(page->kept);
   std::string token = std::move(page->next_token);
-  while (kept.size() < want && !token.empty()) {
+  size_t scanned = page->size;
+  while (kept.size() < want && !token.empty() && scanned < kMaxScanned) {
     StatusOr<int64_t> offset = rest::DecodePageToken(token);
-    std::optional<http::Request> next = PageRequest(request, token, want);
+    std::optional<http::Request> next = PageRequest(request, token, std::max(want, kFollowUpPage));
     if (!offset.ok() || !next) break;
     http::Response more = again(*next);
     if (more.status != 200) break;
     std::optional<SearchPage> more_page = ReadPage(more.body, key, want - kept.size(), keep);
     if (!more_page) break;
     for (std::string& entry : more_page->kept) kept.push_back(std::move(entry));
+    scanned += more_page->consumed;
     token = more_page->consumed < more_page->size
                 ? rest::EncodePageToken(*offset + static_cast<int64_t>(more_page->consumed))
                 : std::move(more_page->next_token);
@@ -451,7 +466,14 @@ void Authorizer::After(const http::Request& request, http::Response& response,
                                              "model-versions/search"};
   if (std::find(std::begin(kFollowUps), std::end(kFollowUps), op) == std::end(kFollowUps)) return;
   auto user = store_->GetUser(request.user);
-  if (!user.ok()) return;
+  if (!user.ok()) {
+    // Searches must not answer unfiltered: a user gone since Before, or a store that failed.
+    if (op.ends_with("/search")) {
+      response = rest::ErrorResponse(
+          UnavailableError("cannot check the caller's permissions: " + user.status().message()));
+    }
+    return;
+  }
 
   auto grant_manage = [&](ResourceKind kind, const std::string& resource) {
     if (resource.empty()) return;

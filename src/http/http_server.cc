@@ -8,6 +8,8 @@
 
 #include "http/http_server.h"
 
+#include <openssl/err.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -138,7 +140,10 @@ Status ServerImpl::Listen() {
 // TLS 1.2 and 1.3 with OpenSSL's defaults, from PEM files (the certificate file may hold the
 // chain: the server's certificate first), reloaded when they change (http/tls_certificate.h).
 Status ServerImpl::LoadTls() {
-  if (config_.tls_cert_file.empty() && config_.tls_key_file.empty()) return OkStatus();
+  if (config_.tls_cert_file.empty() && config_.tls_key_file.empty()) {
+    if (config_.tls_client_ca_file.empty()) return OkStatus();
+    return InvalidArgumentError("--tls-client-ca needs TLS: --tls-cert and --tls-key");
+  }
   if (config_.tls_cert_file.empty() || config_.tls_key_file.empty()) {
     return InvalidArgumentError("TLS needs both a certificate (--tls-cert) and a key (--tls-key)");
   }
@@ -148,6 +153,19 @@ Status ServerImpl::LoadTls() {
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                    asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
   certificate_->Attach(tls->native_handle());  // each handshake: the files' current pair
+  if (!config_.tls_client_ca_file.empty()) {
+    // Mutual TLS: a handshake without a certificate this CA signed fails.
+    SSL_CTX* ctx = tls->native_handle();
+    const char* ca = config_.tls_client_ca_file.c_str();
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca);
+    if (names == nullptr || SSL_CTX_load_verify_locations(ctx, ca, nullptr) != 1) {
+      if (names != nullptr) sk_X509_NAME_pop_free(names, X509_NAME_free);
+      ERR_clear_error();
+      return InvalidArgumentError("cannot read the TLS client CA " + config_.tls_client_ca_file);
+    }
+    SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
   tls_ = std::move(tls);
   return OkStatus();
 }

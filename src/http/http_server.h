@@ -32,6 +32,7 @@ struct HttpServerConfig {
   // HTTPS: PEM certificate (chain) and private key; both empty for plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
+  std::string tls_client_ca_file;           // PEM CA(s): require and verify client certificates
   std::chrono::seconds shutdown_grace{30};  // in-flight requests get this long to finish
 };
 

@@ -88,10 +88,18 @@ StatusOr<std::shared_ptr<const TlsCertificate::Pair>> TlsCertificate::LoadPair()
   while (X509* next = PEM_read_X509(cert.get(), nullptr, nullptr, nullptr)) {
     sk_X509_push(pair->chain, next);
   }
-  ERR_clear_error();  // the end of the file reads as an error
+  // The end of the file reads as "no start line"; anything else is a chain cut short.
+  const unsigned long end = ERR_peek_last_error();
+  if (ERR_GET_LIB(end) != ERR_LIB_PEM || ERR_GET_REASON(end) != PEM_R_NO_START_LINE) {
+    return InvalidArgumentError("cannot read the certificate chain in " + cert_file_ + ": " +
+                                OpenSslError());
+  }
+  ERR_clear_error();
   auto key = OpenPem(key_file_);
   if (!key) return InvalidArgumentError("cannot open the TLS key " + key_file_);
-  pair->key = PEM_read_PrivateKey(key.get(), nullptr, nullptr, nullptr);
+  // No password callback: OpenSSL's default would prompt on the terminal, in a handshake.
+  pem_password_cb* no_password = [](char*, int, int, void*) { return 0; };
+  pair->key = PEM_read_PrivateKey(key.get(), nullptr, no_password, nullptr);
   if (pair->key == nullptr) {
     return InvalidArgumentError("cannot read the TLS key " + key_file_ + ": " + OpenSslError());
   }
@@ -103,40 +111,51 @@ StatusOr<std::shared_ptr<const TlsCertificate::Pair>> TlsCertificate::LoadPair()
   return std::shared_ptr<const Pair>(std::move(pair));
 }
 
-Status TlsCertificate::RefreshLocked() {
-  checked_ = std::chrono::steady_clock::now();
+Status TlsCertificate::Check() {
   const Stamp now = StampNow();
-  if (now == stamp_) return OkStatus();
-  if (now == failed_) return failure_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (now == stamp_) return OkStatus();
+    if (failed_ == now) return failure_;
+  }
   StatusOr<std::shared_ptr<const Pair>> loaded = LoadPair();
+  std::lock_guard<std::mutex> lock(mu_);
   if (!loaded.ok()) {
     // Keep the old pair; files that change again are tried again (a rotation half done).
-    spdlog::warn("TLS: keeping the current certificate: {}", loaded.status().message());
+    if (failed_ != now) {
+      spdlog::warn("TLS: keeping the current certificate: {}", loaded.status().message());
+    }
     failed_ = now;
     failure_ = loaded.status();
     return failure_;
   }
-  stamp_ = now;
-  current_ = *std::move(loaded);
-  spdlog::info("TLS: loaded the new certificate {}", cert_file_);
+  if (stamp_ != now) {
+    stamp_ = now;
+    current_ = *std::move(loaded);
+    spdlog::info("TLS: loaded the new certificate {}", cert_file_);
+  }
   return OkStatus();
 }
 
-Status TlsCertificate::Refresh() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return RefreshLocked();
-}
+Status TlsCertificate::Refresh() { return Check(); }
 
 void TlsCertificate::Attach(SSL_CTX* ctx) { SSL_CTX_set_cert_cb(ctx, &OnHandshake, this); }
 
 int TlsCertificate::OnHandshake(SSL* ssl, void* arg) {
   auto* self = static_cast<TlsCertificate*>(arg);
+  bool due = false;
+  {
+    std::lock_guard<std::mutex> lock(self->mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - self->checked_ >= self->check_interval_) {
+      self->checked_ = now;  // one handshake looks; the others go on with the current pair
+      due = true;
+    }
+  }
+  if (due) (void)self->Check();
   std::shared_ptr<const Pair> pair;
   {
     std::lock_guard<std::mutex> lock(self->mu_);
-    if (std::chrono::steady_clock::now() - self->checked_ >= self->check_interval_) {
-      (void)self->RefreshLocked();
-    }
     pair = self->current_;
   }
   // The SSL takes its own references to all three.

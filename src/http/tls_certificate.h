@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -48,9 +49,11 @@ class TlsCertificate {
                  std::chrono::milliseconds check_interval);
   static int OnHandshake(SSL* ssl, void* self);
   Stamp StampNow() const;
-  // Loads the files into a new pair; mu_ need not be held.
+  // Loads the files into a new pair (no lock needed: it reads only the file names).
   StatusOr<std::shared_ptr<const Pair>> LoadPair() const;
-  Status RefreshLocked();  // mu_ held
+  // Looks at the files and loads them when they changed. The files are read without mu_ held,
+  // so a slow disk stalls one handshake, not every I/O thread.
+  Status Check();
 
   const std::string cert_file_;
   const std::string key_file_;
@@ -58,8 +61,9 @@ class TlsCertificate {
   std::mutex mu_;
   std::shared_ptr<const Pair> current_;  // GUARDED_BY(mu_)
   Stamp stamp_;                          // GUARDED_BY(mu_): of the files current_ came from
-  Stamp failed_;    // GUARDED_BY(mu_): of files that did not load (not retried, not logged again)
-  Status failure_;  // GUARDED_BY(mu_): why
+  std::optional<Stamp> failed_;  // GUARDED_BY(mu_): of files that did not load (not retried,
+                                 // not logged again)
+  Status failure_;               // GUARDED_BY(mu_): why
   std::chrono::steady_clock::time_point checked_{};  // GUARDED_BY(mu_)
 };
 

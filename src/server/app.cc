@@ -105,6 +105,7 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
   http_config.max_connections = config.max_connections;
   http_config.tls_cert_file = config.tls_cert_file;
   http_config.tls_key_file = config.tls_key_file;
+  http_config.tls_client_ca_file = config.tls_client_ca_file;
   http_config.shutdown_grace = std::chrono::seconds(config.shutdown_grace_s);
 
   store::StoreConfig store_config;

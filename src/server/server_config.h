@@ -27,6 +27,7 @@ struct ServerConfig {
   size_t max_connections = 10000;  // open at once; more are answered 503
   std::string tls_cert_file;       // HTTPS: PEM certificate (chain) and key; both empty: plain HTTP
   std::string tls_key_file;
+  std::string tls_client_ca_file;  // mutual TLS: clients must show a certificate this CA signed
   // Authentication (MLflow's basic-auth app): "" (off) or "basic". The admin is created at
   // startup when missing; users without a permission row get the default permission.
   std::string auth;

@@ -268,6 +268,12 @@ def test_filtered_search_pages_are_filled(srv):
             assert [len(p) for p in pages] == sizes, (route, method, max_results, pages)
             ids = [e[id_field] for p in pages for e in p]
             assert sorted(ids) == sorted(want), (route, method, max_results)
+        if method == "GET":  # the paging fields in QueryParams' other spelling, `k[]`
+            first = picky.ok(method, route, params=dict(fields, **{"max_results[]": 2}))
+            second = picky.ok(method, route, params=dict(fields, **{"max_results[]": 2,
+                                                                    "page_token[]": first["next_page_token"]}))
+            ids = [e[id_field] for e in first[key] + second[key]]
+            assert len(ids) == 4 and set(ids) == want, (route, ids)
         # the admin sees all ten, in the same order the filled pages keep
         every = [e[id_field] for p in _pages(admin, method, route, key, 4, fields) for e in p]
         assert len(every) == 10

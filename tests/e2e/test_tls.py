@@ -214,3 +214,76 @@ def test_rotated_certificate_is_served_without_a_restart(tmp_path):
     finally:
         tracking.kill()
         serving.kill()
+
+
+def make_client_certs(folder):
+    """A CA, a client certificate it signed, and a self-signed one it did not: (ca, good, stranger),
+    the last two as (cert, key)."""
+    run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)  # noqa: E731
+    ca_key, ca = folder / "ca-key.pem", folder / "ca.pem"
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", str(ca_key),
+        "-out", str(ca), "-subj", "/CN=mlhub-test-client-ca")
+    key, csr, crt = folder / "client-key.pem", folder / "client.csr", folder / "client.pem"
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+        "-subj", "/CN=trusted-client")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+        "-CAcreateserial", "-days", "2", "-out", str(crt))
+    return str(ca), (str(crt), str(key)), make_cert(folder, "stranger")
+
+
+def test_client_certificates_are_required_with_a_client_ca(tmp_path, cert):
+    crt, key = cert
+    ca, client, stranger = make_client_certs(tmp_path)
+    tls_args = ["--tls-cert", crt, "--tls-key", key, "--tls-client-ca", ca]
+    models = Models(str(tmp_path / "models"))
+    tracking = ServerProcess(tmp_path / "server", extra_args=tls_args)
+    serving = ServeProcess(tmp_path / "serve", {"regressor": models.dirs["regressor"]},
+                           extra_args=tls_args)
+    tracking.spawn()
+    serving.spawn()
+    (tmp_path / "protos").mkdir()
+    pb, _ = compile_protos(tmp_path / "protos")
+
+    def grpc_live(cert_and_key):
+        with open(crt, "rb") as f:
+            root = f.read()
+        if cert_and_key:
+            with open(cert_and_key[0], "rb") as c, open(cert_and_key[1], "rb") as k:
+                credentials = grpc.ssl_channel_credentials(root, private_key=k.read(),
+                                                           certificate_chain=c.read())
+        else:
+            credentials = grpc.ssl_channel_credentials(root)
+        channel = grpc.secure_channel(serving.grpc_target, credentials)
+        try:
+            call = channel.unary_unary("/inference.GRPCInferenceService/ServerLive",
+                                       request_serializer=pb.ServerLiveRequest.SerializeToString,
+                                       response_deserializer=pb.ServerLiveResponse.FromString)
+            return call(pb.ServerLiveRequest(), timeout=5).live
+        except grpc.RpcError:
+            return False
+        finally:
+            channel.close()
+
+    try:
+        for url in (f"https://127.0.0.1:{tracking.port}/health",
+                    f"https://127.0.0.1:{serving.http_port}/v2/health/live"):
+            deadline = time.monotonic() + 30
+            while True:  # up once a handshake with the trusted client's certificate answers
+                try:
+                    r = requests.get(url, verify=crt, cert=client, timeout=5)
+                    break
+                except requests.ConnectionError:
+                    assert time.monotonic() < deadline, f"{url} did not answer"
+                    time.sleep(0.05)
+            assert r.status_code == 200
+            for wrong in (None, stranger):  # no certificate, or one the CA did not sign
+                with pytest.raises((requests.exceptions.SSLError, requests.ConnectionError)):
+                    requests.get(url, verify=crt, cert=wrong, timeout=5)
+        wait_for(lambda: grpc_live(client), "gRPC refuses the trusted client")
+        assert not grpc_live(None)
+        assert not grpc_live(stranger)
+        assert requests.get(f"https://127.0.0.1:{tracking.port}/health", verify=crt, cert=client,
+                            timeout=5).status_code == 200  # still serving
+    finally:
+        tracking.kill()
+        serving.kill()

@@ -287,7 +287,7 @@ StatusOr<S3Client::Response> S3Client::SendOnce(const Request& request, bool* re
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
     // curl copies a body through its upload buffer, 64 KiB by default: a part of 8 MiB took 128
-    // callbacks and sends. A bigger one for big bodies only, as curl allocates it per request.
+    // callbacks and sends. A bigger one for big bodies only: each pooled handle keeps its own.
     if (request.body.size() >= kBigBodyBytes) {
       curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, static_cast<long>(kBigBodyBytes));
     }

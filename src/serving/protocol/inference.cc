@@ -83,7 +83,11 @@ Status PlaceColumnAs(const Tensor& column, size_t k, size_t width, Out* out) {
 // input of its datatype (converted as pandas' astype would), in the signature's column order.
 Status GatherColumns(const ModelMetadata& metadata, std::vector<Tensor>* inputs) {
   const std::vector<std::string>& columns = metadata.input_columns;
-  if (columns.empty() || metadata.inputs.size() != 1 || inputs->empty()) return OkStatus();
+  // One tensor for a model of several columns is the usual single input, whatever its name.
+  if (columns.empty() || metadata.inputs.size() != 1 || inputs->empty() ||
+      (inputs->size() == 1 && columns.size() > 1)) {
+    return OkStatus();
+  }
   const TensorSpec& spec = metadata.inputs[0];
   if (spec.datatype != DataType::kFp32 && spec.datatype != DataType::kFp64) return OkStatus();
   std::vector<const Tensor*> by_column(columns.size(), nullptr);

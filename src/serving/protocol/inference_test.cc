@@ -122,8 +122,10 @@ TEST(CheckInputs, ColumnInputsMustBeCompleteNumericColumns) {
     EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << message;
     EXPECT_NE(status.message().find(message), std::string::npos) << status.message();
   }
-  // Not named after the columns: the usual single-input rules apply.
+  // Not named after the columns, or one tensor of all columns: the usual single-input rules.
   std::vector<Tensor> in = {Make("input-0", DataType::kFp64, {2, 3})};
+  EXPECT_TRUE(CheckInputs(m, &in).ok());
+  in = {Make("a", DataType::kFp64, {2, 3})};
   EXPECT_TRUE(CheckInputs(m, &in).ok());
   in = {Make("x", DataType::kFp64, {2}), Make("a", DataType::kFp64, {2})};
   EXPECT_NE(CheckInputs(m, &in).message().find("takes 1 input(s)"), std::string::npos);

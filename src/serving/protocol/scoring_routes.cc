@@ -133,13 +133,13 @@ void AddScoringRoutes(http::Router* router, ModelRepository* repository, const S
   router->AddAsyncPrefix(
       Method::kPost, "/v1/models/", [repository](Request& request, Responder respond) {
         constexpr std::string_view kPredict = ":predict";
-        std::string_view suffix = request.path_suffix;
-        if (!suffix.ends_with(kPredict) || suffix.size() == kPredict.size()) {
+        auto target = PercentDecode(request.path_suffix, /*plus_is_space=*/false);
+        if (!target.ok()) return respond(V2Error(400, target.status().message()));
+        if (!target->ends_with(kPredict) || target->size() == kPredict.size()) {
           return respond(V2Error(404, "unknown path: V1 serves /v1/models/{name}:predict"));
         }
-        auto name = PercentDecode(suffix.substr(0, suffix.size() - kPredict.size()), false);
-        if (!name.ok()) return respond(V2Error(400, name.status().message()));
-        auto model = repository->Get(*name);
+        const std::string name = target->substr(0, target->size() - kPredict.size());
+        auto model = repository->Get(name);
         if (!model.ok())
           return respond(V2Error(HttpStatusFor(model.status()), model.status().message()));
         // The body is JSON whatever its Content-Type says, as in KServe.

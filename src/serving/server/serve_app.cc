@@ -133,6 +133,7 @@ StatusOr<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) 
   http_config.max_connections = config.max_connections;
   http_config.tls_cert_file = config.tls_cert_file;
   http_config.tls_key_file = config.tls_key_file;
+  http_config.tls_client_ca_file = config.tls_client_ca_file;
   ASSIGN_OR_RETURN(app->http_server_,
                    http::HttpServer::Create(http_config, app->router_, &app->http_metrics_));
   spdlog::info("mlhub serve listening on {}://{}:{}",
@@ -151,6 +152,7 @@ StatusOr<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) 
     grpc_config.api_keys = api_keys;
     grpc_config.tls_cert_file = config.tls_cert_file;
     grpc_config.tls_key_file = config.tls_key_file;
+    grpc_config.tls_client_ca_file = config.tls_client_ca_file;
     ASSIGN_OR_RETURN(app->grpc_server_, GrpcServer::Start(grpc_config, &repository));
     spdlog::info("mlhub serve listening on grpc://{}:{}", config.host, app->grpc_server_->port());
   }

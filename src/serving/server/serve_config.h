@@ -40,6 +40,8 @@ struct ServeConfig {
                                    // (empty: open)
   std::string tls_cert_file;       // HTTPS and gRPC over TLS: PEM certificate (chain) and key
   std::string tls_key_file;
+  std::string tls_client_ca_file;  // mutual TLS (HTTP and gRPC): clients must show a certificate
+                                   // this CA signed
   int shutdown_grace_s = 30;
 };
 

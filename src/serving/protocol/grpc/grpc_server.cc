@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "grpc_predict_v2.grpc.pb.h"
+#include "http/tls_certificate.h"
 #include "serving/protocol/grpc/grpc_codec.h"
 #include "serving/protocol/inference.h"
 
@@ -339,16 +340,26 @@ class GrpcServerImpl final : public GrpcServer {
     builder.SetMaxSendMessageSize(config_.max_message_bytes);
     std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
     if (!config_.tls_cert_file.empty()) {
-      if (ReadFile(config_.tls_key_file).empty() || ReadFile(config_.tls_cert_file).empty()) {
-        return InvalidArgumentError("gRPC TLS: cannot read " + config_.tls_cert_file + " or " +
-                                    config_.tls_key_file);
+      // Checked here as the HTTP server checks them: gRPC's watcher would start with a bad pair
+      // and fail every handshake.
+      StatusOr<std::unique_ptr<http::TlsCertificate>> usable =
+          http::TlsCertificate::Load(config_.tls_cert_file, config_.tls_key_file);
+      if (!usable.ok()) return InvalidArgumentError("gRPC " + usable.status().message());
+      const bool client_certs = !config_.tls_client_ca_file.empty();
+      if (client_certs && ReadFile(config_.tls_client_ca_file).empty()) {
+        return InvalidArgumentError("cannot read the TLS client CA " + config_.tls_client_ca_file);
       }
       // gRPC's own watcher reads the files again every second and takes a new pair whose key
       // matches its certificate: a rotated Secret is served without a restart, as over HTTP.
       auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-          config_.tls_key_file, config_.tls_cert_file, /*refresh_interval_sec=*/1);
+          config_.tls_key_file, config_.tls_cert_file, config_.tls_client_ca_file,
+          /*refresh_interval_sec=*/1);
       grpc::experimental::TlsServerCredentialsOptions tls(files);
       tls.watch_identity_key_cert_pairs();
+      if (client_certs) {
+        tls.watch_root_certs();
+        tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+      }
       credentials = grpc::experimental::TlsServerCredentials(tls);
     }
     builder.AddListeningPort(address, credentials, &port_);

@@ -27,6 +27,7 @@ struct GrpcServerConfig {
   std::shared_ptr<const ApiKeys> api_keys;  // --api-key-file (null: open)
   std::string tls_cert_file;                // PEM; with tls_key_file: TLS (else plaintext)
   std::string tls_key_file;
+  std::string tls_client_ca_file;  // PEM CA(s): require and verify client certificates
 };
 
 class GrpcServer {
