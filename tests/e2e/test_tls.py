@@ -153,6 +153,29 @@ def wait_for(condition, what, timeout=15):
         time.sleep(0.1)
 
 
+def grpc_live(pb, target, root_pem, client=None):
+    """ServerLive over TLS to `target`, trusting `root_pem`, showing `client` ((cert, key) files)
+    if given; False when the handshake or the call fails."""
+    with open(root_pem, "rb") as f:
+        root = f.read()
+    if client:
+        with open(client[0], "rb") as c, open(client[1], "rb") as k:
+            credentials = grpc.ssl_channel_credentials(root, private_key=k.read(),
+                                                       certificate_chain=c.read())
+    else:
+        credentials = grpc.ssl_channel_credentials(root)
+    channel = grpc.secure_channel(target, credentials)
+    try:
+        call = channel.unary_unary("/inference.GRPCInferenceService/ServerLive",
+                                   request_serializer=pb.ServerLiveRequest.SerializeToString,
+                                   response_deserializer=pb.ServerLiveResponse.FromString)
+        return call(pb.ServerLiveRequest(), timeout=5).live
+    except grpc.RpcError:
+        return False
+    finally:
+        channel.close()
+
+
 def test_rotated_certificate_is_served_without_a_restart(tmp_path):
     live = tmp_path / "live"
     live.mkdir()
@@ -172,18 +195,7 @@ def test_rotated_certificate_is_served_without_a_restart(tmp_path):
     pb, _ = compile_protos(tmp_path / "protos")
 
     def grpc_live_with(root_pem):
-        with open(root_pem, "rb") as f:
-            credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
-        channel = grpc.secure_channel(serving.grpc_target, credentials)
-        try:
-            call = channel.unary_unary("/inference.GRPCInferenceService/ServerLive",
-                                       request_serializer=pb.ServerLiveRequest.SerializeToString,
-                                       response_deserializer=pb.ServerLiveResponse.FromString)
-            return call(pb.ServerLiveRequest(), timeout=5).live
-        except grpc.RpcError:
-            return False
-        finally:
-            channel.close()
+        return grpc_live(pb, serving.grpc_target, root_pem)
 
     try:
         wait_https(f"https://127.0.0.1:{tracking.port}/health", old_crt)
@@ -244,25 +256,8 @@ def test_client_certificates_are_required_with_a_client_ca(tmp_path, cert):
     (tmp_path / "protos").mkdir()
     pb, _ = compile_protos(tmp_path / "protos")
 
-    def grpc_live(cert_and_key):
-        with open(crt, "rb") as f:
-            root = f.read()
-        if cert_and_key:
-            with open(cert_and_key[0], "rb") as c, open(cert_and_key[1], "rb") as k:
-                credentials = grpc.ssl_channel_credentials(root, private_key=k.read(),
-                                                           certificate_chain=c.read())
-        else:
-            credentials = grpc.ssl_channel_credentials(root)
-        channel = grpc.secure_channel(serving.grpc_target, credentials)
-        try:
-            call = channel.unary_unary("/inference.GRPCInferenceService/ServerLive",
-                                       request_serializer=pb.ServerLiveRequest.SerializeToString,
-                                       response_deserializer=pb.ServerLiveResponse.FromString)
-            return call(pb.ServerLiveRequest(), timeout=5).live
-        except grpc.RpcError:
-            return False
-        finally:
-            channel.close()
+    def live(client_cert):
+        return grpc_live(pb, serving.grpc_target, crt, client_cert)
 
     try:
         for url in (f"https://127.0.0.1:{tracking.port}/health",
@@ -279,9 +274,9 @@ def test_client_certificates_are_required_with_a_client_ca(tmp_path, cert):
             for wrong in (None, stranger):  # no certificate, or one the CA did not sign
                 with pytest.raises((requests.exceptions.SSLError, requests.ConnectionError)):
                     requests.get(url, verify=crt, cert=wrong, timeout=5)
-        wait_for(lambda: grpc_live(client), "gRPC refuses the trusted client")
-        assert not grpc_live(None)
-        assert not grpc_live(stranger)
+        wait_for(lambda: live(client), "gRPC refuses the trusted client")
+        assert not live(None)
+        assert not live(stranger)
         assert requests.get(f"https://127.0.0.1:{tracking.port}/health", verify=crt, cert=client,
                             timeout=5).status_code == 200  # still serving
     finally:
