@@ -8,8 +8,6 @@
 
 #include "http/http_server.h"
 
-#include <openssl/err.h>
-
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -147,25 +145,14 @@ Status ServerImpl::LoadTls() {
   if (config_.tls_cert_file.empty() || config_.tls_key_file.empty()) {
     return InvalidArgumentError("TLS needs both a certificate (--tls-cert) and a key (--tls-key)");
   }
-  ASSIGN_OR_RETURN(certificate_, TlsCertificate::Load(config_.tls_cert_file, config_.tls_key_file));
+  ASSIGN_OR_RETURN(certificate_, TlsCertificate::Load(config_.tls_cert_file, config_.tls_key_file,
+                                                      config_.tls_client_ca_file));
   auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
   tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                    asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-  certificate_->Attach(tls->native_handle());  // each handshake: the files' current pair
-  if (!config_.tls_client_ca_file.empty()) {
-    // Mutual TLS: a handshake without a certificate this CA signed fails.
-    SSL_CTX* ctx = tls->native_handle();
-    const char* ca = config_.tls_client_ca_file.c_str();
-    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca);
-    if (names == nullptr || SSL_CTX_load_verify_locations(ctx, ca, nullptr) != 1) {
-      if (names != nullptr) sk_X509_NAME_pop_free(names, X509_NAME_free);
-      ERR_clear_error();
-      return InvalidArgumentError("cannot read the TLS client CA " + config_.tls_client_ca_file);
-    }
-    SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  }
+  // Each handshake: the files' current pair (and with mutual TLS, their current client CA).
+  certificate_->Attach(tls->native_handle());
   tls_ = std::move(tls);
   return OkStatus();
 }

@@ -15,10 +15,14 @@ struct TlsCertificate::Pair {
   X509* cert = nullptr;
   STACK_OF(X509) * chain = nullptr;  // the certificates after the first in the file
   EVP_PKEY* key = nullptr;
+  X509_STORE* client_cas = nullptr;                 // mutual TLS: what verifies clients
+  STACK_OF(X509_NAME) * client_ca_names = nullptr;  // and the names the server asks for
   ~Pair() {
     X509_free(cert);
     sk_X509_pop_free(chain, X509_free);
     EVP_PKEY_free(key);
+    X509_STORE_free(client_cas);
+    sk_X509_NAME_pop_free(client_ca_names, X509_NAME_free);
   }
 };
 
@@ -44,17 +48,19 @@ std::unique_ptr<std::FILE, FileCloser> OpenPem(const std::string& path) {
 }  // namespace
 
 TlsCertificate::TlsCertificate(std::string cert_file, std::string key_file,
-                               std::chrono::milliseconds check_interval)
+                               std::string client_ca_file, std::chrono::milliseconds check_interval)
     : cert_file_(std::move(cert_file)),
       key_file_(std::move(key_file)),
+      client_ca_file_(std::move(client_ca_file)),
       check_interval_(check_interval) {}
 
 TlsCertificate::~TlsCertificate() = default;
 
 StatusOr<std::unique_ptr<TlsCertificate>> TlsCertificate::Load(
-    std::string cert_file, std::string key_file, std::chrono::milliseconds check_interval) {
-  std::unique_ptr<TlsCertificate> tls(
-      new TlsCertificate(std::move(cert_file), std::move(key_file), check_interval));
+    std::string cert_file, std::string key_file, std::string client_ca_file,
+    std::chrono::milliseconds check_interval) {
+  std::unique_ptr<TlsCertificate> tls(new TlsCertificate(
+      std::move(cert_file), std::move(key_file), std::move(client_ca_file), check_interval));
   tls->stamp_ = tls->StampNow();
   ASSIGN_OR_RETURN(tls->current_, tls->LoadPair());
   tls->checked_ = std::chrono::steady_clock::now();
@@ -65,7 +71,8 @@ TlsCertificate::Stamp TlsCertificate::StampNow() const {
   // Both files: a rotation may replace either first.
   Stamp stamp;
   long long* out = stamp.values;
-  for (const std::string* file : {&cert_file_, &key_file_}) {
+  for (const std::string* file : {&cert_file_, &key_file_, &client_ca_file_}) {
+    if (file->empty()) continue;
     struct stat st {};
     if (::stat(file->c_str(), &st) != 0) return Stamp{};
     *out++ = static_cast<long long>(st.st_ino);
@@ -108,6 +115,15 @@ StatusOr<std::shared_ptr<const TlsCertificate::Pair>> TlsCertificate::LoadPair()
     return InvalidArgumentError("the TLS key " + key_file_ + " does not match the certificate " +
                                 cert_file_);
   }
+  if (!client_ca_file_.empty()) {
+    pair->client_cas = X509_STORE_new();
+    pair->client_ca_names = SSL_load_client_CA_file(client_ca_file_.c_str());
+    if (pair->client_ca_names == nullptr ||
+        X509_STORE_load_file(pair->client_cas, client_ca_file_.c_str()) != 1) {
+      return InvalidArgumentError("cannot read the TLS client CA " + client_ca_file_ + ": " +
+                                  OpenSslError());
+    }
+  }
   return std::shared_ptr<const Pair>(std::move(pair));
 }
 
@@ -139,7 +155,12 @@ Status TlsCertificate::Check() {
 
 Status TlsCertificate::Refresh() { return Check(); }
 
-void TlsCertificate::Attach(SSL_CTX* ctx) { SSL_CTX_set_cert_cb(ctx, &OnHandshake, this); }
+void TlsCertificate::Attach(SSL_CTX* ctx) {
+  SSL_CTX_set_cert_cb(ctx, &OnHandshake, this);
+  if (!client_ca_file_.empty()) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+}
 
 int TlsCertificate::OnHandshake(SSL* ssl, void* arg) {
   auto* self = static_cast<TlsCertificate*>(arg);
@@ -157,6 +178,11 @@ int TlsCertificate::OnHandshake(SSL* ssl, void* arg) {
   {
     std::lock_guard<std::mutex> lock(self->mu_);
     pair = self->current_;
+  }
+  if (pair->client_cas != nullptr) {
+    // Before the CertificateRequest goes out and the client's certificate is checked.
+    SSL_set1_verify_cert_store(ssl, pair->client_cas);
+    SSL_set_client_CA_list(ssl, SSL_dup_CA_list(pair->client_ca_names));
   }
   // The SSL takes its own references to all three.
   return SSL_use_cert_and_key(ssl, pair->cert, pair->key, pair->chain, /*override=*/1) == 1 ? 1 : 0;

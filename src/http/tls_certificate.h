@@ -5,7 +5,8 @@
 // current pair; at most once per `check_interval` that looks at the files' inode, size and
 // modification time and, when they changed, loads them. A pair that does not load, or whose key
 // does not match its certificate (a rotation caught half-written), is logged and the previous pair
-// kept. Thread-safe.
+// kept. With a client CA file (mutual TLS) handshakes also require a client certificate that CA
+// signed, and that file is followed the same way. Thread-safe.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -22,14 +23,16 @@ namespace mlhub::http {
 
 class TlsCertificate {
  public:
-  // Loads the pair; InvalidArgument (naming the file) when it cannot.
+  // Loads the pair (and the client CA, unless `client_ca_file` is empty); InvalidArgument (naming
+  // the file) when it cannot.
   static StatusOr<std::unique_ptr<TlsCertificate>> Load(
-      std::string cert_file, std::string key_file,
+      std::string cert_file, std::string key_file, std::string client_ca_file = "",
       std::chrono::milliseconds check_interval = std::chrono::seconds(1));
   ~TlsCertificate();
 
-  // Makes every handshake on `ctx` use the current pair (OpenSSL's certificate callback).
-  // `this` must outlive `ctx`'s connections.
+  // Makes every handshake on `ctx` use the current pair (OpenSSL's certificate callback), and
+  // with a client CA require and verify a client certificate. `this` must outlive `ctx`'s
+  // connections.
   void Attach(SSL_CTX* ctx);
 
   // Checks the files now (whatever the interval) and loads them when they changed; the status of
@@ -38,14 +41,14 @@ class TlsCertificate {
 
  private:
   struct Pair;
-  // What identifies a version of the two files: inode (a Secret update renames a new file in),
-  // size and modification time of each; all -1 while one of them is missing.
+  // What identifies a version of the files: inode (a Secret update renames a new file in), size
+  // and modification time of each; all -1 while one of them is missing.
   struct Stamp {
-    long long values[6] = {-1, -1, -1, -1, -1, -1};
+    long long values[9] = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
     bool operator==(const Stamp&) const = default;
   };
 
-  TlsCertificate(std::string cert_file, std::string key_file,
+  TlsCertificate(std::string cert_file, std::string key_file, std::string client_ca_file,
                  std::chrono::milliseconds check_interval);
   static int OnHandshake(SSL* ssl, void* self);
   Stamp StampNow() const;
@@ -57,6 +60,7 @@ class TlsCertificate {
 
   const std::string cert_file_;
   const std::string key_file_;
+  const std::string client_ca_file_;  // empty: no client certificates asked for
   const std::chrono::milliseconds check_interval_;
   std::mutex mu_;
   std::shared_ptr<const Pair> current_;  // GUARDED_BY(mu_)

@@ -119,7 +119,7 @@ TEST_F(TlsCertificateTest, ServesTheFilesAndFollowsARotation) {
   const KeyAndCert old_pair = MakeCert("old"), new_pair = MakeCert("new");
   Install(cert_, old_pair.cert_pem);
   Install(key_, old_pair.key_pem);
-  auto tls = TlsCertificate::Load(cert_, key_, std::chrono::hours(1));
+  auto tls = TlsCertificate::Load(cert_, key_, "", std::chrono::hours(1));
   ASSERT_TRUE(tls.ok()) << tls.status().message();
   (*tls)->Attach(ctx_);
   EXPECT_EQ(ServedName(ctx_), "old");
@@ -147,7 +147,7 @@ TEST_F(TlsCertificateTest, HandshakesLookAtTheFilesOncePerInterval) {
   const KeyAndCert a = MakeCert("a"), b = MakeCert("b");
   Install(cert_, a.cert_pem);
   Install(key_, a.key_pem);
-  auto tls = TlsCertificate::Load(cert_, key_, std::chrono::milliseconds(0));
+  auto tls = TlsCertificate::Load(cert_, key_, "", std::chrono::milliseconds(0));
   ASSERT_TRUE(tls.ok());
   (*tls)->Attach(ctx_);
   EXPECT_EQ(ServedName(ctx_), "a");

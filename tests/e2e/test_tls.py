@@ -228,24 +228,27 @@ def test_rotated_certificate_is_served_without_a_restart(tmp_path):
         serving.kill()
 
 
-def make_client_certs(folder):
-    """A CA, a client certificate it signed, and a self-signed one it did not: (ca, good, stranger),
-    the last two as (cert, key)."""
+def make_client_ca(folder, name):
+    """A CA and a client certificate it signed: (ca, (cert, key))."""
     run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)  # noqa: E731
-    ca_key, ca = folder / "ca-key.pem", folder / "ca.pem"
+    ca_key, ca = folder / f"{name}-ca-key.pem", folder / f"{name}-ca.pem"
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", str(ca_key),
-        "-out", str(ca), "-subj", "/CN=mlhub-test-client-ca")
-    key, csr, crt = folder / "client-key.pem", folder / "client.csr", folder / "client.pem"
+        "-out", str(ca), "-subj", f"/CN={name}-client-ca")
+    key, csr, crt = folder / f"{name}-key.pem", folder / f"{name}.csr", folder / f"{name}.pem"
     run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
-        "-subj", "/CN=trusted-client")
+        "-subj", f"/CN={name}-client")
     run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
         "-CAcreateserial", "-days", "2", "-out", str(crt))
-    return str(ca), (str(crt), str(key)), make_cert(folder, "stranger")
+    return str(ca), (str(crt), str(key))
 
 
 def test_client_certificates_are_required_with_a_client_ca(tmp_path, cert):
     crt, key = cert
-    ca, client, stranger = make_client_certs(tmp_path)
+    first_ca, client = make_client_ca(tmp_path, "first")
+    next_ca, next_client = make_client_ca(tmp_path, "next")
+    stranger = make_cert(tmp_path, "stranger")
+    ca = str(tmp_path / "client-ca.pem")
+    install(first_ca, ca)
     tls_args = ["--tls-cert", crt, "--tls-key", key, "--tls-client-ca", ca]
     models = Models(str(tmp_path / "models"))
     tracking = ServerProcess(tmp_path / "server", extra_args=tls_args)
@@ -279,6 +282,21 @@ def test_client_certificates_are_required_with_a_client_ca(tmp_path, cert):
         assert not live(stranger)
         assert requests.get(f"https://127.0.0.1:{tracking.port}/health", verify=crt, cert=client,
                             timeout=5).status_code == 200  # still serving
+
+        # The client CA rotates like the server's certificate: clients of the new CA get in.
+        install(next_ca, ca)
+
+        def https_ok(port, path, who):
+            try:
+                return requests.get(f"https://127.0.0.1:{port}{path}", verify=crt, cert=who,
+                                    timeout=5).status_code == 200
+            except (requests.exceptions.SSLError, requests.ConnectionError):
+                return False
+        for port, path in ((tracking.port, "/health"), (serving.http_port, "/v2/health/live")):
+            wait_for(lambda: https_ok(port, path, next_client), f"port {port} refuses the new CA")
+            assert not https_ok(port, path, client)
+        wait_for(lambda: live(next_client), "gRPC refuses the new CA")
+        assert not live(client)
     finally:
         tracking.kill()
         serving.kill()

@@ -342,13 +342,10 @@ class GrpcServerImpl final : public GrpcServer {
     if (!config_.tls_cert_file.empty()) {
       // Checked here as the HTTP server checks them: gRPC's watcher would start with a bad pair
       // and fail every handshake.
-      StatusOr<std::unique_ptr<http::TlsCertificate>> usable =
-          http::TlsCertificate::Load(config_.tls_cert_file, config_.tls_key_file);
+      StatusOr<std::unique_ptr<http::TlsCertificate>> usable = http::TlsCertificate::Load(
+          config_.tls_cert_file, config_.tls_key_file, config_.tls_client_ca_file);
       if (!usable.ok()) return InvalidArgumentError("gRPC " + usable.status().message());
       const bool client_certs = !config_.tls_client_ca_file.empty();
-      if (client_certs && ReadFile(config_.tls_client_ca_file).empty()) {
-        return InvalidArgumentError("cannot read the TLS client CA " + config_.tls_client_ca_file);
-      }
       // gRPC's own watcher reads the files again every second and takes a new pair whose key
       // matches its certificate: a rotated Secret is served without a restart, as over HTTP.
       auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
