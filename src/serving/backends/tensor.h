@@ -40,6 +40,48 @@ size_t ElementSize(DataType type);
 // True for the types whose elements are numbers (all but BYTES).
 inline bool IsNumeric(DataType type) { return type != DataType::kBytes; }
 
+// Calls `fn(T{})` with the C++ type of a numeric datatype's elements (uint8_t for BOOL) and returns
+// true; false for FP16, BF16 and BYTES, which have no C++ arithmetic type here. For code that
+// converts elements of whatever numeric type a request brings.
+template <typename Fn>
+bool VisitArithmetic(DataType type, Fn&& fn) {
+  switch (type) {
+    case DataType::kBool:
+    case DataType::kUint8:
+      fn(uint8_t{});
+      return true;
+    case DataType::kUint16:
+      fn(uint16_t{});
+      return true;
+    case DataType::kUint32:
+      fn(uint32_t{});
+      return true;
+    case DataType::kUint64:
+      fn(uint64_t{});
+      return true;
+    case DataType::kInt8:
+      fn(int8_t{});
+      return true;
+    case DataType::kInt16:
+      fn(int16_t{});
+      return true;
+    case DataType::kInt32:
+      fn(int32_t{});
+      return true;
+    case DataType::kInt64:
+      fn(int64_t{});
+      return true;
+    case DataType::kFp32:
+      fn(float{});
+      return true;
+    case DataType::kFp64:
+      fn(double{});
+      return true;
+    default:
+      return false;
+  }
+}
+
 // A shape's element count, or InvalidArgument for a negative dimension or an overflow.
 StatusOr<int64_t> ElementCount(const std::vector<int64_t>& shape);
 // "[2, 13]": for messages.

@@ -30,51 +30,17 @@ Status CheckOne(const ModelMetadata& metadata, const TensorSpec& spec, const Ten
 }
 
 // Writes `column`'s N values, converted to Out, into column `k` of the row-major [N, width] `out`.
-template <typename In, typename Out>
-void PlaceColumn(const Tensor& column, size_t k, size_t width, Out* out) {
-  const In* values = column.As<In>();
-  const size_t rows = column.data.size() / sizeof(In);
-  for (size_t r = 0; r < rows; ++r) out[r * width + k] = static_cast<Out>(values[r]);
-}
-
 template <typename Out>
-Status PlaceColumnAs(const Tensor& column, size_t k, size_t width, Out* out) {
-  switch (column.datatype) {
-    case DataType::kBool:
-    case DataType::kUint8:
-      PlaceColumn<uint8_t>(column, k, width, out);
-      return OkStatus();
-    case DataType::kUint16:
-      PlaceColumn<uint16_t>(column, k, width, out);
-      return OkStatus();
-    case DataType::kUint32:
-      PlaceColumn<uint32_t>(column, k, width, out);
-      return OkStatus();
-    case DataType::kUint64:
-      PlaceColumn<uint64_t>(column, k, width, out);
-      return OkStatus();
-    case DataType::kInt8:
-      PlaceColumn<int8_t>(column, k, width, out);
-      return OkStatus();
-    case DataType::kInt16:
-      PlaceColumn<int16_t>(column, k, width, out);
-      return OkStatus();
-    case DataType::kInt32:
-      PlaceColumn<int32_t>(column, k, width, out);
-      return OkStatus();
-    case DataType::kInt64:
-      PlaceColumn<int64_t>(column, k, width, out);
-      return OkStatus();
-    case DataType::kFp32:
-      PlaceColumn<float>(column, k, width, out);
-      return OkStatus();
-    case DataType::kFp64:
-      PlaceColumn<double>(column, k, width, out);
-      return OkStatus();
-    default:
-      return InvalidArgumentError(fmt::format("input '{}': column inputs must be numbers, not {}",
-                                              column.name, DataTypeName(column.datatype)));
-  }
+Status PlaceColumn(const Tensor& column, size_t k, size_t width, Out* out) {
+  const bool numeric = VisitArithmetic(column.datatype, [&](auto zero) {
+    using In = decltype(zero);
+    const In* values = column.As<In>();
+    const size_t rows = column.data.size() / sizeof(In);
+    for (size_t r = 0; r < rows; ++r) out[r * width + k] = static_cast<Out>(values[r]);
+  });
+  if (numeric) return OkStatus();
+  return InvalidArgumentError(fmt::format("input '{}': column inputs must be numbers, not {}",
+                                          column.name, DataTypeName(column.datatype)));
 }
 
 // MLServer's form for column-based signatures (KServe's MLflow runtime): one input per column,
@@ -121,8 +87,8 @@ Status GatherColumns(const ModelMetadata& metadata, std::vector<Tensor>* inputs)
   for (size_t k = 0; k < columns.size(); ++k) {
     Status placed =
         spec.datatype == DataType::kFp32
-            ? PlaceColumnAs(*by_column[k], k, columns.size(), gathered.MutableAs<float>())
-            : PlaceColumnAs(*by_column[k], k, columns.size(), gathered.MutableAs<double>());
+            ? PlaceColumn(*by_column[k], k, columns.size(), gathered.MutableAs<float>())
+            : PlaceColumn(*by_column[k], k, columns.size(), gathered.MutableAs<double>());
     RETURN_IF_ERROR(placed);
   }
   inputs->clear();

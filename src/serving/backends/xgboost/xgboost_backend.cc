@@ -24,48 +24,15 @@ namespace {
 std::string LastError() { return XGBGetLastError(); }
 
 // Converts any numeric tensor to float32 rows (XGBoost computes in float32 anyway).
-template <typename T>
-void ConvertTo(const Tensor& in, size_t count, std::vector<float>* out) {
-  const T* values = in.As<T>();
-  out->resize(count);
-  for (size_t i = 0; i < count; ++i) (*out)[i] = static_cast<float>(values[i]);
-}
-
 Status ToFloat32(const Tensor& in, size_t count, std::vector<float>* out) {
-  switch (in.datatype) {
-    case DataType::kBool:
-    case DataType::kUint8:
-      ConvertTo<uint8_t>(in, count, out);
-      break;
-    case DataType::kUint16:
-      ConvertTo<uint16_t>(in, count, out);
-      break;
-    case DataType::kUint32:
-      ConvertTo<uint32_t>(in, count, out);
-      break;
-    case DataType::kUint64:
-      ConvertTo<uint64_t>(in, count, out);
-      break;
-    case DataType::kInt8:
-      ConvertTo<int8_t>(in, count, out);
-      break;
-    case DataType::kInt16:
-      ConvertTo<int16_t>(in, count, out);
-      break;
-    case DataType::kInt32:
-      ConvertTo<int32_t>(in, count, out);
-      break;
-    case DataType::kInt64:
-      ConvertTo<int64_t>(in, count, out);
-      break;
-    case DataType::kFp64:
-      ConvertTo<double>(in, count, out);
-      break;
-    default:
-      return InvalidArgumentError(fmt::format("input '{}': XGBoost cannot take {} data", in.name,
-                                              DataTypeName(in.datatype)));
-  }
-  return OkStatus();
+  out->resize(count);
+  const bool numeric = VisitArithmetic(in.datatype, [&](auto zero) {
+    const auto* values = in.As<decltype(zero)>();
+    for (size_t i = 0; i < count; ++i) (*out)[i] = static_cast<float>(values[i]);
+  });
+  if (numeric) return OkStatus();
+  return InvalidArgumentError(
+      fmt::format("input '{}': XGBoost cannot take {} data", in.name, DataTypeName(in.datatype)));
 }
 
 class XgboostModel final : public LoadedModel {

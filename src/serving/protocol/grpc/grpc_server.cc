@@ -12,9 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -31,12 +29,6 @@ using grpc::CallbackServerContext;
 using grpc::ServerUnaryReactor;
 
 constexpr char kServiceName[] = "inference.GRPCInferenceService";
-
-// A whole file, or "" when it cannot be read.
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 ServerUnaryReactor* Answer(CallbackServerContext* context, const Status& status) {
   ServerUnaryReactor* reactor = context->DefaultReactor();
