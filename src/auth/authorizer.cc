@@ -61,6 +61,8 @@ constexpr Rule kRules[] = {
     {Method::kPost, "runs/log-batch", Source::kRunId, Need::kUpdate},
     {Method::kPost, "runs/log-model", Source::kRunId, Need::kUpdate},
     {Method::kPost, "runs/log-inputs", Source::kRunId, Need::kUpdate},
+    {Method::kPost, "runs/outputs", Source::kRunId, Need::kUpdate},
+    {Method::kPost, "logged-models", Source::kExperimentId, Need::kUpdate},
     {Method::kGet, "metrics/get-history", Source::kRunId, Need::kRead},
     {Method::kGet, "metrics/get-history-downsampled", Source::kRunId, Need::kRead},
     {Method::kGet, "artifacts/list", Source::kRunId, Need::kRead},
@@ -104,6 +106,8 @@ http::Response Unauthenticated() {
 }
 
 http::Response Forbidden() { return http::Response::Text(403, "Permission denied"); }
+
+constexpr std::string_view kLoggedModelPrefix = "logged-models/";
 
 // The route's operation (e.g. "runs/get"), or empty for a path outside the JSON API.
 std::string_view OperationOf(std::string_view path) {
@@ -227,7 +231,12 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
   for (const Rule& candidate : kRules) {
     if (candidate.method == request.method && candidate.op == op) rule = &candidate;
   }
-  const bool runs_search = op == "runs/search" && request.method == Method::kPost;
+  if (op.starts_with(kLoggedModelPrefix) && op != "logged-models/search") {
+    return AuthorizeLoggedModel(request, user, op.substr(kLoggedModelPrefix.size()));
+  }
+  // Searches over experiments the request names: only the readable ones are searched.
+  const bool runs_search =
+      (op == "runs/search" || op == "logged-models/search") && request.method == Method::kPost;
   // Routes without a check (creates, other searches) need no look at the request's fields.
   if (rule == nullptr && !runs_search && !op.starts_with("users/")) return std::nullopt;
   auto fields = rest::RequestFields::FromRequest(request);
@@ -302,6 +311,25 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
     }
   }
   return check(kind, resource, rule->need);
+}
+
+// logged-models/<id>[/...]: the permission on the model's experiment, by method (MLflow's
+// basic-auth app: read to get, update to change, delete to delete the model itself).
+std::optional<http::Response> Authorizer::AuthorizeLoggedModel(const http::Request& request,
+                                                               const User& user,
+                                                               std::string_view rest) {
+  const std::string_view model_id = rest.substr(0, rest.find('/'));
+  const bool whole_model = model_id.size() == rest.size();
+  Need need = Need::kUpdate;
+  if (request.method == Method::kGet) need = Need::kRead;
+  if (request.method == Method::kDelete && whole_model) need = Need::kDelete;
+  auto experiment = lookups_.experiment_of_logged_model(model_id);
+  if (experiment.status().code() == StatusCode::kNotFound) return std::nullopt;  // handler's 404
+  if (!experiment.ok()) return rest::ErrorResponse(experiment.status());
+  auto permission = PermissionOf(user, ResourceKind::kExperiment, *experiment);
+  if (!permission.ok()) return rest::ErrorResponse(permission.status());
+  if (!Allows(*permission, need)) return Forbidden();
+  return std::nullopt;
 }
 
 namespace {

@@ -37,6 +37,8 @@ struct ResourceLookups {
   std::function<StatusOr<std::string>(std::string_view run_id)> experiment_of_run;
   // The id of the experiment with this name; NotFound for none.
   std::function<StatusOr<std::string>(std::string_view name)> experiment_by_name;
+  // The experiment of a logged model (MLflow 3); NotFound for an unknown model.
+  std::function<StatusOr<std::string>(std::string_view model_id)> experiment_of_logged_model;
 };
 
 class Authorizer final : public http::RouteFilter {
@@ -54,6 +56,8 @@ class Authorizer final : public http::RouteFilter {
   // The user the Basic credentials name, when the password is right.
   std::optional<User> Authenticate(const http::Request& request);
   std::optional<http::Response> Authorize(http::Request& request, const User& user);
+  std::optional<http::Response> AuthorizeLoggedModel(const http::Request& request, const User& user,
+                                                     std::string_view rest);
 
   AuthStore* store_;
   const AuthConfig config_;

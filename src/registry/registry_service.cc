@@ -311,8 +311,27 @@ StatusOr<store::ModelVersion> RegistryService::CreateModelVersion(CreateVersionR
         "without relative path references present. Please provide an absolute path.",
         request.source));
   }
+  // MLflow 3 registers a logged model: `models:/<model id>` as the source, and its id. The
+  // version's files are then the model's.
+  constexpr std::string_view kLoggedModelSource = "models:/m-";
+  if (request.model_id.empty() && request.source.starts_with(kLoggedModelSource) &&
+      request.source.find('/', kLoggedModelSource.size()) == std::string::npos) {
+    request.model_id = request.source.substr(sizeof("models:/") - 1);
+  }
+  std::string storage_location;
+  if (!request.model_id.empty()) {
+    StatusOr<store::LoggedModel> model = tracking_.GetLoggedModel(request.model_id);
+    if (model.status().code() == StatusCode::kNotFound) {
+      return InvalidArgumentError(fmt::format(
+          "Invalid model version source: the logged model '{}' does not exist.", request.model_id));
+    }
+    RETURN_IF_ERROR(model.status());
+    storage_location = model->artifact_location;
+  }
   store::NewModelVersion version;
   version.name = std::move(request.name);
+  version.model_id = std::move(request.model_id);
+  version.storage_location = std::move(storage_location);
   version.source = std::move(request.source);
   version.run_id = std::move(request.run_id);
   version.run_link = std::move(request.run_link);
@@ -387,7 +406,7 @@ Status RegistryService::DeleteModelVersionTag(std::string_view name, std::string
 StatusOr<std::string> RegistryService::GetDownloadUri(std::string_view name,
                                                       std::string_view version) {
   ASSIGN_OR_RETURN(store::ModelVersion found, GetModelVersion(name, version));
-  return found.source;
+  return found.storage_location.empty() ? found.source : found.storage_location;
 }
 
 StatusOr<ResolvedModel> RegistryService::Resolve(std::string_view models_uri) {
@@ -423,7 +442,9 @@ StatusOr<ResolvedModel> RegistryService::Resolve(std::string_view models_uri) {
     }
   }
   out.artifact_uri = out.version.source;
-  if (SchemeOf(out.version.source) == "runs") {
+  if (!out.version.storage_location.empty()) {
+    out.artifact_uri = out.version.storage_location;
+  } else if (SchemeOf(out.version.source) == "runs") {
     ASSIGN_OR_RETURN(RunsUri runs, ParseRunsUri(out.version.source));
     ASSIGN_OR_RETURN(store::Run run, tracking_.GetRun(runs.run_id));
     out.artifact_uri = run.info.artifact_uri;

@@ -37,11 +37,14 @@ struct CreateVersionRequest {
   std::string run_id;
   std::string run_link;
   std::string description;
+  std::string
+      model_id;  // the logged model (MLflow 3) it comes from; also from a models:/m-... source
   std::vector<store::Tag> tags;
 };
 
-// What a models:/ URI names: the version, and where its files are (a runs:/ source resolved
-// through its run to the run's artifact location; any other source as it is).
+// What a models:/ URI names: the version, and where its files are (a logged model's location, a
+// runs:/ source resolved through its run to the run's artifact location, any other source as it
+// is).
 struct ResolvedModel {
   store::ModelVersion version;
   std::string artifact_uri;
@@ -82,11 +85,11 @@ class RegistryService {
                                                 std::string_view stage, bool archive_existing);
   Status DeleteModelVersion(std::string_view name, std::string_view version);
   StatusOr<store::ModelVersionPage> SearchModelVersions(const RegistrySearchRequest& request);
-  Status SetModelVersionTag(std::string_view name, std::string_view version,
-                            const store::Tag& tag);
+  Status SetModelVersionTag(std::string_view name, std::string_view version, const store::Tag& tag);
   Status DeleteModelVersionTag(std::string_view name, std::string_view version,
                                std::string_view key);
-  // The version's source, as MLflow's get-download-uri answers it.
+  // Where the version's files are, as MLflow's get-download-uri answers it: a logged model's
+  // location, else the source.
   StatusOr<std::string> GetDownloadUri(std::string_view name, std::string_view version);
 
   // models:/name/3, models:/name/Production, models:/name/latest, models:/name@alias; kNotFound

@@ -39,6 +39,20 @@ void AddJsonRoute(http::Router& router, http::Method method, std::string_view pa
   AddResponseRoute(router, method, path, JsonResponse(std::move(handler)));
 }
 
+void AddJsonPrefixRoute(http::Router& router, http::Method method, std::string_view prefix,
+                        JsonPrefixHandler handler) {
+  http::Handler wrapped = [handler = std::move(handler)](http::Request& request) {
+    auto fields = RequestFields::FromRequest(request);
+    if (!fields.ok()) return ErrorResponse(fields.status());
+    auto body = handler(*fields, request.path_suffix);
+    if (!body.ok()) return ErrorResponse(body.status());
+    return http::Response::Json(200, std::move(body).value());
+  };
+  for (std::string_view api : {kApiPrefix, kAjaxPrefix}) {
+    router.AddPrefix(method, std::string(api) + std::string(prefix), wrapped);
+  }
+}
+
 void AddMlhubJsonRoute(http::Router& router, http::Method method, std::string_view path,
                        JsonHandler handler) {
   http::Handler wrapped = Wrap(JsonResponse(std::move(handler)));

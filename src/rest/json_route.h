@@ -26,6 +26,13 @@ using JsonHandler = std::function<StatusOr<std::string>(const RequestFields& fie
 // Registers `path` (e.g. "experiments/create") for `method` under both prefixes.
 void AddJsonRoute(http::Router& router, http::Method method, std::string_view path,
                   JsonHandler handler);
+// Registers every path under `prefix` (e.g. "logged-models/"): the handler gets the rest of the
+// path (still percent-encoded), for resources named in the path itself.
+using JsonPrefixHandler =
+    std::function<StatusOr<std::string>(const RequestFields& fields, std::string_view suffix)>;
+void AddJsonPrefixRoute(http::Router& router, http::Method method, std::string_view prefix,
+                        JsonPrefixHandler handler);
+
 // The same under the mlhub prefixes.
 void AddMlhubJsonRoute(http::Router& router, http::Method method, std::string_view path,
                        JsonHandler handler);

@@ -168,6 +168,11 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
       ASSIGN_OR_RETURN(store::Experiment experiment, tracking.GetExperimentByName(name));
       return experiment.experiment_id;
     };
+    lookups.experiment_of_logged_model =
+        [&tracking](std::string_view model_id) -> StatusOr<std::string> {
+      ASSIGN_OR_RETURN(store::LoggedModel model, tracking.GetLoggedModel(model_id));
+      return model.experiment_id;
+    };
     router.SetFilter(std::make_shared<auth::Authorizer>(
         auth_store.get(), auth::AuthConfig{*default_permission}, std::move(lookups)));
     auth::AddAuthRoutes(router, *auth_store);
@@ -191,6 +196,7 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
   AddOperationalRoutes(router, metrics);
   tracking::api::AddExperimentRoutes(router, tracking);
   tracking::api::AddRunRoutes(router, tracking, **artifact_store);
+  tracking::api::AddLoggedModelRoutes(router, tracking);
   registry::api::AddRegistryRoutes(router, registry);
   if (config.serve_artifacts) {
     tracking::api::AddArtifactProxyRoutes(router, **artifact_store);

@@ -32,6 +32,8 @@ struct ModelVersion {
   std::string run_link;
   std::string status = "READY";
   std::string status_message;
+  std::string model_id;          // the logged model (MLflow 3) it was registered from, if any
+  std::string storage_location;  // where its files are, when not where `source` says
   std::vector<Tag> tags;
   std::vector<std::string> aliases;  // alias names pointing at this version
 };
@@ -67,6 +69,8 @@ struct NewModelVersion {
   std::string run_link;
   std::string description;
   std::string user_id;
+  std::string model_id;          // see ModelVersion
+  std::string storage_location;  // see ModelVersion
   std::vector<Tag> tags;
   int64_t now = 0;
 };

@@ -231,6 +231,46 @@ Status MigrateToV3(SqlConnection& connection, const MigrationContext&) {
   return RunDdl(connection, kV3Tables);
 }
 
+// Version 4: MLflow 3's logged models (with their tags and params), the models runs name as
+// outputs, and the logged model a registered version comes from (model_versions.model_id, and
+// storage_location: where its files are, which get-download-uri answers).
+const char* const kV4Tables[] = {
+    R"(CREATE TABLE logged_models (
+  model_id TEXT NOT NULL PRIMARY KEY,
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  artifact_location TEXT NOT NULL,
+  creation_timestamp_ms BIGINT NOT NULL,
+  last_updated_timestamp_ms BIGINT NOT NULL,
+  status INTEGER NOT NULL,
+  status_message TEXT NOT NULL,
+  model_type TEXT NOT NULL,
+  source_run_id TEXT NOT NULL))",
+    "CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, "
+    "creation_timestamp_ms)",
+    R"(CREATE TABLE logged_model_tags (
+  model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)){WITHOUT_ROWID})",
+    R"(CREATE TABLE logged_model_params (
+  model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)){WITHOUT_ROWID})",
+    R"(CREATE TABLE run_model_outputs (
+  run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
+  model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,
+  step BIGINT NOT NULL,
+  PRIMARY KEY (run_key, model_id)){WITHOUT_ROWID})",
+    "ALTER TABLE model_versions ADD COLUMN model_id TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE model_versions ADD COLUMN storage_location TEXT NOT NULL DEFAULT ''",
+};
+
+Status MigrateToV4(SqlConnection& connection, const MigrationContext&) {
+  return RunDdl(connection, kV4Tables);
+}
+
 struct Migration {
   int version;
   const char* description;
@@ -242,6 +282,7 @@ const std::vector<Migration>& Migrations() {
       {1, "experiments, runs, params, tags, chunked metrics, inputs", &MigrateToV1},
       {2, "model registry: registered models, versions, tags, aliases", &MigrateToV2},
       {3, "authentication: users, experiment and registered model permissions", &MigrateToV3},
+      {4, "logged models (MLflow 3), run outputs, model versions from logged models", &MigrateToV4},
   };
   return *migrations;
 }

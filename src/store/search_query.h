@@ -58,6 +58,21 @@ struct RunPage {
   std::optional<int64_t> next_offset;  // absent on the last page
 };
 
+// Logged models of some experiments. The filter may compare attributes (name, model_id,
+// model_type, status, source_run_id, creation_timestamp, last_updated_timestamp), params and tags.
+struct LoggedModelQuery {
+  std::vector<std::string> experiment_ids;
+  std::optional<FilterExpr> filter;
+  std::vector<OrderBy> order_by;  // attributes only; then creation_timestamp DESC, model_id
+  int64_t max_results = 50;
+  int64_t offset = 0;
+};
+
+struct LoggedModelPage {
+  std::vector<LoggedModel> models;
+  std::optional<int64_t> next_offset;
+};
+
 struct ExperimentQuery {
   std::optional<FilterExpr> filter;
   ViewType view_type = ViewType::kActiveOnly;

@@ -50,6 +50,9 @@ KeyedVersion ReadVersion(const SqlRow& row) {
   v.run_link = Str(row.GetText(10));
   v.status = Str(row.GetText(11));
   v.status_message = Str(row.GetText(12));
+  v.model_id = Str(row.GetText(13));
+  v.storage_location = Str(row.GetText(14));
+  static_assert(kVersionColumnCount == 15);
   return out;
 }
 
@@ -134,7 +137,7 @@ StatusOr<std::unordered_map<int64_t, std::vector<ModelVersion>>> LoadLatestVersi
         std::vector<int64_t> owners;
         RETURN_IF_ERROR(c.Query(sql, p, [&](const SqlRow& row) {
           keyed.push_back(ReadVersion(row));
-          owners.push_back(row.GetInt(13));
+          owners.push_back(row.GetInt(kVersionColumnCount));
           return true;
         }));
         RETURN_IF_ERROR(LoadVersionExtras(c, &keyed));

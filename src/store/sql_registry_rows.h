@@ -25,7 +25,8 @@ std::string VersionNotFound(std::string_view name, int64_t version);
 inline constexpr char kVersionColumns[] =
     "v.version_key, m.name, v.version, v.creation_timestamp, v.last_updated_timestamp, "
     "v.user_id, v.current_stage, v.description, v.source, v.run_id, v.run_link, v.status, "
-    "v.status_message";
+    "v.status_message, v.model_id, v.storage_location";
+inline constexpr int kVersionColumnCount = 15;  // the columns of kVersionColumns
 inline constexpr char kVersionFrom[] =
     " FROM model_versions v JOIN registered_models m ON m.model_key = v.model_key";
 

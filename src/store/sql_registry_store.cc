@@ -245,10 +245,11 @@ StatusOr<ModelVersion> SqlRegistryStore::CreateModelVersion(const NewModelVersio
     RETURN_IF_ERROR(c.Query(
         "INSERT INTO model_versions (model_key, version, creation_timestamp, "
         "last_updated_timestamp, user_id, current_stage, description, source, run_id, run_link, "
-        "status, status_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'READY', '') "
-        "RETURNING version_key",
+        "status, status_message, model_id, storage_location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, 'READY', '', ?, ?) RETURNING version_key",
         {*model_key, number, version.now, version.now, version.user_id, Str(kStageNone),
-         version.description, version.source, version.run_id, version.run_link},
+         version.description, version.source, version.run_id, version.run_link, version.model_id,
+         version.storage_location},
         [&](const SqlRow& row) {
           version_key = row.GetInt(0);
           return true;

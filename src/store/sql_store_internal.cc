@@ -103,6 +103,13 @@ Status LoadRunData(SqlConnection& connection, const std::vector<int64_t>& run_ke
           by_key[row.GetInt(0)]->tags.push_back({Str(row.GetText(1)), Str(row.GetText(2))});
           return true;
         }));
+    RETURN_IF_ERROR(connection.QueryDeferred(
+        "SELECT run_key, model_id, step FROM run_model_outputs WHERE run_key IN (" + in_list +
+            ") ORDER BY step, model_id",
+        p, [&](const SqlRow& row) {
+          by_key[row.GetInt(0)]->model_outputs.push_back({Str(row.GetText(1)), row.GetInt(2)});
+          return true;
+        }));
     bool any_inputs = false;
     RETURN_IF_ERROR(connection.Query(
         "SELECT ri.run_key, ri.input_id, d.name, d.digest, d.source_type, d.source, "

@@ -59,6 +59,19 @@ class SqlTrackingStore final : public TrackingStore {
   Status LogInputs(std::string_view run_id, const std::vector<DatasetInput>& inputs) override;
   Status AppendLoggedModel(std::string_view run_id, std::string_view model_json) override;
   StatusOr<RunPage> SearchRuns(const RunQuery& query) override;
+  Status LogRunOutputs(std::string_view run_id, const std::vector<ModelOutput>& outputs) override;
+  Status CreateLoggedModel(const LoggedModel& model) override;
+  StatusOr<LoggedModel> GetLoggedModel(std::string_view model_id) override;
+  StatusOr<LoggedModel> SetLoggedModelStatus(std::string_view model_id, LoggedModelStatus status,
+                                             int64_t now) override;
+  Status DeleteLoggedModel(std::string_view model_id) override;
+  Status SetLoggedModelTags(std::string_view model_id, const std::vector<Tag>& tags,
+                            int64_t now) override;
+  Status DeleteLoggedModelTag(std::string_view model_id, std::string_view key,
+                              int64_t now) override;
+  Status LogLoggedModelParams(std::string_view model_id, const std::vector<Param>& params,
+                              int64_t now) override;
+  StatusOr<LoggedModelPage> SearchLoggedModels(const LoggedModelQuery& query) override;
 
   StatusOr<MetricHistoryPage> ReadMetricHistory(std::string_view run_id, std::string_view key,
                                                 int64_t cursor, size_t max_points) override;

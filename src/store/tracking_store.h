@@ -49,6 +49,28 @@ class TrackingStore {
   // Appends `model_json` to the JSON list in the run's mlflow.log-model.history tag.
   virtual Status AppendLoggedModel(std::string_view run_id, std::string_view model_json) = 0;
   virtual StatusOr<RunPage> SearchRuns(const RunQuery& query) = 0;
+  // Records models as outputs of the run (again: the step is updated). kNotFound for an unknown
+  // model, kInvalidArgument when the run is deleted.
+  virtual Status LogRunOutputs(std::string_view run_id,
+                               const std::vector<ModelOutput>& outputs) = 0;
+
+  // --- Logged models (MLflow 3). kNotFound for an unknown model id.
+  // The caller fills every field (id, location, times); kInvalidArgument when the experiment is
+  // deleted, kNotFound when it does not exist.
+  virtual Status CreateLoggedModel(const LoggedModel& model) = 0;
+  virtual StatusOr<LoggedModel> GetLoggedModel(std::string_view model_id) = 0;
+  virtual StatusOr<LoggedModel> SetLoggedModelStatus(std::string_view model_id,
+                                                     LoggedModelStatus status, int64_t now) = 0;
+  virtual Status DeleteLoggedModel(std::string_view model_id) = 0;
+  virtual Status SetLoggedModelTags(std::string_view model_id, const std::vector<Tag>& tags,
+                                    int64_t now) = 0;
+  virtual Status DeleteLoggedModelTag(std::string_view model_id, std::string_view key,
+                                      int64_t now) = 0;
+  // Params are immutable, as a run's: the same value again is a no-op, another is
+  // kInvalidArgument.
+  virtual Status LogLoggedModelParams(std::string_view model_id, const std::vector<Param>& params,
+                                      int64_t now) = 0;
+  virtual StatusOr<LoggedModelPage> SearchLoggedModels(const LoggedModelQuery& query) = 0;
 
   // Reads up to `max_points` of one metric's history after `cursor` (0 to start). kNotFound when
   // the run does not exist; an unknown key is an empty, finished page.

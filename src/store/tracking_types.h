@@ -67,12 +67,38 @@ struct DatasetInput {
   Dataset dataset;
 };
 
+// A model a run produced (MLflow 3's run outputs), at the step it was logged.
+struct ModelOutput {
+  std::string model_id;
+  int64_t step = 0;
+};
+
 struct Run {
   RunInfo info;
   std::vector<Metric> metrics;  // the latest value of each key
   std::vector<Param> params;
   std::vector<Tag> tags;
   std::vector<DatasetInput> inputs;
+  std::vector<ModelOutput> model_outputs;
+};
+
+// MLflow 3's LoggedModel: a model's files and metadata, in an experiment, apart from runs (a run
+// may name it as an output). Its values are those of MLflow's LoggedModelStatus enum.
+enum class LoggedModelStatus { kUnspecified = 0, kPending = 1, kReady = 2, kUploadFailed = 3 };
+
+struct LoggedModel {
+  std::string model_id;  // "m-" + 32 hex digits
+  std::string experiment_id;
+  std::string name;
+  std::string artifact_location;  // <experiment location>/models/<model_id>/artifacts
+  int64_t creation_timestamp_ms = 0;
+  int64_t last_updated_timestamp_ms = 0;
+  LoggedModelStatus status = LoggedModelStatus::kPending;
+  std::string status_message;
+  std::string model_type;
+  std::string source_run_id;
+  std::vector<Tag> tags;
+  std::vector<Param> params;
 };
 
 // --- Requests to the store ---------------------------------------------------------------------

@@ -15,7 +15,7 @@
 namespace mlhub::tracking {
 
 // Which search endpoint a filter belongs to; selects the identifiers and operators allowed.
-enum class SearchEntity { kRuns, kExperiments, kRegisteredModels, kModelVersions };
+enum class SearchEntity { kRuns, kExperiments, kRegisteredModels, kModelVersions, kLoggedModels };
 
 // Parses `filter`. Empty or all-whitespace → std::nullopt. Identifiers are validated against the
 // entity's schema and normalised (aliases such as `created` or `run name` are resolved). Errors are

@@ -39,6 +39,15 @@ constexpr AttributeSpec kVersionOrder[] = {{"name", "name"},
                                            {"version_number", "version_number"},
                                            {"creation_timestamp", "creation_timestamp"},
                                            {"last_updated_timestamp", "last_updated_timestamp"}};
+constexpr AttributeSpec kLoggedModelAttributes[] = {
+    {"name", "name", S, true},
+    {"model_id", "model_id", S, true},
+    {"model_type", "model_type", S, true},
+    {"status", "status", S, true},
+    {"source_run_id", "source_run_id", S, true},
+    {"creation_timestamp", "creation_timestamp", N, false},
+    {"creation_time", "creation_timestamp", N, false},
+    {"last_updated_timestamp", "last_updated_timestamp", N, false}};
 constexpr AttributeSpec kDatasetFields[] = {
     {"name", "name", S, true}, {"digest", "digest", S, true}, {"context", "context", S, true}};
 
@@ -50,6 +59,7 @@ const Schema& SchemaFor(SearchEntity entity) {
       {"experiments", kExperimentFilter, kExperimentOrder, false},
       {"registered models", kModelFilter, kModelOrder, false},
       {"model versions", kVersionFilter, kVersionOrder, false},
+      {"logged models", kLoggedModelAttributes, kLoggedModelAttributes, true},
   };
   return kSchemas[static_cast<int>(entity)];
 }

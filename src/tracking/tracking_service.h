@@ -33,6 +33,25 @@ struct SearchRequest {
   int64_t offset = 0;
 };
 
+struct CreateLoggedModelRequest {
+  std::string experiment_id;
+  std::string name;  // empty: a generated one, as for runs
+  std::string model_type;
+  std::string source_run_id;
+  std::vector<store::Param> params;
+  std::vector<store::Tag> tags;
+};
+
+struct LoggedModelSearchRequest {
+  std::vector<std::string> experiment_ids;
+  std::string filter;
+  // `<attribute> [ASC|DESC]` each, as for other searches (MLflow's request has structured
+  // elements; the API layer writes them this way).
+  std::vector<std::string> order_by;
+  int64_t max_results = 50;
+  int64_t offset = 0;
+};
+
 class TrackingService {
  public:
   TrackingService(store::TrackingStore& store, const Clock& clock) : store_(store), clock_(clock) {}
@@ -58,6 +77,20 @@ class TrackingService {
   Status LogInputs(std::string_view run_id, const std::vector<store::DatasetInput>& inputs);
   Status LogModel(std::string_view run_id, std::string_view model_json);
   StatusOr<store::RunPage> SearchRuns(const SearchRequest& request);
+  Status LogRunOutputs(std::string_view run_id, const std::vector<store::ModelOutput>& outputs);
+
+  // MLflow 3's logged models (logged_models.cc). A new model is PENDING, with an id of
+  // "m-<uuid hex>" and its files under <experiment location>/models/<id>/artifacts.
+  StatusOr<store::LoggedModel> CreateLoggedModel(CreateLoggedModelRequest request);
+  StatusOr<store::LoggedModel> GetLoggedModel(std::string_view model_id);
+  StatusOr<store::LoggedModel> FinalizeLoggedModel(std::string_view model_id,
+                                                   store::LoggedModelStatus status);
+  Status DeleteLoggedModel(std::string_view model_id);
+  Status SetLoggedModelTags(std::string_view model_id, const std::vector<store::Tag>& tags);
+  Status DeleteLoggedModelTag(std::string_view model_id, std::string_view key);
+  Status LogLoggedModelParams(std::string_view model_id, const std::vector<store::Param>& params);
+  StatusOr<store::LoggedModelPage> SearchLoggedModels(const LoggedModelSearchRequest& request);
+
   StatusOr<store::MetricHistoryPage> ReadMetricHistory(std::string_view run_id,
                                                        std::string_view key, int64_t cursor,
                                                        size_t max_points);

@@ -287,3 +287,39 @@ def test_auth_needs_an_admin_password(tmp_path):
                           capture_output=True, text=True, timeout=30,
                           env={"PATH": "/usr/bin:/bin"})
     assert done.returncode == 2 and "MLHUB_AUTH_ADMIN_PASSWORD" in done.stdout + done.stderr
+
+
+def test_logged_models_follow_their_experiment(srv):
+    """MLflow 3's logged models take the permissions of their experiment: read to get or find
+    them, edit to create, tag, finalize or name them as run outputs, delete to delete them."""
+    admin = As(srv.url, ADMIN)
+    users = make_users(admin, ["lm-owner", "lm-reader", "lm-none"])
+    owner, reader, none = (As(srv.url, users[u]) for u in ("lm-owner", "lm-reader", "lm-none"))
+    exp = owner.ok("POST", "experiments/create", {"name": unique("lm-secret")})["experiment_id"]
+    for who, permission in (("lm-reader", "READ"), ("lm-none", "NO_PERMISSIONS")):
+        owner.ok("POST", "experiments/permissions/create",
+                 {"experiment_id": exp, "username": users[who][0], "permission": permission})
+    model = owner.ok("POST", "logged-models", {"experiment_id": exp, "name": "m"})["model"]["info"]["model_id"]
+    run = owner.ok("POST", "runs/create", {"experiment_id": exp})["run"]["info"]["run_id"]
+
+    def code(who, method, route, body=None):
+        return who.call(method, route, body).status_code
+
+    assert code(reader, "GET", f"logged-models/{model}") == 200
+    assert code(none, "GET", f"logged-models/{model}") == 403
+    for who in (reader, none):
+        assert code(who, "POST", "logged-models", {"experiment_id": exp}) == 403
+        assert code(who, "PATCH", f"logged-models/{model}", {"status": "LOGGED_MODEL_READY"}) == 403
+        assert code(who, "PATCH", f"logged-models/{model}/tags", {"tags": [{"key": "k", "value": "v"}]}) == 403
+        assert code(who, "POST", f"logged-models/{model}/params", {"params": [{"key": "k", "value": "v"}]}) == 403
+        assert code(who, "DELETE", f"logged-models/{model}") == 403
+        assert code(who, "POST", "runs/outputs", {"run_id": run, "models": [{"model_id": model}]}) == 403
+    # searches see only readable experiments' models
+    other = admin.ok("POST", "experiments/create", {"name": unique("lm-other")})["experiment_id"]
+    admin.ok("POST", "logged-models", {"experiment_id": other})
+    seen = none.ok("POST", "logged-models/search", {"experiment_ids": [exp]})
+    assert seen.get("models", []) == []
+    mine = reader.ok("POST", "logged-models/search", {"experiment_ids": [exp]})["models"]
+    assert [m["info"]["model_id"] for m in mine] == [model]
+    assert code(owner, "PATCH", f"logged-models/{model}", {"status": "LOGGED_MODEL_READY"}) == 200
+    assert code(owner, "DELETE", f"logged-models/{model}") == 200

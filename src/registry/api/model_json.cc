@@ -22,6 +22,7 @@ void WriteModelVersion(JsonWriter& w, const store::ModelVersion& v) {
   if (!v.status_message.empty()) w.Field("status_message", v.status_message);
   rest::WriteKeyValues(w, "tags", v.tags);
   w.Field("run_link", v.run_link);
+  if (!v.model_id.empty()) w.Field("model_id", v.model_id);
   if (!v.aliases.empty()) {
     w.Key("aliases").StartArray();
     for (const std::string& alias : v.aliases) w.String(alias);
@@ -46,7 +47,10 @@ void WriteRegisteredModel(JsonWriter& w, const store::RegisteredModel& m) {
   if (!m.aliases.empty()) {
     w.Key("aliases").StartArray();
     for (const store::ModelAlias& a : m.aliases) {
-      w.StartObject().Field("alias", a.alias).Field("version", std::to_string(a.version)).EndObject();
+      w.StartObject()
+          .Field("alias", a.alias)
+          .Field("version", std::to_string(a.version))
+          .EndObject();
     }
     w.EndArray();
   }

@@ -92,14 +92,14 @@ StatusOr<RegistrySearchRequest> ReadSearch(const RequestFields& f) {
 }
 
 void AddRegisteredModelRoutes(http::Router& router, RegistryService& service) {
-  AddJsonRoute(router, Method::kPost, "registered-models/create",
-               [&service](const RequestFields& f) -> StatusOr<std::string> {
-                 ASSIGN_OR_RETURN(std::string_view name, f.RequiredString("name"));
-                 ASSIGN_OR_RETURN(std::string description, OptionalString(f, "description"));
-                 ASSIGN_OR_RETURN(std::vector<store::Tag> tags, Tags(f));
-                 return ModelResponse(
-                     service.CreateRegisteredModel(name, description, std::move(tags)));
-               });
+  AddJsonRoute(
+      router, Method::kPost, "registered-models/create",
+      [&service](const RequestFields& f) -> StatusOr<std::string> {
+        ASSIGN_OR_RETURN(std::string_view name, f.RequiredString("name"));
+        ASSIGN_OR_RETURN(std::string description, OptionalString(f, "description"));
+        ASSIGN_OR_RETURN(std::vector<store::Tag> tags, Tags(f));
+        return ModelResponse(service.CreateRegisteredModel(name, description, std::move(tags)));
+      });
   AddJsonRoute(router, Method::kGet, "registered-models/get",
                [&service](const RequestFields& f) -> StatusOr<std::string> {
                  ASSIGN_OR_RETURN(std::string_view name, f.RequiredString("name"));
@@ -196,6 +196,7 @@ void AddModelVersionRoutes(http::Router& router, RegistryService& service) {
                  ASSIGN_OR_RETURN(request.run_id, OptionalString(f, "run_id"));
                  ASSIGN_OR_RETURN(request.run_link, OptionalString(f, "run_link"));
                  ASSIGN_OR_RETURN(request.description, OptionalString(f, "description"));
+                 ASSIGN_OR_RETURN(request.model_id, OptionalString(f, "model_id"));
                  ASSIGN_OR_RETURN(request.tags, Tags(f));
                  return VersionResponse(service.CreateModelVersion(std::move(request)));
                });

@@ -120,6 +120,16 @@ void WriteRun(JsonWriter& w, const store::Run& run) {
     }
     w.EndArray();
   }
+  w.EndObject();
+  // MLflow 3 clients read outputs.model_outputs (registering a run's model looks for it there).
+  w.Key("outputs").StartObject();
+  if (!run.model_outputs.empty()) {
+    w.Key("model_outputs").StartArray();
+    for (const store::ModelOutput& output : run.model_outputs) {
+      w.StartObject().Field("model_id", output.model_id).Field("step", output.step).EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject().EndObject();
 }
 

@@ -13,6 +13,8 @@ namespace mlhub::tracking::api {
 void AddExperimentRoutes(http::Router& router, TrackingService& service);
 void AddRunRoutes(http::Router& router, TrackingService& service,
                   artifacts::ArtifactStore& artifacts);
+// MLflow 3's logged models (logged-models/...) and runs/outputs.
+void AddLoggedModelRoutes(http::Router& router, TrackingService& service);
 void AddArtifactProxyRoutes(http::Router& router, artifacts::ArtifactStore& artifacts);
 
 }  // namespace mlhub::tracking::api

@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: Apache-2.0
+// SqlTrackingStore: MLflow 3's logged models and the run outputs that name them.
+//
+// A search loads the models of the experiments asked for and filters them here: an experiment
+// holds models by the dozen (one per log_model call), not by the million as it does metrics.
+#include <algorithm>
+#include <cctype>
+#include <unordered_map>
+#include <utility>
+
+#include "store/sql_store_internal.h"
+#include "store/sql_tracking_store.h"
+#include "store/store_util.h"
+
+namespace mlhub::store {
+namespace {
+
+std::string Str(std::string_view s) { return std::string(s); }
+
+std::string ModelNotFound(std::string_view model_id) {
+  return "Logged model with ID '" + Str(model_id) + "' not found.";
+}
+
+constexpr char kModelColumns[] =
+    "model_id, experiment_id, name, artifact_location, creation_timestamp_ms, "
+    "last_updated_timestamp_ms, status, status_message, model_type, source_run_id";
+
+LoggedModel ReadModelRow(const SqlRow& row) {
+  LoggedModel model;
+  model.model_id = Str(row.GetText(0));
+  model.experiment_id = std::to_string(row.GetInt(1));
+  model.name = Str(row.GetText(2));
+  model.artifact_location = Str(row.GetText(3));
+  model.creation_timestamp_ms = row.GetInt(4);
+  model.last_updated_timestamp_ms = row.GetInt(5);
+  const int64_t status = row.GetInt(6);
+  model.status = status >= 0 && status <= 3 ? static_cast<LoggedModelStatus>(status)
+                                            : LoggedModelStatus::kUnspecified;
+  model.status_message = Str(row.GetText(7));
+  model.model_type = Str(row.GetText(8));
+  model.source_run_id = Str(row.GetText(9));
+  return model;
+}
+
+// The models `where` selects (with their tags and params), in no particular order.
+StatusOr<std::vector<LoggedModel>> LoadModels(SqlConnection& c, const std::string& where,
+                                              std::vector<SqlValue> params) {
+  std::vector<LoggedModel> models;
+  RETURN_IF_ERROR(
+      c.Query(std::string("SELECT ") + kModelColumns + " FROM logged_models WHERE " + where, params,
+              [&](const SqlRow& row) {
+                models.push_back(ReadModelRow(row));
+                return true;
+              }));
+  if (models.empty()) return models;
+  std::unordered_map<std::string, LoggedModel*> by_id;
+  for (LoggedModel& model : models) by_id.emplace(model.model_id, &model);
+  const std::string ids = "SELECT model_id FROM logged_models WHERE " + where;
+  RETURN_IF_ERROR(
+      c.Query("SELECT model_id, key, value FROM logged_model_tags WHERE model_id IN (" + ids +
+                  ") ORDER BY key",
+              params, [&](const SqlRow& row) {
+                auto it = by_id.find(Str(row.GetText(0)));
+                if (it != by_id.end()) {
+                  it->second->tags.push_back({Str(row.GetText(1)), Str(row.GetText(2))});
+                }
+                return true;
+              }));
+  RETURN_IF_ERROR(
+      c.Query("SELECT model_id, key, value FROM logged_model_params WHERE model_id IN (" + ids +
+                  ") ORDER BY key",
+              params, [&](const SqlRow& row) {
+                auto it = by_id.find(Str(row.GetText(0)));
+                if (it != by_id.end()) {
+                  it->second->params.push_back({Str(row.GetText(1)), Str(row.GetText(2))});
+                }
+                return true;
+              }));
+  return models;
+}
+
+StatusOr<LoggedModel> LoadModel(SqlConnection& c, std::string_view model_id) {
+  ASSIGN_OR_RETURN(std::vector<LoggedModel> found, LoadModels(c, "model_id = ?", {Str(model_id)}));
+  if (found.empty()) return NotFoundError(ModelNotFound(model_id));
+  return std::move(found.front());
+}
+
+// kNotFound unless the model exists; then stamps its last update.
+Status TouchModel(SqlConnection& c, std::string_view model_id, int64_t now) {
+  int64_t changed = 0;
+  RETURN_IF_ERROR(
+      c.Execute("UPDATE logged_models SET last_updated_timestamp_ms = ? WHERE model_id = ?",
+                {now, Str(model_id)}, &changed));
+  if (changed == 0) return NotFoundError(ModelNotFound(model_id));
+  return OkStatus();
+}
+
+Status UpsertModelTag(SqlConnection& c, std::string_view model_id, const Tag& tag) {
+  return c.Execute("INSERT INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)" +
+                       c.dialect().UpsertSuffix("model_id, key", {"value"}),
+                   {Str(model_id), tag.key, tag.value});
+}
+
+// --- filters, evaluated on loaded models
+// ----------------------------------------------------------
+
+// SQL's LIKE: '%' any run of characters, '_' any one character.
+bool Like(std::string_view text, std::string_view pattern) {
+  size_t t = 0, p = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '_' || pattern[p] == text[t])) {
+      ++t;
+      ++p;
+    } else if (p < pattern.size() && pattern[p] == '%') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '%') ++p;
+  return p == pattern.size();
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// =, !=, <, <=, >, >= between values of one type; false for other operators.
+template <typename T>
+bool Ordered(const T& actual, Comparator op, const T& wanted) {
+  switch (op) {
+    case Comparator::kEq:
+      return actual == wanted;
+    case Comparator::kNe:
+      return actual != wanted;
+    case Comparator::kLt:
+      return actual < wanted;
+    case Comparator::kLe:
+      return actual <= wanted;
+    case Comparator::kGt:
+      return actual > wanted;
+    case Comparator::kGe:
+      return actual >= wanted;
+    default:
+      return false;
+  }
+}
+
+bool CompareText(std::string_view actual, const Comparison& cmp) {
+  if (const auto* list = std::get_if<std::vector<std::string>>(&cmp.value)) {
+    const bool in = std::find(list->begin(), list->end(), actual) != list->end();
+    return cmp.op == Comparator::kNotIn ? !in : in;
+  }
+  const std::string* wanted = std::get_if<std::string>(&cmp.value);
+  if (wanted == nullptr) return false;
+  if (cmp.op == Comparator::kLike) return Like(actual, *wanted);
+  if (cmp.op == Comparator::kILike) return Like(Lower(actual), Lower(*wanted));
+  return Ordered(actual, cmp.op, std::string_view(*wanted));
+}
+
+bool CompareNumber(double actual, const Comparison& cmp) {
+  const double* wanted = std::get_if<double>(&cmp.value);
+  return wanted != nullptr && Ordered(actual, cmp.op, *wanted);
+}
+
+template <typename KeyValue>
+bool CompareKeyValue(const std::vector<KeyValue>& items, const Comparison& cmp) {
+  for (const KeyValue& item : items) {
+    if (item.key == cmp.key) return CompareText(item.value, cmp);
+  }
+  return false;  // a missing key matches nothing, `!=` included (as in SQL)
+}
+
+std::string_view StatusName(LoggedModelStatus status) {
+  switch (status) {
+    case LoggedModelStatus::kPending:
+      return "LOGGED_MODEL_PENDING";
+    case LoggedModelStatus::kReady:
+      return "LOGGED_MODEL_READY";
+    case LoggedModelStatus::kUploadFailed:
+      return "LOGGED_MODEL_UPLOAD_FAILED";
+    case LoggedModelStatus::kUnspecified:
+      break;
+  }
+  return "LOGGED_MODEL_STATUS_UNSPECIFIED";
+}
+
+bool MatchesAttribute(const LoggedModel& model, const Comparison& cmp) {
+  if (cmp.key == "creation_timestamp") {
+    return CompareNumber(static_cast<double>(model.creation_timestamp_ms), cmp);
+  }
+  if (cmp.key == "last_updated_timestamp") {
+    return CompareNumber(static_cast<double>(model.last_updated_timestamp_ms), cmp);
+  }
+  if (cmp.key == "status") {
+    // Either spelling: LOGGED_MODEL_READY or READY.
+    std::string_view name = StatusName(model.status);
+    return CompareText(name, cmp) || CompareText(name.substr(sizeof("LOGGED_MODEL_") - 1), cmp);
+  }
+  const std::string* text = cmp.key == "name"            ? &model.name
+                            : cmp.key == "model_id"      ? &model.model_id
+                            : cmp.key == "model_type"    ? &model.model_type
+                            : cmp.key == "source_run_id" ? &model.source_run_id
+                                                         : nullptr;
+  return text != nullptr && CompareText(*text, cmp);
+}
+
+bool Matches(const LoggedModel& model, const FilterExpr& filter) {
+  switch (filter.kind) {
+    case FilterExpr::Kind::kAnd:
+      return std::all_of(filter.children.begin(), filter.children.end(),
+                         [&](const FilterExpr& child) { return Matches(model, child); });
+    case FilterExpr::Kind::kOr:
+      return std::any_of(filter.children.begin(), filter.children.end(),
+                         [&](const FilterExpr& child) { return Matches(model, child); });
+    case FilterExpr::Kind::kComparison:
+      break;
+  }
+  const Comparison& cmp = filter.comparison;
+  switch (cmp.type) {
+    case EntityType::kAttribute:
+      return MatchesAttribute(model, cmp);
+    case EntityType::kParam:
+      return CompareKeyValue(model.params, cmp);
+    case EntityType::kTag:
+      return CompareKeyValue(model.tags, cmp);
+    case EntityType::kMetric:
+    case EntityType::kDataset:
+      return false;  // models carry no metrics or datasets here
+  }
+  return false;
+}
+
+// Orders by the attribute `key` (ascending): -1, 0 or 1.
+int CompareBy(const LoggedModel& a, const LoggedModel& b, std::string_view key) {
+  auto three_way = [](const auto& x, const auto& y) { return x < y ? -1 : (y < x ? 1 : 0); };
+  if (key == "creation_timestamp") {
+    return three_way(a.creation_timestamp_ms, b.creation_timestamp_ms);
+  }
+  if (key == "last_updated_timestamp") {
+    return three_way(a.last_updated_timestamp_ms, b.last_updated_timestamp_ms);
+  }
+  if (key == "name") return three_way(a.name, b.name);
+  if (key == "model_id") return three_way(a.model_id, b.model_id);
+  return 0;
+}
+
+}  // namespace
+
+Status SqlTrackingStore::CreateLoggedModel(const LoggedModel& model) {
+  std::optional<int64_t> experiment = ParseExperimentId(model.experiment_id);
+  if (!experiment.has_value()) {
+    return NotFoundError(internal::ExperimentNotFoundMessage(model.experiment_id));
+  }
+  return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
+    std::optional<LifecycleStage> stage;
+    RETURN_IF_ERROR(c.Query("SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?",
+                            {*experiment}, [&](const SqlRow& row) {
+                              stage = ParseLifecycleStage(row.GetText(0));
+                              return false;
+                            }));
+    if (!stage.has_value()) {
+      return NotFoundError(internal::ExperimentNotFoundMessage(model.experiment_id));
+    }
+    if (*stage != LifecycleStage::kActive) {
+      return InvalidArgumentError("The experiment " + model.experiment_id +
+                                  " must be in the 'active' state. Current state is deleted.");
+    }
+    RETURN_IF_ERROR(c.Execute(std::string("INSERT INTO logged_models (") + kModelColumns +
+                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              {model.model_id, *experiment, model.name, model.artifact_location,
+                               model.creation_timestamp_ms, model.last_updated_timestamp_ms,
+                               static_cast<int64_t>(model.status), model.status_message,
+                               model.model_type, model.source_run_id}));
+    for (const Tag& tag : model.tags) RETURN_IF_ERROR(UpsertModelTag(c, model.model_id, tag));
+    for (const Param& param : model.params) {
+      RETURN_IF_ERROR(
+          c.Execute("INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?)" +
+                        c.dialect().UpsertSuffix("model_id, key", {"value"}),
+                    {model.model_id, param.key, param.value}));
+    }
+    return OkStatus();
+  });
+}
+
+StatusOr<LoggedModel> SqlTrackingStore::GetLoggedModel(std::string_view model_id) {
+  LoggedModel model;
+  RETURN_IF_ERROR(db_->Transact(TxnMode::kRead, [&](SqlConnection& c) -> Status {
+    ASSIGN_OR_RETURN(model, LoadModel(c, model_id));
+    return OkStatus();
+  }));
+  return model;
+}
+
+StatusOr<LoggedModel> SqlTrackingStore::SetLoggedModelStatus(std::string_view model_id,
+                                                             LoggedModelStatus status,
+                                                             int64_t now) {
+  LoggedModel model;
+  RETURN_IF_ERROR(db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
+    RETURN_IF_ERROR(TouchModel(c, model_id, now));
+    RETURN_IF_ERROR(c.Execute("UPDATE logged_models SET status = ? WHERE model_id = ?",
+                              {static_cast<int64_t>(status), Str(model_id)}));
+    ASSIGN_OR_RETURN(model, LoadModel(c, model_id));
+    return OkStatus();
+  }));
+  return model;
+}
+
+Status SqlTrackingStore::DeleteLoggedModel(std::string_view model_id) {
+  return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
+    // Children first: the store does not rely on the database enforcing ON DELETE CASCADE.
+    for (const char* table : {"logged_model_tags", "logged_model_params", "run_model_outputs"}) {
+      RETURN_IF_ERROR(
+          c.Execute(std::string("DELETE FROM ") + table + " WHERE model_id = ?", {Str(model_id)}));
+    }
+    int64_t deleted = 0;
+    RETURN_IF_ERROR(
+        c.Execute("DELETE FROM logged_models WHERE model_id = ?", {Str(model_id)}, &deleted));
+    if (deleted == 0) return NotFoundError(ModelNotFound(model_id));
+    return OkStatus();
+  });
+}
+
+Status SqlTrackingStore::SetLoggedModelTags(std::string_view model_id, const std::vector<Tag>& tags,
+                                            int64_t now) {
+  return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
+    RETURN_IF_ERROR(TouchModel(c, model_id, now));
+    for (const Tag& tag : tags) RETURN_IF_ERROR(UpsertModelTag(c, model_id, tag));
+    return OkStatus();
+  });
+}
+
+Status SqlTrackingStore::DeleteLoggedModelTag(std::string_view model_id, std::string_view key,
+                                              int64_t now) {
+  return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
+    RETURN_IF_ERROR(TouchModel(c, model_id, now));
+    int64_t deleted = 0;
+    RETURN_IF_ERROR(c.Execute("DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?",
+                              {Str(model_id), Str(key)}, &deleted));
+    if (deleted == 0) {
+      return NotFoundError("No tag with key '" + Str(key) + "' found for logged model '" +
+                           Str(model_id) + "'.");
+    }
+    return OkStatus();
+  });
+}
+
+Status SqlTrackingStore::LogLoggedModelParams(std::string_view model_id,
+                                              const std::vector<Param>& params, int64_t now) {
+  return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
+    RETURN_IF_ERROR(TouchModel(c, model_id, now));
+    for (const Param& param : params) {
+      std::optional<std::string> existing;
+      RETURN_IF_ERROR(
+          c.Query("SELECT value FROM logged_model_params WHERE model_id = ? AND key = ?",
+                  {Str(model_id), param.key}, [&](const SqlRow& row) {
+                    existing = Str(row.GetText(0));
+                    return false;
+                  }));
+      if (existing.has_value()) {
+        if (*existing == param.value) continue;
+        return InvalidArgumentError("Changing param values is not allowed. Param with key='" +
+                                    param.key + "' was already logged with value='" + *existing +
+                                    "' for logged model '" + Str(model_id) +
+                                    "'. Attempted logging new value '" + param.value + "'.");
+      }
+      RETURN_IF_ERROR(
+          c.Execute("INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?)",
+                    {Str(model_id), param.key, param.value}));
+    }
+    return OkStatus();
+  });
+}
+
+StatusOr<LoggedModelPage> SqlTrackingStore::SearchLoggedModels(const LoggedModelQuery& query) {
+  RETURN_IF_ERROR(internal::CheckPageWindow(query.max_results, query.offset));
+  std::vector<SqlValue> ids;
+  std::string in;
+  for (const std::string& id : query.experiment_ids) {
+    std::optional<int64_t> parsed = ParseExperimentId(id);
+    if (!parsed.has_value()) continue;  // names no experiment: matches nothing
+    in += in.empty() ? "?" : ", ?";
+    ids.push_back(*parsed);
+  }
+  LoggedModelPage page;
+  if (ids.empty()) return page;
+  std::vector<LoggedModel> models;
+  RETURN_IF_ERROR(db_->Transact(TxnMode::kRead, [&](SqlConnection& c) -> Status {
+    ASSIGN_OR_RETURN(models, LoadModels(c, "experiment_id IN (" + in + ")", ids));
+    return OkStatus();
+  }));
+  if (query.filter.has_value()) {
+    std::erase_if(models, [&](const LoggedModel& m) { return !Matches(m, *query.filter); });
+  }
+  std::sort(models.begin(), models.end(), [&](const LoggedModel& a, const LoggedModel& b) {
+    for (const OrderBy& order : query.order_by) {
+      const int c = CompareBy(a, b, order.key);
+      if (c != 0) return order.ascending ? c < 0 : c > 0;
+    }
+    if (a.creation_timestamp_ms != b.creation_timestamp_ms) {
+      return a.creation_timestamp_ms > b.creation_timestamp_ms;  // newest first
+    }
+    return a.model_id < b.model_id;
+  });
+  const auto begin = std::min<size_t>(models.size(), static_cast<size_t>(query.offset));
+  const auto end = std::min<size_t>(models.size(), begin + static_cast<size_t>(query.max_results));
+  page.models.assign(std::make_move_iterator(models.begin() + static_cast<ptrdiff_t>(begin)),
+                     std::make_move_iterator(models.begin() + static_cast<ptrdiff_t>(end)));
+  if (end < models.size()) page.next_offset = static_cast<int64_t>(end);
+  return page;
+}
+
+Status SqlTrackingStore::LogRunOutputs(std::string_view run_id,
+                                       const std::vector<ModelOutput>& outputs) {
+  return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
+    ASSIGN_OR_RETURN(internal::RunRow run,
+                     internal::LoadRunRow(c, run_id, internal::RowLock::kForUpdate));
+    RETURN_IF_ERROR(internal::CheckRunActive(run));
+    for (const ModelOutput& output : outputs) {
+      bool exists = false;
+      RETURN_IF_ERROR(c.Query("SELECT 1 FROM logged_models WHERE model_id = ?", {output.model_id},
+                              [&](const SqlRow&) {
+                                exists = true;
+                                return false;
+                              }));
+      if (!exists) return NotFoundError(ModelNotFound(output.model_id));
+      RETURN_IF_ERROR(
+          c.Execute("INSERT INTO run_model_outputs (run_key, model_id, step) VALUES "
+                    "(?, ?, ?)" +
+                        c.dialect().UpsertSuffix("run_key, model_id", {"step"}),
+                    {run.run_key, output.model_id, output.step}));
+    }
+    return OkStatus();
+  });
+}
+
+}  // namespace mlhub::store

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+// TrackingService: MLflow 3's logged models and run outputs.
+#include <fmt/format.h>
+
+#include "common/ids.h"
+#include "tracking/run_name.h"
+#include "tracking/search_filter.h"
+#include "tracking/tracking_service.h"
+#include "tracking/validation.h"
+
+namespace mlhub::tracking {
+namespace {
+
+// MLflow's SearchLoggedModels allows pages of up to this many models.
+constexpr int64_t kMaxLoggedModelResults = 1000;
+
+// Ids are "m-" and 32 hex digits; anything else names no model (and never reaches SQL as a
+// pattern or a path).
+Status ValidateModelId(std::string_view model_id) {
+  bool ok = model_id.size() == 34 && model_id.starts_with("m-");
+  for (size_t i = 2; ok && i < model_id.size(); ++i) {
+    const char c = model_id[i];
+    ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  }
+  if (ok) return OkStatus();
+  return NotFoundError(fmt::format("Logged model with ID '{}' not found.", model_id));
+}
+
+}  // namespace
+
+Status TrackingService::LogRunOutputs(std::string_view run_id,
+                                      const std::vector<store::ModelOutput>& outputs) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  for (const store::ModelOutput& output : outputs)
+    RETURN_IF_ERROR(ValidateModelId(output.model_id));
+  return store_.LogRunOutputs(run_id, outputs);
+}
+
+StatusOr<store::LoggedModel> TrackingService::CreateLoggedModel(CreateLoggedModelRequest request) {
+  RETURN_IF_ERROR(ValidateExperimentId(request.experiment_id));
+  for (const store::Param& param : request.params) RETURN_IF_ERROR(ValidateParam(param));
+  for (const store::Tag& tag : request.tags) RETURN_IF_ERROR(ValidateRunTag(tag));
+  if (!request.source_run_id.empty()) {
+    ASSIGN_OR_RETURN(store::Run run, store_.GetRun(request.source_run_id));
+    if (run.info.experiment_id != request.experiment_id) {
+      return InvalidArgumentError(
+          fmt::format("The run '{}' belongs to experiment {}, not to the model's experiment {}.",
+                      request.source_run_id, run.info.experiment_id, request.experiment_id));
+    }
+  }
+  ASSIGN_OR_RETURN(store::Experiment experiment, store_.GetExperiment(request.experiment_id));
+  store::LoggedModel model;
+  model.model_id = "m-" + NewUuidHex();
+  model.experiment_id = std::move(request.experiment_id);
+  model.name = request.name.empty() ? GenerateRunName() : std::move(request.name);
+  std::string location = experiment.artifact_location;
+  while (!location.empty() && location.back() == '/') location.pop_back();
+  model.artifact_location = location + "/models/" + model.model_id + "/artifacts";
+  model.creation_timestamp_ms = model.last_updated_timestamp_ms = clock_.NowMillis();
+  model.status = store::LoggedModelStatus::kPending;
+  model.model_type = std::move(request.model_type);
+  model.source_run_id = std::move(request.source_run_id);
+  model.params = std::move(request.params);
+  model.tags = std::move(request.tags);
+  RETURN_IF_ERROR(store_.CreateLoggedModel(model));
+  return model;
+}
+
+StatusOr<store::LoggedModel> TrackingService::GetLoggedModel(std::string_view model_id) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  return store_.GetLoggedModel(model_id);
+}
+
+StatusOr<store::LoggedModel> TrackingService::FinalizeLoggedModel(std::string_view model_id,
+                                                                  store::LoggedModelStatus status) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  if (status != store::LoggedModelStatus::kReady &&
+      status != store::LoggedModelStatus::kUploadFailed) {
+    return InvalidArgumentError(
+        "A logged model is finalized as LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.");
+  }
+  return store_.SetLoggedModelStatus(model_id, status, clock_.NowMillis());
+}
+
+Status TrackingService::DeleteLoggedModel(std::string_view model_id) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  return store_.DeleteLoggedModel(model_id);
+}
+
+Status TrackingService::SetLoggedModelTags(std::string_view model_id,
+                                           const std::vector<store::Tag>& tags) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  for (const store::Tag& tag : tags) RETURN_IF_ERROR(ValidateRunTag(tag));
+  return store_.SetLoggedModelTags(model_id, tags, clock_.NowMillis());
+}
+
+Status TrackingService::DeleteLoggedModelTag(std::string_view model_id, std::string_view key) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  RETURN_IF_ERROR(ValidateKey("tag", key));
+  return store_.DeleteLoggedModelTag(model_id, key, clock_.NowMillis());
+}
+
+Status TrackingService::LogLoggedModelParams(std::string_view model_id,
+                                             const std::vector<store::Param>& params) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  for (const store::Param& param : params) RETURN_IF_ERROR(ValidateParam(param));
+  return store_.LogLoggedModelParams(model_id, params, clock_.NowMillis());
+}
+
+StatusOr<store::LoggedModelPage> TrackingService::SearchLoggedModels(
+    const LoggedModelSearchRequest& request) {
+  RETURN_IF_ERROR(ValidateMaxResults(request.max_results, kMaxLoggedModelResults));
+  if (request.experiment_ids.empty()) {
+    return InvalidArgumentError("experiment_ids must contain at least one experiment ID.");
+  }
+  store::LoggedModelQuery query;
+  query.experiment_ids = request.experiment_ids;
+  ASSIGN_OR_RETURN(query.filter, ParseFilter(SearchEntity::kLoggedModels, request.filter));
+  ASSIGN_OR_RETURN(std::vector<store::OrderBy> order_by,
+                   ParseOrderBy(SearchEntity::kLoggedModels, request.order_by));
+  for (store::OrderBy& order : order_by) {
+    if (order.type != store::EntityType::kAttribute || order.key == "status" ||
+        order.key == "model_type" || order.key == "source_run_id") {
+      return InvalidArgumentError(
+          "Logged models can be ordered by name, model_id, creation_timestamp and "
+          "last_updated_timestamp.");
+    }
+    query.order_by.push_back(std::move(order));
+  }
+  RETURN_IF_ERROR(CheckSearchSize(query.filter, query.order_by));
+  query.max_results = request.max_results;
+  query.offset = request.offset;
+  return store_.SearchLoggedModels(query);
+}
+
+}  // namespace mlhub::tracking

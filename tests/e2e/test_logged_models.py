@@ -1,0 +1,242 @@
+# SPDX-License-Identifier: Apache-2.0
+"""MLflow 3's logged models: the REST calls an MLflow 3 client makes for log_model inside a run,
+register_model and load_model, in the order it makes them (read from MLflow 3's
+mlflow/models/model.py, tracking/_model_registry/fluent.py and store/tracking/rest_store.py), and
+the errors of each endpoint.
+
+An MLflow 3 client has no fallback: without these endpoints its log_model fails on the first
+call (POST /api/2.0/mlflow/logged-models).
+"""
+import re
+import time
+
+import requests
+
+from mlhub_testlib import API, ARTIFACTS, assert_error, unique
+
+MODEL_ID = re.compile(r"^m-[0-9a-f]{32}$")
+
+
+def _call(client, method, route, body=None):
+    """(status, json) of any method, with a JSON body (GETs without)."""
+    kwargs = {"timeout": 30}
+    if method != "GET":
+        kwargs["json"] = body if body is not None else {}
+    r = client.session.request(method, client.url(route), **kwargs)
+    return client._finish(method, route, r)
+
+
+def _ok(result):
+    status, body = result
+    assert status == 200, body
+    return body
+
+
+def _create(client, experiment_id, **fields):
+    return _ok(_call(client, "POST", "logged-models", {"experiment_id": experiment_id, **fields}))["model"]
+
+
+def test_log_register_and_load_as_an_mlflow3_client_does(server, client):
+    exp = client.create_experiment(unique("lm"))
+    run = client.create_run(exp)["info"]
+    run_id = run["run_id"]
+    client.ok_post("runs/log-parameter", {"run_id": run_id, "key": "alpha", "value": "0.5"})
+    client.log_metric(run_id, "rmse", 0.25)
+
+    # log_model: create the model from the run (its params, context tags) ...
+    model = _create(client, exp, name="model", source_run_id=run_id, model_type="regressor",
+                    params=[{"key": "alpha", "value": "0.5"}],
+                    tags=[{"key": "mlflow.user", "value": "alice"},
+                          {"key": "mlflow.source.type", "value": "LOCAL"}])
+    info = model["info"]
+    model_id = info["model_id"]
+    assert MODEL_ID.match(model_id), info
+    assert info["experiment_id"] == exp and info["name"] == "model"
+    assert info["status"] == "LOGGED_MODEL_PENDING"
+    assert info["source_run_id"] == run_id and info["model_type"] == "regressor"
+    assert info["artifact_uri"] == f"mlflow-artifacts:/{exp}/models/{model_id}/artifacts"
+    assert info["creation_timestamp_ms"] == info["last_updated_timestamp_ms"] > 0
+    assert {t["key"]: t["value"] for t in info["tags"]} == {"mlflow.user": "alice",
+                                                            "mlflow.source.type": "LOCAL"}
+    assert model["data"]["params"] == [{"key": "alpha", "value": "0.5"}]
+
+    # ... params past the first 100 in batches, then the model again
+    extra = [{"key": f"p{i:03d}", "value": str(i)} for i in range(120)]
+    assert _ok(_call(client, "POST", f"logged-models/{model_id}/params",
+                     {"model_id": model_id, "params": extra})) == {}
+    got = _ok(_call(client, "GET", f"logged-models/{model_id}"))["model"]
+    assert len(got["data"]["params"]) == 121
+
+    # ... the run names it as an output, and runs/get shows it
+    assert _ok(_call(client, "POST", "runs/outputs",
+                     {"run_id": run_id, "models": [{"model_id": model_id, "step": 0}]})) == {}
+    got_run = client.get_run(run_id)
+    assert got_run["outputs"]["model_outputs"] == [{"model_id": model_id, "step": 0}]
+    assert client.get_run(client.create_run(exp)["info"]["run_id"])["outputs"] == {}
+
+    # ... the files go through the artifact proxy, under the model's location
+    base = f"{server.url}{ARTIFACTS}/{exp}/models/{model_id}/artifacts"
+    mlmodel = b"flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n"
+    for path, data in (("MLmodel", mlmodel), ("model.pkl", b"\x80\x04pickle"), ("env/conda.yaml", b"x: 1\n")):
+        r = requests.put(f"{base}/{path}", data=data, timeout=30)
+        assert r.status_code == 200, r.text
+    listed = requests.get(f"{server.url}{ARTIFACTS}",
+                          params={"path": f"{exp}/models/{model_id}/artifacts"}, timeout=30).json()
+    assert sorted(f["path"] for f in listed["files"]) == ["MLmodel", "env", "model.pkl"]
+
+    # ... and it is finalized
+    ready = _ok(_call(client, "PATCH", f"logged-models/{model_id}",
+                      {"model_id": model_id, "status": "LOGGED_MODEL_READY"}))["model"]["info"]
+    assert ready["status"] == "LOGGED_MODEL_READY"
+    assert ready["last_updated_timestamp_ms"] >= info["last_updated_timestamp_ms"]
+
+    # register_model("runs:/<run>/model", name): the run's own artifacts have no MLmodel, so the
+    # client searches the experiment's models by name and matches source_run_id itself
+    name = unique("lm-reg")
+    client.ok_post("registered-models/create", {"name": name})
+    found = _ok(_call(client, "POST", "logged-models/search",
+                      {"experiment_ids": [exp], "filter": "name = 'model'"}))
+    assert [m["info"]["model_id"] for m in found["models"]] == [model_id]
+    assert "next_page_token" not in found
+    version = client.ok_post("model-versions/create", {
+        "name": name, "source": f"models:/{model_id}", "run_id": run_id, "model_id": model_id,
+    })["model_version"]
+    assert version["version"] == "1" and version["model_id"] == model_id
+    assert version["source"] == f"models:/{model_id}"
+    # ... and tags the model with its registrations
+    tagged = _ok(_call(client, "PATCH", f"logged-models/{model_id}/tags", {
+        "tags": [{"key": "mlflow.modelVersions", "value": f'[{{"name": "{name}", "version": 1}}]'}],
+    }))["model"]["info"]
+    assert {t["key"] for t in tagged["tags"]} >= {"mlflow.modelVersions", "mlflow.user"}
+
+    # load_model("models:/name/1"): the download URI is the logged model's location
+    uri = client.ok_get("model-versions/get-download-uri", {"name": name, "version": "1"})["artifact_uri"]
+    assert uri == info["artifact_uri"]
+    r = requests.get(f"{base}/MLmodel", timeout=30)
+    assert r.status_code == 200 and r.content == mlmodel
+    # mlhub serve resolves models:/name@alias the same way
+    client.ok_post("registered-models/alias", {"name": name, "alias": "champion", "version": "1"})
+    resolved = client.ok_get("model-versions/resolve", {"uri": f"models:/{name}@champion"})
+    assert resolved["artifact_uri"] == info["artifact_uri"]
+    assert resolved["model_version"]["model_id"] == model_id
+
+    # a version registered with only the models:/ source finds its model too
+    v2 = client.ok_post("model-versions/create", {"name": name, "source": f"models:/{model_id}"})
+    assert v2["model_version"]["model_id"] == model_id
+    assert client.ok_get("model-versions/get-download-uri",
+                         {"name": name, "version": "2"})["artifact_uri"] == info["artifact_uri"]
+
+
+def test_tags_params_delete_and_errors(client):
+    exp = client.create_experiment(unique("lm-err"))
+    model_id = _create(client, exp)["info"]["model_id"]
+    assert _create(client, exp)["info"]["name"]  # a generated name when none is given
+
+    # tags: set, overwrite, delete (the key percent-encoded in the path)
+    _ok(_call(client, "PATCH", f"logged-models/{model_id}/tags",
+              {"tags": [{"key": "a b", "value": "1"}, {"key": "c", "value": "2"}]}))
+    _ok(_call(client, "PATCH", f"logged-models/{model_id}/tags", {"tags": [{"key": "c", "value": "3"}]}))
+    assert _ok(_call(client, "DELETE", f"logged-models/{model_id}/tags/a%20b")) == {}
+    tags = _ok(_call(client, "GET", f"logged-models/{model_id}"))["model"]["info"]["tags"]
+    assert tags == [{"key": "c", "value": "3"}]
+    assert_error(_call(client, "DELETE", f"logged-models/{model_id}/tags/a%20b"), "RESOURCE_DOES_NOT_EXIST")
+
+    # params are immutable: the same value again is fine, another is refused and writes nothing
+    _ok(_call(client, "POST", f"logged-models/{model_id}/params", {"params": [{"key": "k", "value": "v"}]}))
+    _ok(_call(client, "POST", f"logged-models/{model_id}/params", {"params": [{"key": "k", "value": "v"}]}))
+    assert_error(_call(client, "POST", f"logged-models/{model_id}/params",
+                       {"params": [{"key": "new", "value": "1"}, {"key": "k", "value": "w"}]}),
+                 "INVALID_PARAMETER_VALUE")
+    params = _ok(_call(client, "GET", f"logged-models/{model_id}"))["model"]["data"]["params"]
+    assert params == [{"key": "k", "value": "v"}]
+
+    # finalize: READY or UPLOAD_FAILED, by name or number
+    failed = _ok(_call(client, "PATCH", f"logged-models/{model_id}", {"status": 3}))["model"]["info"]
+    assert failed["status"] == "LOGGED_MODEL_UPLOAD_FAILED"
+    assert_error(_call(client, "PATCH", f"logged-models/{model_id}", {"status": "LOGGED_MODEL_PENDING"}),
+                 "INVALID_PARAMETER_VALUE")
+    assert_error(_call(client, "PATCH", f"logged-models/{model_id}", {"status": "DONE"}),
+                 "INVALID_PARAMETER_VALUE")
+    assert_error(_call(client, "PATCH", f"logged-models/{model_id}", {}), "INVALID_PARAMETER_VALUE")
+
+    # unknown and malformed ids, unknown sub-paths
+    missing = "m-" + "0" * 32
+    for method, route in (("GET", f"logged-models/{missing}"), ("DELETE", f"logged-models/{missing}"),
+                          ("GET", "logged-models/not-an-id"), ("GET", "logged-models/..%2F..%2Fetc"),
+                          ("PATCH", f"logged-models/{missing}")):
+        body = {"status": "LOGGED_MODEL_READY"} if method == "PATCH" else None
+        assert_error(_call(client, method, route, body), "RESOURCE_DOES_NOT_EXIST")
+    # an unknown sub-path answers as unknown routes do
+    assert_error(_call(client, "GET", f"logged-models/{model_id}/nothing"), "RESOURCE_DOES_NOT_EXIST",
+                 contains="No API endpoint")
+
+    # creates that cannot be: no experiment, an unknown one, a deleted one, a run of another one
+    assert_error(_call(client, "POST", "logged-models", {}), "INVALID_PARAMETER_VALUE")
+    assert_error(_call(client, "POST", "logged-models", {"experiment_id": "987654"}), "RESOURCE_DOES_NOT_EXIST")
+    gone = client.create_experiment(unique("lm-gone"))
+    client.ok_post("experiments/delete", {"experiment_id": gone})
+    assert_error(_call(client, "POST", "logged-models", {"experiment_id": gone}), "INVALID_PARAMETER_VALUE")
+    other_run = client.create_run(client.create_experiment(unique("lm-other")))["info"]["run_id"]
+    assert_error(_call(client, "POST", "logged-models", {"experiment_id": exp, "source_run_id": other_run}),
+                 "INVALID_PARAMETER_VALUE")
+
+    # run outputs need an existing model; search needs experiments and a valid filter
+    run_id = client.create_run(exp)["info"]["run_id"]
+    assert_error(_call(client, "POST", "runs/outputs", {"run_id": run_id, "models": [{"model_id": missing}]}),
+                 "RESOURCE_DOES_NOT_EXIST")
+    assert client.get_run(run_id)["outputs"] == {}
+    assert_error(_call(client, "POST", "logged-models/search", {}), "INVALID_PARAMETER_VALUE")
+    assert_error(_call(client, "POST", "logged-models/search", {"experiment_ids": [exp], "filter": "name = "}),
+                 "INVALID_PARAMETER_VALUE")
+    assert_error(_call(client, "POST", "logged-models/search",
+                       {"experiment_ids": [exp], "order_by": [{"field_name": "params.k"}]}),
+                 "INVALID_PARAMETER_VALUE")
+
+    # a registered version needs a model that exists
+    name = unique("lm-missing")
+    client.ok_post("registered-models/create", {"name": name})
+    assert_error(client.post("model-versions/create", {"name": name, "source": f"models:/{missing}"}),
+                 "INVALID_PARAMETER_VALUE")
+
+    # delete: gone for good, and from the run outputs that named it
+    _ok(_call(client, "POST", "runs/outputs", {"run_id": run_id, "models": [{"model_id": model_id, "step": 2}]}))
+    assert _ok(_call(client, "DELETE", f"logged-models/{model_id}")) == {}
+    assert_error(_call(client, "GET", f"logged-models/{model_id}"), "RESOURCE_DOES_NOT_EXIST")
+    assert client.get_run(run_id)["outputs"] == {}
+
+
+def test_search_filters_orders_and_pages(client):
+    exp = client.create_experiment(unique("lm-search"))
+    ids = []
+    for i in range(7):
+        time.sleep(0.003)  # distinct creation times: the default order is newest first
+        ids.append(_create(client, exp, name="even" if i % 2 == 0 else "odd", model_type=f"t{i % 3}",
+                           tags=[{"key": "i", "value": str(i)}], params=[{"key": "lr", "value": f"0.{i}"}])
+                   ["info"]["model_id"])
+    _ok(_call(client, "PATCH", f"logged-models/{ids[2]}", {"status": "LOGGED_MODEL_READY"}))
+
+    def search(**body):
+        return _ok(_call(client, "POST", "logged-models/search", {"experiment_ids": [exp], **body}))
+
+    def found(**body):
+        return [m["info"]["model_id"] for m in search(**body)["models"]]
+
+    assert found() == list(reversed(ids))  # newest first
+    assert sorted(found(filter="name = 'even'")) == sorted(ids[0::2])
+    assert found(filter="name = 'even' AND tags.i = '4'") == [ids[4]]
+    assert sorted(found(filter="params.lr LIKE '0.1%' OR params.lr = '0.6'")) == sorted([ids[1], ids[6]])
+    assert found(filter="status = 'LOGGED_MODEL_READY'") == [ids[2]]
+    assert sorted(found(filter="model_type IN ('t0')")) == sorted([ids[0], ids[3], ids[6]])
+    assert found(filter="tags.missing = 'x'") == []
+    assert found(order_by=[{"field_name": "creation_timestamp", "ascending": True}])[:1] == [ids[0]]
+
+    # pages of 3 cover everything once, in order
+    seen, token = [], None
+    while True:
+        page = search(max_results=3, **({"page_token": token} if token else {}))
+        seen += [m["info"]["model_id"] for m in page["models"]]
+        token = page.get("next_page_token")
+        if not token:
+            break
+    assert seen == list(reversed(ids))
+    assert found(experiment_ids=["123456789"]) == []
