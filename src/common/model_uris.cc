@@ -65,6 +65,12 @@ std::optional<std::string_view> SchemePath(std::string_view uri, std::string_vie
 
 }  // namespace
 
+// The ids MLflow 3 gives logged models: "m-" and a uuid4's 32 hex digits.
+bool IsLoggedModelId(std::string_view s) {
+  if (s.size() != 34 || !s.starts_with("m-")) return false;
+  return s.substr(2).find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 StatusOr<ModelsUri> ParseModelsUri(std::string_view uri) {
   const std::optional<std::string_view> path = SchemePath(uri, "models");
   if (!path) return ImproperModels(uri);
@@ -87,6 +93,11 @@ StatusOr<ModelsUri> ParseModelsUri(std::string_view uri) {
       out.kind = ModelsUri::Kind::kStage;
       out.stage = std::string(suffix);
     }
+    return out;
+  }
+  if (IsLoggedModelId(*path)) {
+    out.kind = ModelsUri::Kind::kLoggedModel;
+    out.model_id = std::string(*path);
     return out;
   }
   const size_t at = path->rfind('@');

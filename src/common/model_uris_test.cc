@@ -46,6 +46,23 @@ TEST(ModelsUriTest, TheSchemeIsCaseInsensitive) {
   EXPECT_EQ(upper->version, 3);
 }
 
+TEST(ModelsUriTest, ReadsMlflow3LoggedModelIds) {
+  auto parsed = ParseModelsUri("models:/m-0123456789abcdef0123456789abcdef");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->kind, ModelsUri::Kind::kLoggedModel);
+  EXPECT_EQ(parsed->model_id, "m-0123456789abcdef0123456789abcdef");
+  // Other single names are no model id: m- and 32 lower-case hex digits only.
+  for (const char* uri :
+       {"models:/m-0123456789abcdef0123456789abcde", "models:/m-0123456789ABCDEF0123456789ABCDEF",
+        "models:/x-0123456789abcdef0123456789abcdef"}) {
+    EXPECT_EQ(ParseModelsUri(uri).status().code(), StatusCode::kInvalidArgument) << uri;
+  }
+  // A registered model may be named like one: with a version it is a version.
+  auto version = ParseModelsUri("models:/m-0123456789abcdef0123456789abcdef/2");
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(version->kind, ModelsUri::Kind::kVersion);
+}
+
 TEST(ModelsUriTest, RejectsMalformedUris) {
   for (const char* uri :
        {"", "models:", "models:/", "models://profile/m/1", "runs:/abc/model", "models:/m",

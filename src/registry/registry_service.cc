@@ -413,6 +413,10 @@ StatusOr<ResolvedModel> RegistryService::Resolve(std::string_view models_uri) {
   ASSIGN_OR_RETURN(ModelsUri uri, ParseModelsUri(models_uri));
   ResolvedModel out;
   switch (uri.kind) {
+    case ModelsUri::Kind::kLoggedModel:
+      return InvalidArgumentError(fmt::format(
+          "'{}' names a logged model, not a model version (get it with logged-models/{})",
+          models_uri, uri.model_id));
     case ModelsUri::Kind::kVersion: {
       ASSIGN_OR_RETURN(out.version, store_.GetModelVersion(uri.name, uri.version));
       break;

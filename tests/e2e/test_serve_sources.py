@@ -197,6 +197,41 @@ def test_models_and_runs_uris_serve_the_registered_model(tracking, registered, m
     assert r.status_code >= 400, (r.status_code, r.text[:300])
 
 
+def test_mlflow3_logged_models_serve_by_id_and_by_registry(tracking, model, serve):
+    """An MLflow 3 client's log_model leaves the files under the logged model's own location and
+    returns models:/<model id>; registering it makes a version whose files are the model's."""
+    _, files, rows, expected = model
+    client = Client(tracking.url)
+    exp = client.create_experiment(unique("serve-lm"))
+    run_id = client.create_run(exp)["info"]["run_id"]
+    r = requests.post(f"{tracking.url}/api/2.0/mlflow/logged-models",
+                      json={"experiment_id": exp, "name": "model", "source_run_id": run_id}, timeout=30)
+    assert r.status_code == 200, r.text
+    info = r.json()["model"]["info"]
+    model_id = info["model_id"]
+    assert info["artifact_uri"] == f"mlflow-artifacts:/{exp}/models/{model_id}/artifacts"
+    for name, data in files.items():
+        r = requests.put(f"{tracking.url}{ARTIFACTS}/{exp}/models/{model_id}/artifacts/{name}",
+                         data=data, timeout=60)
+        assert r.status_code == 200, (name, r.status_code, r.text[:500])
+    r = requests.patch(f"{tracking.url}/api/2.0/mlflow/logged-models/{model_id}",
+                       json={"status": "LOGGED_MODEL_READY"}, timeout=30)
+    assert r.status_code == 200, r.text
+    name = unique("mlflow3 model")
+    client.ok_post("registered-models/create", {"name": name})
+    client.ok_post("model-versions/create", {"name": name, "source": f"models:/{model_id}",
+                                             "run_id": run_id, "model_id": model_id})
+    client.ok_post("registered-models/alias", {"name": name, "alias": "champion", "version": "1"})
+    missing = "m-" + "0" * 32
+    proc = serve({"byid": f"models:/{model_id}", "byalias": f"models:/{name}@champion",
+                  "noid": f"models:/{missing}"}, tracking_uri=tracking.url)
+    index = proc.wait_for(ready=("byid", "byalias"), unavailable={"noid": missing})
+    assert_predicts(proc, "byid", rows, expected)
+    assert_predicts(proc, "byalias", rows, expected)
+    assert index["byalias"].get("version") == "1", index
+    assert "not found" in index["noid"]["reason"].lower(), index["noid"]
+
+
 def test_a_model_missing_on_the_registry_does_not_stop_the_others(tracking, registered, model,
                                                                   serve):
     _, _, rows, expected = model

@@ -65,7 +65,9 @@ class DefaultModelSource final : public ModelSource {
 
   StatusOr<std::optional<std::string>> CurrentVersion(const std::string& uri) override {
     ASSIGN_OR_RETURN(ModelUri parsed, ParseModelUri(uri));
-    if (parsed.kind != ModelUri::Kind::kModels || parsed.models.kind == ModelsUri::Kind::kVersion) {
+    // A version number or a logged model never changes what it names.
+    if (parsed.kind != ModelUri::Kind::kModels || parsed.models.kind == ModelsUri::Kind::kVersion ||
+        parsed.models.kind == ModelsUri::Kind::kLoggedModel) {
       return std::optional<std::string>();
     }
     ASSIGN_OR_RETURN(TrackingClient client, Tracking("models:/ URIs"));
@@ -81,6 +83,15 @@ class DefaultModelSource final : public ModelSource {
  private:
   StatusOr<FetchedModel> FetchUri(const std::string& uri) {
     ASSIGN_OR_RETURN(ModelUri parsed, ParseModelUri(uri));
+    if (parsed.kind == ModelUri::Kind::kModels &&
+        parsed.models.kind == ModelsUri::Kind::kLoggedModel) {
+      // MLflow 3's models:/<model id>, what its log_model returns: the logged model's files.
+      const std::string& id = parsed.models.model_id;
+      ASSIGN_OR_RETURN(TrackingClient client, Tracking("models:/ URIs"));
+      ASSIGN_OR_RETURN(std::string location, client.GetLoggedModelArtifactUri(id));
+      ASSIGN_OR_RETURN(std::filesystem::path dir, FetchLocation(location, id, 0));
+      return FetchedModel{std::move(dir), "1"};
+    }
     if (parsed.kind == ModelUri::Kind::kModels) {
       const ModelsUri& ref = parsed.models;
       ASSIGN_OR_RETURN(TrackingClient client, Tracking("models:/ URIs"));

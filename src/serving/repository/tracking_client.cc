@@ -262,6 +262,17 @@ StatusOr<std::string> TrackingClient::GetRunArtifactUri(std::string_view run_id)
   return StringMember(info, "artifact_uri", what);
 }
 
+StatusOr<std::string> TrackingClient::GetLoggedModelArtifactUri(std::string_view model_id) {
+  // The id is checked by ParseModelsUri (m- and hex digits): safe in a path as it is.
+  ASSIGN_OR_RETURN(std::string body,
+                   CallJson("GET", "logged-models/" + std::string(model_id), "", ""));
+  const std::string what = fmt::format("logged model {}", model_id);
+  ASSIGN_OR_RETURN(json::Object root, ParseObject(body, what));
+  ASSIGN_OR_RETURN(json::Object model, ObjectMember(root, "model", what));
+  ASSIGN_OR_RETURN(json::Object info, ObjectMember(model, "info", what));
+  return StringMember(info, "artifact_uri", what);
+}
+
 StatusOr<std::string> TrackingClient::ResolveVersion(const ModelsUri& ref) {
   const std::string name = "name=" + PercentEncode(ref.name, false);
   if (ref.kind == ModelsUri::Kind::kVersion || ref.kind == ModelsUri::Kind::kAlias) {

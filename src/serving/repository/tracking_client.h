@@ -61,6 +61,8 @@ class TrackingClient {
 
   // runs/get → run.info.artifact_uri.
   StatusOr<std::string> GetRunArtifactUri(std::string_view run_id);
+  // The artifact_uri of an MLflow 3 logged model (logged-models/<id>).
+  StatusOr<std::string> GetLoggedModelArtifactUri(std::string_view model_id);
   // The registry version number a models:/ URI names: the version itself (checked with
   // model-versions/get), the alias's version (registered-models/alias) or the highest version
   // in the stage, or of all, for stage / latest (registered-models/get-latest-versions).
