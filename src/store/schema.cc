@@ -258,6 +258,18 @@ const char* const kV4Tables[] = {
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (model_id, key)){WITHOUT_ROWID})",
+    R"(CREATE TABLE logged_model_metrics (
+  model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,
+  metric_id {AUTO_ID},
+  key TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  is_nan INTEGER NOT NULL,
+  timestamp BIGINT NOT NULL,
+  step BIGINT NOT NULL,
+  run_id TEXT NOT NULL,
+  dataset_name TEXT NOT NULL,
+  dataset_digest TEXT NOT NULL))",
+    "CREATE INDEX logged_model_metrics_by_model ON logged_model_metrics (model_id, key)",
     R"(CREATE TABLE run_model_outputs (
   run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
   model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,

@@ -5,6 +5,8 @@
 // holds models by the dozen (one per log_model call), not by the million as it does metrics.
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <limits>
 #include <unordered_map>
 #include <utility>
 
@@ -76,6 +78,26 @@ StatusOr<std::vector<LoggedModel>> LoadModels(SqlConnection& c, const std::strin
                 }
                 return true;
               }));
+  RETURN_IF_ERROR(c.Query(
+      "SELECT model_id, key, value, is_nan, timestamp, step, run_id, dataset_name, dataset_digest "
+      "FROM logged_model_metrics WHERE model_id IN (" +
+          ids + ") ORDER BY metric_id",
+      params, [&](const SqlRow& row) {
+        auto it = by_id.find(Str(row.GetText(0)));
+        if (it == by_id.end()) return true;
+        ModelMetric m;
+        m.model_id = it->first;
+        m.metric.key = Str(row.GetText(1));
+        m.metric.value =
+            row.GetInt(3) != 0 ? std::numeric_limits<double>::quiet_NaN() : row.GetDouble(2);
+        m.metric.timestamp = row.GetInt(4);
+        m.metric.step = row.GetInt(5);
+        m.run_id = Str(row.GetText(6));
+        m.dataset_name = Str(row.GetText(7));
+        m.dataset_digest = Str(row.GetText(8));
+        it->second->metrics.push_back(std::move(m));
+        return true;
+      }));
   return models;
 }
 
@@ -231,8 +253,12 @@ bool Matches(const LoggedModel& model, const FilterExpr& filter) {
     case EntityType::kTag:
       return CompareKeyValue(model.tags, cmp);
     case EntityType::kMetric:
+      // Any of the model's values of that metric (on any dataset, from any run).
+      return std::any_of(model.metrics.begin(), model.metrics.end(), [&](const ModelMetric& m) {
+        return m.metric.key == cmp.key && CompareNumber(m.metric.value, cmp);
+      });
     case EntityType::kDataset:
-      return false;  // models carry no metrics or datasets here
+      return false;  // not a filter of logged models
   }
   return false;
 }
@@ -315,7 +341,8 @@ StatusOr<LoggedModel> SqlTrackingStore::SetLoggedModelStatus(std::string_view mo
 Status SqlTrackingStore::DeleteLoggedModel(std::string_view model_id) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
     // Children first: the store does not rely on the database enforcing ON DELETE CASCADE.
-    for (const char* table : {"logged_model_tags", "logged_model_params", "run_model_outputs"}) {
+    for (const char* table : {"logged_model_tags", "logged_model_params", "logged_model_metrics",
+                              "run_model_outputs"}) {
       RETURN_IF_ERROR(
           c.Execute(std::string("DELETE FROM ") + table + " WHERE model_id = ?", {Str(model_id)}));
     }
@@ -414,6 +441,41 @@ StatusOr<LoggedModelPage> SqlTrackingStore::SearchLoggedModels(const LoggedModel
                      std::make_move_iterator(models.begin() + static_cast<ptrdiff_t>(end)));
   if (end < models.size()) page.next_offset = static_cast<int64_t>(end);
   return page;
+}
+
+Status SqlTrackingStore::LogLoggedModelMetrics(const std::vector<ModelMetric>& metrics) {
+  return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
+    for (const ModelMetric& m : metrics) {
+      bool exists = false;
+      RETURN_IF_ERROR(c.Query("SELECT 1 FROM logged_models WHERE model_id = ?", {m.model_id},
+                              [&](const SqlRow&) {
+                                exists = true;
+                                return false;
+                              }));
+      if (!exists) return NotFoundError(ModelNotFound(m.model_id));
+      const bool is_nan = std::isnan(m.metric.value);
+      const double value = is_nan ? 0.0 : m.metric.value;
+      const std::vector<SqlValue> row = {m.model_id,      m.metric.key,       value,
+                                         int64_t{is_nan}, m.metric.timestamp, m.metric.step,
+                                         m.run_id,        m.dataset_name,     m.dataset_digest};
+      // The same point again (MLflow 3's log_model re-sends the run's metrics) is kept once.
+      bool duplicate = false;
+      RETURN_IF_ERROR(c.Query(
+          "SELECT 1 FROM logged_model_metrics WHERE model_id = ? AND key = ? AND value = ? AND "
+          "is_nan = ? AND timestamp = ? AND step = ? AND run_id = ? AND dataset_name = ? AND "
+          "dataset_digest = ?",
+          row, [&](const SqlRow&) {
+            duplicate = true;
+            return false;
+          }));
+      if (duplicate) continue;
+      RETURN_IF_ERROR(c.Execute(
+          "INSERT INTO logged_model_metrics (model_id, key, value, is_nan, timestamp, step, "
+          "run_id, dataset_name, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          row));
+    }
+    return OkStatus();
+  });
 }
 
 Status SqlTrackingStore::LogRunOutputs(std::string_view run_id,

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "store/store_test_util.h"
 
 namespace mlhub::store {
@@ -62,6 +65,37 @@ TEST_F(LoggedModelsTest, CreateGetFinalizeTagParamDelete) {
   EXPECT_EQ(
       store_->SetLoggedModelStatus(model.model_id, LoggedModelStatus::kReady, 1).status().code(),
       StatusCode::kNotFound);
+}
+
+TEST_F(LoggedModelsTest, MetricsArePointsKeptOnce) {
+  LoggedModel model = Model("d", "m", 1);
+  ASSERT_TRUE(store_->CreateLoggedModel(model).ok());
+  ModelMetric acc{model.model_id, "0123456789abcdef0123456789abcdef", {"acc", 0.5, 10, 0}, "", ""};
+  ModelMetric nan = acc;
+  nan.metric = {"loss", std::numeric_limits<double>::quiet_NaN(), 11, 1};
+  nan.dataset_name = "eval";
+  ASSERT_TRUE(store_->LogLoggedModelMetrics({acc, nan}).ok());
+  ASSERT_TRUE(store_->LogLoggedModelMetrics({acc, nan}).ok());  // the same points again
+  ModelMetric later = acc;
+  later.metric.step = 1;
+  ASSERT_TRUE(store_->LogLoggedModelMetrics({later}).ok());
+  std::vector<ModelMetric> got = store_->GetLoggedModel(model.model_id)->metrics;
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].metric.key, "acc");
+  EXPECT_TRUE(std::isnan(got[1].metric.value));
+  EXPECT_EQ(got[1].dataset_name, "eval");
+  EXPECT_EQ(got[2].metric.step, 1);
+  ModelMetric unknown = acc;
+  unknown.model_id = "m-" + std::string(32, 'e');
+  EXPECT_EQ(store_->LogLoggedModelMetrics({later, unknown}).code(), StatusCode::kNotFound);
+  FilterExpr filter;
+  filter.comparison = {EntityType::kMetric, "acc", Comparator::kGt, 0.4};
+  LoggedModelQuery query;
+  query.experiment_ids = {"0"};
+  query.filter = filter;
+  EXPECT_EQ(store_->SearchLoggedModels(query)->models.size(), 1u);
+  query.filter->comparison.value = 0.6;
+  EXPECT_TRUE(store_->SearchLoggedModels(query)->models.empty());
 }
 
 TEST_F(LoggedModelsTest, NeedsAnActiveExperiment) {

@@ -72,6 +72,7 @@ class SqlTrackingStore final : public TrackingStore {
   Status LogLoggedModelParams(std::string_view model_id, const std::vector<Param>& params,
                               int64_t now) override;
   StatusOr<LoggedModelPage> SearchLoggedModels(const LoggedModelQuery& query) override;
+  Status LogLoggedModelMetrics(const std::vector<ModelMetric>& metrics) override;
 
   StatusOr<MetricHistoryPage> ReadMetricHistory(std::string_view run_id, std::string_view key,
                                                 int64_t cursor, size_t max_points) override;

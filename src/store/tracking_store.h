@@ -71,6 +71,9 @@ class TrackingStore {
   virtual Status LogLoggedModelParams(std::string_view model_id, const std::vector<Param>& params,
                                       int64_t now) = 0;
   virtual StatusOr<LoggedModelPage> SearchLoggedModels(const LoggedModelQuery& query) = 0;
+  // Adds metrics to their models (a point already there, identical, is not added twice).
+  // kNotFound for an unknown model.
+  virtual Status LogLoggedModelMetrics(const std::vector<ModelMetric>& metrics) = 0;
 
   // Reads up to `max_points` of one metric's history after `cursor` (0 to start). kNotFound when
   // the run does not exist; an unknown key is an empty, finished page.

@@ -86,6 +86,16 @@ struct Run {
 // may name it as an output). Its values are those of MLflow's LoggedModelStatus enum.
 enum class LoggedModelStatus { kUnspecified = 0, kPending = 1, kReady = 2, kUploadFailed = 3 };
 
+// A metric of a logged model: logged in a run (MLflow 3 clients send model_id with run metrics),
+// optionally on a dataset.
+struct ModelMetric {
+  std::string model_id;
+  std::string run_id;
+  Metric metric;
+  std::string dataset_name;
+  std::string dataset_digest;
+};
+
 struct LoggedModel {
   std::string model_id;  // "m-" + 32 hex digits
   std::string experiment_id;
@@ -99,6 +109,7 @@ struct LoggedModel {
   std::string source_run_id;
   std::vector<Tag> tags;
   std::vector<Param> params;
+  std::vector<ModelMetric> metrics;  // in the order they were logged
 };
 
 // --- Requests to the store ---------------------------------------------------------------------

@@ -2,6 +2,8 @@
 // TrackingService: MLflow 3's logged models and run outputs.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "common/ids.h"
 #include "tracking/run_name.h"
 #include "tracking/search_filter.h"
@@ -34,6 +36,39 @@ Status TrackingService::LogRunOutputs(std::string_view run_id,
   for (const store::ModelOutput& output : outputs)
     RETURN_IF_ERROR(ValidateModelId(output.model_id));
   return store_.LogRunOutputs(run_id, outputs);
+}
+
+Status TrackingService::LogBatchWithModelMetrics(std::string_view run_id, store::RunBatch batch,
+                                                 std::vector<store::ModelMetric> model_metrics) {
+  if (model_metrics.empty()) return LogBatch(run_id, batch);
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  RETURN_IF_ERROR(ValidateBatch(batch));
+  for (store::ModelMetric& m : model_metrics) {
+    RETURN_IF_ERROR(ValidateModelId(m.model_id));
+    m.run_id = std::string(run_id);
+  }
+  RETURN_IF_ERROR(store_.GetRun(run_id).status());  // an unknown run writes nothing
+  RETURN_IF_ERROR(store_.LogLoggedModelMetrics(model_metrics));
+  auto same = [](const store::Metric& a, const store::Metric& b) {
+    const bool nan = std::isnan(a.value) && std::isnan(b.value);
+    return (nan || a.value == b.value) && a.timestamp == b.timestamp && a.step == b.step;
+  };
+  std::vector<store::Metric> kept;
+  for (store::Metric& metric : batch.metrics) {
+    bool of_model = false;
+    for (const store::ModelMetric& m : model_metrics) of_model |= m.metric.key == metric.key;
+    bool logged = false;
+    for (int64_t cursor = 0; of_model && !logged;) {
+      ASSIGN_OR_RETURN(store::MetricHistoryPage page,
+                       store_.ReadMetricHistory(run_id, metric.key, cursor, 10000));
+      for (const store::Metric& point : page.points) logged |= same(point, metric);
+      if (page.done) break;
+      cursor = page.next_cursor;
+    }
+    if (!logged) kept.push_back(std::move(metric));
+  }
+  batch.metrics = std::move(kept);
+  return store_.LogBatch(run_id, batch);
 }
 
 StatusOr<store::LoggedModel> TrackingService::CreateLoggedModel(CreateLoggedModelRequest request) {

@@ -78,6 +78,12 @@ class TrackingService {
   Status LogModel(std::string_view run_id, std::string_view model_json);
   StatusOr<store::RunPage> SearchRuns(const SearchRequest& request);
   Status LogRunOutputs(std::string_view run_id, const std::vector<store::ModelOutput>& outputs);
+  // LogBatch where some metrics also belong to logged models (`model_metrics`, each a copy of a
+  // metric of `batch`): they are added to their models, and a point the run's history already
+  // holds (MLflow 3's log_model re-sends the run's metrics with the new model's id) is not
+  // appended to it again.
+  Status LogBatchWithModelMetrics(std::string_view run_id, store::RunBatch batch,
+                                  std::vector<store::ModelMetric> model_metrics);
 
   // MLflow 3's logged models (logged_models.cc). A new model is PENDING, with an id of
   // "m-<uuid hex>" and its files under <experiment location>/models/<id>/artifacts.

@@ -74,6 +74,28 @@ def test_log_register_and_load_as_an_mlflow3_client_does(server, client):
     assert got_run["outputs"]["model_outputs"] == [{"model_id": model_id, "step": 0}]
     assert client.get_run(client.create_run(exp)["info"]["run_id"])["outputs"] == {}
 
+    # ... the run's metrics of step 0 are sent again with the model's id: the model gets them,
+    # the run's history does not get them twice
+    point = client.history(run_id, "rmse")[0]
+    _ok(_call(client, "POST", "runs/log-batch", {"run_id": run_id, "metrics": [
+        {**point, "key": "rmse", "model_id": model_id, "run_id": run_id}]}))
+    assert len(client.history(run_id, "rmse")) == 1
+    # a new metric naming the model (and a dataset) goes to both
+    client.ok_post("runs/log-metric", {"run_id": run_id, "key": "acc", "value": 0.75, "timestamp": 5,
+                                       "step": 1, "model_id": model_id, "dataset_name": "eval",
+                                       "dataset_digest": "abc"})
+    assert [p["value"] for p in client.history(run_id, "acc")] == [0.75]
+    metrics = _ok(_call(client, "GET", f"logged-models/{model_id}"))["model"]["data"]["metrics"]
+    assert metrics == [
+        {"key": "rmse", "value": 0.25, "timestamp": point["timestamp"], "step": 0, "model_id": model_id,
+         "run_id": run_id},
+        {"key": "acc", "value": 0.75, "timestamp": 5, "step": 1, "model_id": model_id, "run_id": run_id,
+         "dataset_name": "eval", "dataset_digest": "abc"},
+    ], metrics
+    assert_error(_call(client, "POST", "runs/log-batch", {"run_id": run_id, "metrics": [
+        {"key": "x", "value": 1, "timestamp": 1, "model_id": "m-" + "0" * 32}]}), "RESOURCE_DOES_NOT_EXIST")
+    assert client.history(run_id, "x") == []
+
     # ... the files go through the artifact proxy, under the model's location
     base = f"{server.url}{ARTIFACTS}/{exp}/models/{model_id}/artifacts"
     mlmodel = b"flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n"
@@ -186,6 +208,10 @@ def test_tags_params_delete_and_errors(client):
                  "RESOURCE_DOES_NOT_EXIST")
     assert client.get_run(run_id)["outputs"] == {}
     assert_error(_call(client, "POST", "logged-models/search", {}), "INVALID_PARAMETER_VALUE")
+    assert_error(_call(client, "POST", "logged-models/search",
+                       {"experiment_ids": [exp], "datasets": [{"dataset_name": "eval"}]}),
+                 "INVALID_PARAMETER_VALUE")  # not filtered silently: refused
+    assert _ok(_call(client, "POST", "logged-models/search", {"experiment_ids": [exp], "datasets": []}))
     assert_error(_call(client, "POST", "logged-models/search", {"experiment_ids": [exp], "filter": "name = "}),
                  "INVALID_PARAMETER_VALUE")
     assert_error(_call(client, "POST", "logged-models/search",
@@ -228,6 +254,12 @@ def test_search_filters_orders_and_pages(client):
     assert found(filter="status = 'LOGGED_MODEL_READY'") == [ids[2]]
     assert sorted(found(filter="model_type IN ('t0')")) == sorted([ids[0], ids[3], ids[6]])
     assert found(filter="tags.missing = 'x'") == []
+    run_id = client.create_run(exp)["info"]["run_id"]
+    client.ok_post("runs/log-batch", {"run_id": run_id, "metrics": [
+        {"key": "acc", "value": 0.5 + i / 10, "timestamp": 1, "model_id": ids[i]} for i in (1, 4)]})
+    assert found(filter="metrics.acc > 0.7") == [ids[4]]
+    assert sorted(found(filter="metrics.acc < 0.65 OR metrics.acc > 0.85")) == sorted([ids[1], ids[4]])
+    assert found(filter="metrics.loss < 1") == []
     assert found(order_by=[{"field_name": "creation_timestamp", "ascending": True}])[:1] == [ids[0]]
 
     # pages of 3 cover everything once, in order

@@ -223,11 +223,14 @@ def test_mlflow3_logged_models_serve_by_id_and_by_registry(tracking, model, serv
                                              "run_id": run_id, "model_id": model_id})
     client.ok_post("registered-models/alias", {"name": name, "alias": "champion", "version": "1"})
     missing = "m-" + "0" * 32
+    # runs:/<run>/model finds the model the run logged under that name, as MLflow 3's loader does
     proc = serve({"byid": f"models:/{model_id}", "byalias": f"models:/{name}@champion",
-                  "noid": f"models:/{missing}"}, tracking_uri=tracking.url)
-    index = proc.wait_for(ready=("byid", "byalias"), unavailable={"noid": missing})
-    assert_predicts(proc, "byid", rows, expected)
-    assert_predicts(proc, "byalias", rows, expected)
+                  "byrun": f"runs:/{run_id}/model", "noid": f"models:/{missing}",
+                  "otherpath": f"runs:/{run_id}/other"}, tracking_uri=tracking.url)
+    index = proc.wait_for(ready=("byid", "byalias", "byrun"),
+                          unavailable={"noid": missing, "otherpath": "no model files"})
+    for served in ("byid", "byalias", "byrun"):
+        assert_predicts(proc, served, rows, expected)
     assert index["byalias"].get("version") == "1", index
     assert "not found" in index["noid"]["reason"].lower(), index["noid"]
 

@@ -136,7 +136,14 @@ class DefaultModelSource final : public ModelSource {
         }
         ASSIGN_OR_RETURN(TrackingClient client, Tracking("runs:/ URIs"));
         ASSIGN_OR_RETURN(std::string artifact_uri, client.GetRunArtifactUri(parsed.run_id));
-        return FetchLocation(JoinUri(artifact_uri, parsed.path), std::move(slug), hops + 1);
+        StatusOr<std::filesystem::path> dir =
+            FetchLocation(JoinUri(artifact_uri, parsed.path), slug, hops + 1);
+        if (dir.status().code() != StatusCode::kNotFound || parsed.path.empty()) return dir;
+        // MLflow 3 keeps a model logged in a run apart from the run's artifacts, as a logged
+        // model named by the path; MLflow's own runs:/ loader looks there next.
+        StatusOr<std::string> logged = client.FindRunLoggedModel(parsed.run_id, parsed.path);
+        if (!logged.ok()) return dir;  // the first answer says best what is missing
+        return FetchLocation(*logged, std::move(slug), hops + 1);
       }
       case ModelUri::Kind::kModels:
         break;

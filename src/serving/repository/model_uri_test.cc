@@ -54,8 +54,7 @@ TEST(ModelUriTest, RejectsMalformedRunsUrisAndPathsOutsideTheRun) {
   for (const char* uri : {"runs:/abc/../other-run/model", "runs:/abc/a//b"}) {
     auto parsed = ParseModelUri(uri);
     EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument) << uri;
-    EXPECT_NE(parsed.status().message().find("invalid artifact path in"), std::string::npos)
-        << uri;
+    EXPECT_NE(parsed.status().message().find("invalid artifact path in"), std::string::npos) << uri;
   }
 }
 

@@ -273,6 +273,38 @@ StatusOr<std::string> TrackingClient::GetLoggedModelArtifactUri(std::string_view
   return StringMember(info, "artifact_uri", what);
 }
 
+StatusOr<std::string> TrackingClient::FindRunLoggedModel(std::string_view run_id,
+                                                         std::string_view name) {
+  // Quotes cannot be escaped in MLflow's filter grammar; such a name has no logged model here.
+  if (name.find_first_of("'\"") != std::string_view::npos) {
+    return NotFoundError(fmt::format("no logged model '{}' of run {}", name, run_id));
+  }
+  ASSIGN_OR_RETURN(std::string run_body,
+                   CallJson("GET", "runs/get", "run_id=" + PercentEncode(run_id, false), ""));
+  const std::string what = fmt::format("run {}", run_id);
+  ASSIGN_OR_RETURN(json::Object run_root, ParseObject(run_body, what));
+  ASSIGN_OR_RETURN(json::Object run, ObjectMember(run_root, "run", what));
+  ASSIGN_OR_RETURN(json::Object info, ObjectMember(run, "info", what));
+  ASSIGN_OR_RETURN(std::string experiment_id, StringMember(info, "experiment_id", what));
+  std::string request;
+  JsonWriter w(&request);
+  w.StartObject().Key("experiment_ids").StartArray().String(experiment_id).EndArray();
+  w.Field("filter", fmt::format("name = '{}' AND source_run_id = '{}'", name, run_id));
+  w.Field("max_results", int64_t{1}).EndObject();
+  ASSIGN_OR_RETURN(std::string body, CallJson("POST", "logged-models/search", "", request));
+  const std::string found = fmt::format("logged models of run {}", run_id);
+  ASSIGN_OR_RETURN(json::Object root, ParseObject(body, found));
+  if (auto models = json::Find(root, "models")) {
+    ASSIGN_OR_RETURN(json::Array array, json::AsArray(*models, "models"));
+    for (json::Element element : array) {
+      ASSIGN_OR_RETURN(json::Object model, json::AsObject(element, "models[]"));
+      ASSIGN_OR_RETURN(json::Object model_info, ObjectMember(model, "info", found));
+      return StringMember(model_info, "artifact_uri", found);
+    }
+  }
+  return NotFoundError(fmt::format("no logged model '{}' of run {}", name, run_id));
+}
+
 StatusOr<std::string> TrackingClient::ResolveVersion(const ModelsUri& ref) {
   const std::string name = "name=" + PercentEncode(ref.name, false);
   if (ref.kind == ModelsUri::Kind::kVersion || ref.kind == ModelsUri::Kind::kAlias) {

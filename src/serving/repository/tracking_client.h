@@ -63,6 +63,10 @@ class TrackingClient {
   StatusOr<std::string> GetRunArtifactUri(std::string_view run_id);
   // The artifact_uri of an MLflow 3 logged model (logged-models/<id>).
   StatusOr<std::string> GetLoggedModelArtifactUri(std::string_view model_id);
+  // Where an MLflow 3 client put the model it logged as `name` in the run: the artifact_uri of
+  // the newest logged model of that name and source run (logged-models/search, as MLflow 3
+  // resolves runs:/<run>/<name>). kNotFound when there is none.
+  StatusOr<std::string> FindRunLoggedModel(std::string_view run_id, std::string_view name);
   // The registry version number a models:/ URI names: the version itself (checked with
   // model-versions/get), the alias's version (registered-models/alias) or the highest version
   // in the stage, or of all, for stage / latest (registered-models/get-latest-versions).

@@ -59,7 +59,16 @@ void WriteModel(JsonWriter& w, const store::LoggedModel& model) {
   for (const store::Param& param : model.params) {
     w.StartObject().Field("key", param.key).Field("value", param.value).EndObject();
   }
-  w.EndArray().Key("metrics").StartArray().EndArray();
+  w.EndArray().Key("metrics").StartArray();
+  for (const store::ModelMetric& m : model.metrics) {
+    w.StartObject().Field("key", m.metric.key).Field("value", m.metric.value);
+    w.Field("timestamp", m.metric.timestamp).Field("step", m.metric.step);
+    w.Field("model_id", m.model_id).Field("run_id", m.run_id);
+    if (!m.dataset_name.empty()) w.Field("dataset_name", m.dataset_name);
+    if (!m.dataset_digest.empty()) w.Field("dataset_digest", m.dataset_digest);
+    w.EndObject();
+  }
+  w.EndArray();
   w.EndObject().EndObject();
 }
 
@@ -127,6 +136,14 @@ StatusOr<std::vector<std::string>> ReadOrderBy(const RequestFields& f) {
 }
 
 StatusOr<std::string> Search(TrackingService& service, const RequestFields& f) {
+  if (auto datasets = f.json() ? json::Find(*f.json(), "datasets") : std::nullopt) {
+    ASSIGN_OR_RETURN(json::Array items, json::AsArray(*datasets, "datasets"));
+    if (items.size() != 0) {
+      return InvalidArgumentError(
+          "Searching logged models by dataset is not supported by this server; filter on "
+          "metrics instead.");
+    }
+  }
   LoggedModelSearchRequest request;
   ASSIGN_OR_RETURN(request.experiment_ids, f.StringList("experiment_ids"));
   ASSIGN_OR_RETURN(auto filter, f.String("filter"));

@@ -46,7 +46,9 @@ std::string RunResponse(const store::Run& run) {
   return body;
 }
 
-StatusOr<store::Metric> ReadMetric(json::Object object) {
+// A metric; when it names a logged model (MLflow 3: model_id, and maybe dataset_name and
+// dataset_digest), `model` (if given) gets a copy with those fields.
+StatusOr<store::Metric> ReadMetric(json::Object object, std::vector<store::ModelMetric>* models) {
   store::Metric metric;
   auto key = json::Find(object, "key");
   auto value = json::Find(object, "value");
@@ -61,12 +63,29 @@ StatusOr<store::Metric> ReadMetric(json::Object object) {
   if (auto step = json::Find(object, "step")) {
     ASSIGN_OR_RETURN(metric.step, json::AsInt64(*step, "step"));
   }
+  if (auto model_id = json::Find(object, "model_id"); model_id && models != nullptr) {
+    if (!model_id->is_null()) {
+      store::ModelMetric m;
+      ASSIGN_OR_RETURN(std::string_view id, json::AsString(*model_id, "model_id"));
+      m.model_id = std::string(id);
+      for (auto [field, target] : {std::pair{"dataset_name", &m.dataset_name},
+                                   std::pair{"dataset_digest", &m.dataset_digest}}) {
+        if (auto value = json::Find(object, field); value && !value->is_null()) {
+          ASSIGN_OR_RETURN(std::string_view text, json::AsString(*value, field));
+          *target = std::string(text);
+        }
+      }
+      m.metric = metric;
+      if (!m.model_id.empty()) models->push_back(std::move(m));
+    }
+  }
   return metric;
 }
 
 StatusOr<std::string> LogBatch(TrackingService& service, const RequestFields& f) {
   ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
   store::RunBatch batch;
+  std::vector<store::ModelMetric> model_metrics;
   if (f.json()) {
     if (auto metrics = json::Find(*f.json(), "metrics")) {
       ASSIGN_OR_RETURN(json::Array items, json::AsArray(*metrics, "metrics"));
@@ -76,7 +95,7 @@ StatusOr<std::string> LogBatch(TrackingService& service, const RequestFields& f)
       batch.metrics.reserve(items.size());
       for (json::Element item : items) {
         ASSIGN_OR_RETURN(json::Object object, json::AsObject(item, "metrics"));
-        ASSIGN_OR_RETURN(store::Metric metric, ReadMetric(object));
+        ASSIGN_OR_RETURN(store::Metric metric, ReadMetric(object, &model_metrics));
         batch.metrics.push_back(std::move(metric));
       }
     }
@@ -84,7 +103,8 @@ StatusOr<std::string> LogBatch(TrackingService& service, const RequestFields& f)
     for (auto& p : params) batch.params.push_back({std::move(p.key), std::move(p.value)});
     ASSIGN_OR_RETURN(batch.tags, ReadKeyValues(*f.json(), "tags"));
   }
-  return Empty(service.LogBatch(run_id, batch));
+  return Empty(
+      service.LogBatchWithModelMetrics(run_id, std::move(batch), std::move(model_metrics)));
 }
 
 StatusOr<std::string> SearchRuns(TrackingService& service, const RequestFields& f) {
@@ -299,10 +319,12 @@ void AddRunRoutes(http::Router& router, TrackingService& service,
                [&service](const RequestFields& f) -> StatusOr<std::string> {
                  ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
                  if (!f.json()) return MissingField("key");
-                 ASSIGN_OR_RETURN(store::Metric metric, ReadMetric(*f.json()));
+                 std::vector<store::ModelMetric> model_metrics;
+                 ASSIGN_OR_RETURN(store::Metric metric, ReadMetric(*f.json(), &model_metrics));
                  store::RunBatch batch;
                  batch.metrics.push_back(std::move(metric));
-                 return Empty(service.LogBatch(run_id, batch));
+                 return Empty(service.LogBatchWithModelMetrics(run_id, std::move(batch),
+                                                               std::move(model_metrics)));
                });
   AddJsonRoute(router, Method::kPost, "runs/log-parameter",
                [&service](const RequestFields& f) -> StatusOr<std::string> {
