@@ -284,7 +284,14 @@ StatusOr<store::ModelVersion> RegistryService::CreateModelVersion(CreateVersionR
     return InvalidArgumentError("Missing value for required parameter 'source'.");
   }
   for (const store::Tag& tag : request.tags) RETURN_IF_ERROR(ValidateTag(tag));
-  if (IsLocal(request.source)) {
+  // MLflow 3's prompt registry keeps prompts as versions with a placeholder source
+  // ("dummy-source") and this tag; MLflow checks no source then.
+  const bool is_prompt =
+      std::any_of(request.tags.begin(), request.tags.end(),
+                  [](const store::Tag& tag) { return tag.key == "mlflow.prompt.is_prompt"; });
+  if (is_prompt) {
+    // nothing to check: the source names no files
+  } else if (IsLocal(request.source)) {
     // A local path is accepted only inside the artifact directory of the run it comes from.
     bool inside = false;
     if (!request.run_id.empty()) {

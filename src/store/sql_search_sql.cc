@@ -266,10 +266,23 @@ Status SearchSqlBuilder::ComparisonCondition(const Comparison& c, SqlFragment* o
     std::string_view table = TableFor(c.type);
     if (table.empty()) return Invalid(c, "not searchable here");
     const std::string a = NewAlias("x");
-    out->sql.append("EXISTS (SELECT 1 FROM ").append(table).append(" ").append(a);
+    // In the registry, `tags.k != 'v'` holds for models and versions without the tag too, as in
+    // MLflow: its clients (2.21 on) add tags.`mlflow.prompt.is_prompt` != 'true' to every
+    // registry search, to leave prompts out. So it is "no tag k with value v" there.
+    const bool missing_matches =
+        c.type == EntityType::kTag && c.op == Comparator::kNe &&
+        (target_ == SearchTarget::kRegisteredModels || target_ == SearchTarget::kModelVersions);
+    out->sql.append(missing_matches ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ");
+    out->sql.append(table).append(" ").append(a);
     out->sql.append(" WHERE ").append(a).append(".").append(OwnerColumn()).append(" = ");
     out->sql.append(OwnerExpr()).append(" AND ");
-    RETURN_IF_ERROR(KeyedCondition(c, a, out));
+    if (missing_matches) {
+      Comparison equal = c;
+      equal.op = Comparator::kEq;
+      RETURN_IF_ERROR(KeyedCondition(equal, a, out));
+    } else {
+      RETURN_IF_ERROR(KeyedCondition(c, a, out));
+    }
     out->sql.append(")");
     return OkStatus();
   }

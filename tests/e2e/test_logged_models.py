@@ -272,3 +272,40 @@ def test_search_filters_orders_and_pages(client):
             break
     assert seen == list(reversed(ids))
     assert found(experiment_ids=["123456789"]) == []
+
+
+def test_prompt_versions_keep_their_placeholder_source(client):
+    """MLflow 3's prompt registry (mlflow.genai.register_prompt) stores a prompt as a registered
+    model and its versions with the source "dummy-source" and the mlflow.prompt.is_prompt tag:
+    MLflow checks no source for those, and neither does mlhub. Other versions are still checked."""
+    name = unique("prompt")
+    client.ok_post("registered-models/create", {"name": name, "tags": [
+        {"key": "mlflow.prompt.is_prompt", "value": "true"}]})
+    version = client.ok_post("model-versions/create", {"name": name, "source": "dummy-source", "tags": [
+        {"key": "mlflow.prompt.is_prompt", "value": "true"},
+        {"key": "mlflow.prompt.text", "value": "Summarize: {{text}}"}]})["model_version"]
+    assert version["version"] == "1" and version["source"] == "dummy-source"
+    assert_error(client.post("model-versions/create", {"name": name, "source": "dummy-source"}),
+                 "INVALID_PARAMETER_VALUE")
+
+
+def test_registry_searches_of_newer_clients_leave_prompts_out(client):
+    """MLflow clients from 2.21 on add tag.`mlflow.prompt.is_prompt` != 'true' to every registry
+    search: models and versions without that tag must match it, or such a client finds nothing."""
+    prefix = unique("prompt-filter")
+    client.ok_post("registered-models/create", {"name": f"{prefix}-plain"})
+    client.ok_post("registered-models/create", {"name": f"{prefix}-other", "tags": [
+        {"key": "mlflow.prompt.is_prompt", "value": "false"}]})
+    client.ok_post("registered-models/create", {"name": f"{prefix}-prompt", "tags": [
+        {"key": "mlflow.prompt.is_prompt", "value": "true"}]})
+    for name in (f"{prefix}-plain", f"{prefix}-prompt"):
+        tags = [{"key": "mlflow.prompt.is_prompt", "value": "true"}] if name.endswith("prompt") else []
+        client.ok_post("model-versions/create", {"name": name, "source": "s3://bucket/x", "tags": tags})
+    not_prompt = f"name LIKE '{prefix}-%' AND tag.`mlflow.prompt.is_prompt` != 'true'"
+    found = client.ok_get("registered-models/search", {"filter": not_prompt})
+    assert [m["name"] for m in found["registered_models"]] == [f"{prefix}-other", f"{prefix}-plain"]
+    prompts = client.ok_get("registered-models/search", {
+        "filter": f"name LIKE '{prefix}-%' AND tag.`mlflow.prompt.is_prompt` = 'true'"})
+    assert [m["name"] for m in prompts["registered_models"]] == [f"{prefix}-prompt"]
+    versions = client.ok_get("model-versions/search", {"filter": not_prompt})
+    assert [v["name"] for v in versions["model_versions"]] == [f"{prefix}-plain"]
