@@ -15,6 +15,7 @@
 #include "auth/password.h"
 #include "common/json_reader.h"
 #include "common/json_writer.h"
+#include "common/model_uris.h"
 #include "common/percent_encoding.h"
 #include "rest/mlflow_error.h"
 #include "rest/page_token.h"
@@ -310,7 +311,26 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
       break;
     }
   }
-  return check(kind, resource, rule->need);
+  if (auto denied = check(kind, resource, rule->need)) return denied;
+  if (op == "model-versions/create") {
+    // A version made from a logged model hands out the model's files: the caller must be able
+    // to read it, i.e. its experiment.
+    std::string model_id;
+    if (auto id = fields->String("model_id"); id.ok() && id->has_value()) model_id = **id;
+    auto source = fields->String("source");
+    constexpr std::string_view kModels = "models:/";
+    if (model_id.empty() && source.ok() && source->has_value() && (*source)->starts_with(kModels) &&
+        IsLoggedModelId((*source)->substr(kModels.size()))) {
+      model_id = std::string((*source)->substr(kModels.size()));
+    }
+    if (!model_id.empty()) {
+      auto experiment = lookups_.experiment_of_logged_model(model_id);
+      if (experiment.status().code() == StatusCode::kNotFound) return std::nullopt;  // a 400
+      if (!experiment.ok()) return rest::ErrorResponse(experiment.status());
+      return check(ResourceKind::kExperiment, *experiment, Need::kRead);
+    }
+  }
+  return std::nullopt;
 }
 
 // logged-models/<id>[/...]: the permission on the model's experiment, by method (MLflow's
@@ -319,10 +339,10 @@ std::optional<http::Response> Authorizer::AuthorizeLoggedModel(const http::Reque
                                                                const User& user,
                                                                std::string_view rest) {
   const std::string_view model_id = rest.substr(0, rest.find('/'));
-  const bool whole_model = model_id.size() == rest.size();
+  // As MLflow's basic-auth app: deleting the model or one of its tags needs delete.
   Need need = Need::kUpdate;
   if (request.method == Method::kGet) need = Need::kRead;
-  if (request.method == Method::kDelete && whole_model) need = Need::kDelete;
+  if (request.method == Method::kDelete) need = Need::kDelete;
   auto experiment = lookups_.experiment_of_logged_model(model_id);
   if (experiment.status().code() == StatusCode::kNotFound) return std::nullopt;  // handler's 404
   if (!experiment.ok()) return rest::ErrorResponse(experiment.status());

@@ -170,8 +170,7 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
     };
     lookups.experiment_of_logged_model =
         [&tracking](std::string_view model_id) -> StatusOr<std::string> {
-      ASSIGN_OR_RETURN(store::LoggedModel model, tracking.GetLoggedModel(model_id));
-      return model.experiment_id;
+      return tracking.GetLoggedModelExperiment(model_id);
     };
     router.SetFilter(std::make_shared<auth::Authorizer>(
         auth_store.get(), auth::AuthConfig{*default_permission}, std::move(lookups)));

@@ -269,7 +269,9 @@ const char* const kV4Tables[] = {
   run_id TEXT NOT NULL,
   dataset_name TEXT NOT NULL,
   dataset_digest TEXT NOT NULL))",
-    "CREATE INDEX logged_model_metrics_by_model ON logged_model_metrics (model_id, key)",
+    // Also finds a point again by its step and timestamp (duplicates are not stored twice).
+    "CREATE INDEX logged_model_metrics_by_model ON logged_model_metrics (model_id, key, step, "
+    "timestamp)",
     R"(CREATE TABLE run_model_outputs (
   run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
   model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,

@@ -213,6 +213,20 @@ std::string_view StatusName(LoggedModelStatus status) {
   return "LOGGED_MODEL_STATUS_UNSPECIFIED";
 }
 
+// LOGGED_MODEL_READY for READY (and the other short names, FAILED among them, as MLflow's
+// Python LoggedModelStatus spells them); anything else as it is.
+std::string CanonicalStatus(std::string_view text) {
+  const std::string upper = [&] {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+  }();
+  if (upper == "PENDING") return "LOGGED_MODEL_PENDING";
+  if (upper == "READY") return "LOGGED_MODEL_READY";
+  if (upper == "FAILED" || upper == "UPLOAD_FAILED") return "LOGGED_MODEL_UPLOAD_FAILED";
+  return std::string(text);
+}
+
 bool MatchesAttribute(const LoggedModel& model, const Comparison& cmp) {
   if (cmp.key == "creation_timestamp") {
     return CompareNumber(static_cast<double>(model.creation_timestamp_ms), cmp);
@@ -221,9 +235,13 @@ bool MatchesAttribute(const LoggedModel& model, const Comparison& cmp) {
     return CompareNumber(static_cast<double>(model.last_updated_timestamp_ms), cmp);
   }
   if (cmp.key == "status") {
-    // Either spelling: LOGGED_MODEL_READY or READY.
-    std::string_view name = StatusName(model.status);
-    return CompareText(name, cmp) || CompareText(name.substr(sizeof("LOGGED_MODEL_") - 1), cmp);
+    // Compared by canonical name, whichever spelling the filter uses.
+    Comparison canonical = cmp;
+    if (auto* one = std::get_if<std::string>(&canonical.value)) *one = CanonicalStatus(*one);
+    if (auto* list = std::get_if<std::vector<std::string>>(&canonical.value)) {
+      for (std::string& item : *list) item = CanonicalStatus(item);
+    }
+    return CompareText(StatusName(model.status), canonical);
   }
   const std::string* text = cmp.key == "name"            ? &model.name
                             : cmp.key == "model_id"      ? &model.model_id
@@ -322,6 +340,19 @@ StatusOr<LoggedModel> SqlTrackingStore::GetLoggedModel(std::string_view model_id
     return OkStatus();
   }));
   return model;
+}
+
+StatusOr<std::string> SqlTrackingStore::GetLoggedModelExperiment(std::string_view model_id) {
+  std::optional<std::string> experiment;
+  RETURN_IF_ERROR(db_->Transact(TxnMode::kRead, [&](SqlConnection& c) -> Status {
+    return c.Query("SELECT experiment_id FROM logged_models WHERE model_id = ?", {Str(model_id)},
+                   [&](const SqlRow& row) {
+                     experiment = std::to_string(row.GetInt(0));
+                     return false;
+                   });
+  }));
+  if (!experiment.has_value()) return NotFoundError(ModelNotFound(model_id));
+  return *experiment;
 }
 
 StatusOr<LoggedModel> SqlTrackingStore::SetLoggedModelStatus(std::string_view model_id,

@@ -62,6 +62,7 @@ class SqlTrackingStore final : public TrackingStore {
   Status LogRunOutputs(std::string_view run_id, const std::vector<ModelOutput>& outputs) override;
   Status CreateLoggedModel(const LoggedModel& model) override;
   StatusOr<LoggedModel> GetLoggedModel(std::string_view model_id) override;
+  StatusOr<std::string> GetLoggedModelExperiment(std::string_view model_id) override;
   StatusOr<LoggedModel> SetLoggedModelStatus(std::string_view model_id, LoggedModelStatus status,
                                              int64_t now) override;
   Status DeleteLoggedModel(std::string_view model_id) override;

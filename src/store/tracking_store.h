@@ -59,6 +59,8 @@ class TrackingStore {
   // deleted, kNotFound when it does not exist.
   virtual Status CreateLoggedModel(const LoggedModel& model) = 0;
   virtual StatusOr<LoggedModel> GetLoggedModel(std::string_view model_id) = 0;
+  // Only the model's experiment (without loading its tags, params and metrics).
+  virtual StatusOr<std::string> GetLoggedModelExperiment(std::string_view model_id) = 0;
   virtual StatusOr<LoggedModel> SetLoggedModelStatus(std::string_view model_id,
                                                      LoggedModelStatus status, int64_t now) = 0;
   virtual Status DeleteLoggedModel(std::string_view model_id) = 0;

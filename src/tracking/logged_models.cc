@@ -2,7 +2,11 @@
 // TrackingService: MLflow 3's logged models and run outputs.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
 
 #include "common/ids.h"
 #include "tracking/run_name.h"
@@ -12,6 +16,9 @@
 
 namespace mlhub::tracking {
 namespace {
+
+// Names as long as a run's may be (MLflow limits run names to 500 characters too).
+constexpr size_t kMaxModelNameLength = 500;
 
 // MLflow's SearchLoggedModels allows pages of up to this many models.
 constexpr int64_t kMaxLoggedModelResults = 1000;
@@ -28,13 +35,38 @@ Status ValidateModelId(std::string_view model_id) {
   return NotFoundError(fmt::format("Logged model with ID '{}' not found.", model_id));
 }
 
+bool HasDatasetComparison(const store::FilterExpr& filter) {
+  if (filter.kind != store::FilterExpr::Kind::kComparison) {
+    return std::any_of(filter.children.begin(), filter.children.end(), HasDatasetComparison);
+  }
+  return filter.comparison.type == store::EntityType::kDataset;
+}
+
+// A run names as outputs, and logs metrics of, only models of its own experiment: a model of
+// another is not the caller's to write to (they may not even read it).
+Status CheckModelsOfRun(store::TrackingStore& store, const store::Run& run,
+                        const std::vector<std::string>& model_ids) {
+  for (const std::string& model_id : model_ids) {
+    RETURN_IF_ERROR(ValidateModelId(model_id));
+    ASSIGN_OR_RETURN(std::string experiment, store.GetLoggedModelExperiment(model_id));
+    if (experiment != run.info.experiment_id) {
+      return InvalidArgumentError(fmt::format(
+          "The logged model '{}' belongs to experiment {}, not to the run's experiment {}.",
+          model_id, experiment, run.info.experiment_id));
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Status TrackingService::LogRunOutputs(std::string_view run_id,
                                       const std::vector<store::ModelOutput>& outputs) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
-  for (const store::ModelOutput& output : outputs)
-    RETURN_IF_ERROR(ValidateModelId(output.model_id));
+  ASSIGN_OR_RETURN(store::Run run, store_.GetRun(run_id));
+  std::vector<std::string> ids;
+  for (const store::ModelOutput& output : outputs) ids.push_back(output.model_id);
+  RETURN_IF_ERROR(CheckModelsOfRun(store_, run, ids));
   return store_.LogRunOutputs(run_id, outputs);
 }
 
@@ -43,36 +75,65 @@ Status TrackingService::LogBatchWithModelMetrics(std::string_view run_id, store:
   if (model_metrics.empty()) return LogBatch(run_id, batch);
   RETURN_IF_ERROR(ValidateRunId(run_id));
   RETURN_IF_ERROR(ValidateBatch(batch));
+  ASSIGN_OR_RETURN(store::Run run, store_.GetRun(run_id));
+  std::vector<std::string> ids;
   for (store::ModelMetric& m : model_metrics) {
-    RETURN_IF_ERROR(ValidateModelId(m.model_id));
     m.run_id = std::string(run_id);
+    if (std::find(ids.begin(), ids.end(), m.model_id) == ids.end()) ids.push_back(m.model_id);
   }
-  RETURN_IF_ERROR(store_.GetRun(run_id).status());  // an unknown run writes nothing
-  RETURN_IF_ERROR(store_.LogLoggedModelMetrics(model_metrics));
-  auto same = [](const store::Metric& a, const store::Metric& b) {
-    const bool nan = std::isnan(a.value) && std::isnan(b.value);
-    return (nan || a.value == b.value) && a.timestamp == b.timestamp && a.step == b.step;
+  RETURN_IF_ERROR(CheckModelsOfRun(store_, run, ids));
+
+  // MLflow 3's log_model sends points of the run again, with the new model's id: those the
+  // history holds are not appended twice. A point past the key's latest one (by step, then
+  // timestamp, then value: the order the latest value is kept by) cannot be in the history, so
+  // only older ones (re-sent, or logged out of order) cost a read of it.
+  std::map<std::string, const store::Metric*> latest;
+  for (const store::Metric& metric : run.metrics) latest[metric.key] = &metric;
+  std::set<std::string> model_keys;
+  for (const store::ModelMetric& m : model_metrics) model_keys.insert(m.metric.key);
+  auto after_latest = [&](const store::Metric& metric) {
+    auto it = latest.find(metric.key);
+    if (it == latest.end()) return true;
+    const store::Metric& last = *it->second;
+    if (std::isnan(metric.value) || std::isnan(last.value)) return false;
+    return std::tie(metric.step, metric.timestamp, metric.value) >
+           std::tie(last.step, last.timestamp, last.value);
   };
+  using Point = std::tuple<int64_t, int64_t, double, bool>;  // step, timestamp, value, is NaN
+  auto point_of = [](const store::Metric& m) {
+    const bool nan = std::isnan(m.value);
+    return Point{m.step, m.timestamp, nan ? 0.0 : m.value, nan};
+  };
+  std::map<std::string, std::set<Point>> history;  // read once per key, when needed
   std::vector<store::Metric> kept;
   for (store::Metric& metric : batch.metrics) {
-    bool of_model = false;
-    for (const store::ModelMetric& m : model_metrics) of_model |= m.metric.key == metric.key;
-    bool logged = false;
-    for (int64_t cursor = 0; of_model && !logged;) {
+    if (!model_keys.contains(metric.key) || after_latest(metric)) {
+      kept.push_back(std::move(metric));
+      continue;
+    }
+    auto [points, unread] = history.try_emplace(metric.key);
+    for (int64_t cursor = 0; unread;) {
       ASSIGN_OR_RETURN(store::MetricHistoryPage page,
                        store_.ReadMetricHistory(run_id, metric.key, cursor, 10000));
-      for (const store::Metric& point : page.points) logged |= same(point, metric);
+      for (const store::Metric& point : page.points) points->second.insert(point_of(point));
       if (page.done) break;
       cursor = page.next_cursor;
     }
-    if (!logged) kept.push_back(std::move(metric));
+    if (points->second.insert(point_of(metric)).second) kept.push_back(std::move(metric));
   }
   batch.metrics = std::move(kept);
-  return store_.LogBatch(run_id, batch);
+  // The run first: what it refuses (a deleted run, a changed param) leaves the models as they
+  // were too.
+  RETURN_IF_ERROR(store_.LogBatch(run_id, batch));
+  return store_.LogLoggedModelMetrics(model_metrics);
 }
 
 StatusOr<store::LoggedModel> TrackingService::CreateLoggedModel(CreateLoggedModelRequest request) {
   RETURN_IF_ERROR(ValidateExperimentId(request.experiment_id));
+  if (request.name.size() > kMaxModelNameLength) {
+    return InvalidArgumentError(
+        fmt::format("A logged model's name is at most {} characters.", kMaxModelNameLength));
+  }
   for (const store::Param& param : request.params) RETURN_IF_ERROR(ValidateParam(param));
   for (const store::Tag& tag : request.tags) RETURN_IF_ERROR(ValidateRunTag(tag));
   if (!request.source_run_id.empty()) {
@@ -104,6 +165,11 @@ StatusOr<store::LoggedModel> TrackingService::CreateLoggedModel(CreateLoggedMode
 StatusOr<store::LoggedModel> TrackingService::GetLoggedModel(std::string_view model_id) {
   RETURN_IF_ERROR(ValidateModelId(model_id));
   return store_.GetLoggedModel(model_id);
+}
+
+StatusOr<std::string> TrackingService::GetLoggedModelExperiment(std::string_view model_id) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  return store_.GetLoggedModelExperiment(model_id);
 }
 
 StatusOr<store::LoggedModel> TrackingService::FinalizeLoggedModel(std::string_view model_id,
@@ -151,6 +217,9 @@ StatusOr<store::LoggedModelPage> TrackingService::SearchLoggedModels(
   store::LoggedModelQuery query;
   query.experiment_ids = request.experiment_ids;
   ASSIGN_OR_RETURN(query.filter, ParseFilter(SearchEntity::kLoggedModels, request.filter));
+  if (query.filter.has_value() && HasDatasetComparison(*query.filter)) {
+    return InvalidArgumentError("Logged models cannot be filtered on datasets here.");
+  }
   ASSIGN_OR_RETURN(std::vector<store::OrderBy> order_by,
                    ParseOrderBy(SearchEntity::kLoggedModels, request.order_by));
   for (store::OrderBy& order : order_by) {

@@ -89,6 +89,7 @@ class TrackingService {
   // "m-<uuid hex>" and its files under <experiment location>/models/<id>/artifacts.
   StatusOr<store::LoggedModel> CreateLoggedModel(CreateLoggedModelRequest request);
   StatusOr<store::LoggedModel> GetLoggedModel(std::string_view model_id);
+  StatusOr<std::string> GetLoggedModelExperiment(std::string_view model_id);
   StatusOr<store::LoggedModel> FinalizeLoggedModel(std::string_view model_id,
                                                    store::LoggedModelStatus status);
   Status DeleteLoggedModel(std::string_view model_id);

@@ -307,6 +307,24 @@ def test_logged_models_follow_their_experiment(srv):
 
     assert code(reader, "GET", f"logged-models/{model}") == 200
     assert code(none, "GET", f"logged-models/{model}") == 403
+    # deleting the model or a tag needs delete, however the path is spelled
+    editor = As(srv.url, make_users(admin, ["lm-editor"])["lm-editor"])
+    owner.ok("POST", "experiments/permissions/create",
+             {"experiment_id": exp, "username": editor.auth[0], "permission": "EDIT"})
+    owner.ok("PATCH", f"logged-models/{model}/tags", {"tags": [{"key": "k", "value": "v"}]})
+    assert code(editor, "PATCH", f"logged-models/{model}/tags", {"tags": [{"key": "e", "value": "1"}]}) == 200
+    assert code(editor, "DELETE", f"logged-models/{model}/tags/k") == 403
+    assert code(editor, "DELETE", f"logged-models/{model}/") in (403, 404)
+    assert code(editor, "DELETE", f"logged-models/{model}") == 403
+    assert code(owner, "GET", f"logged-models/{model}") == 200
+    # registering a version from a model needs read on its experiment (its files are handed out)
+    registry_name = unique("lm-reg")
+    none.ok("POST", "registered-models/create", {"name": registry_name})
+    assert code(none, "POST", "model-versions/create",
+                {"name": registry_name, "source": f"models:/{model}", "model_id": model}) == 403
+    assert code(none, "POST", "model-versions/create", {"name": registry_name, "source": f"models:/{model}"}) == 403
+    assert code(reader, "POST", "model-versions/create",
+                {"name": registry_name, "source": f"models:/{model}"}) == 403  # no edit on the name
     for who in (reader, none):
         assert code(who, "POST", "logged-models", {"experiment_id": exp}) == 403
         assert code(who, "PATCH", f"logged-models/{model}", {"status": "LOGGED_MODEL_READY"}) == 403

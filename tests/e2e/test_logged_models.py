@@ -188,11 +188,18 @@ def test_tags_params_delete_and_errors(client):
                           ("PATCH", f"logged-models/{missing}")):
         body = {"status": "LOGGED_MODEL_READY"} if method == "PATCH" else None
         assert_error(_call(client, method, route, body), "RESOURCE_DOES_NOT_EXIST")
+    # "<id>/" is no name of the model itself
+    assert_error(_call(client, "DELETE", f"logged-models/{model_id}/"), "RESOURCE_DOES_NOT_EXIST",
+                 contains="No API endpoint")
+    assert _ok(_call(client, "GET", f"logged-models/{model_id}"))
     # an unknown sub-path answers as unknown routes do
     assert_error(_call(client, "GET", f"logged-models/{model_id}/nothing"), "RESOURCE_DOES_NOT_EXIST",
                  contains="No API endpoint")
 
-    # creates that cannot be: no experiment, an unknown one, a deleted one, a run of another one
+    # creates that cannot be: no experiment, an unknown one, a deleted one, a run of another one,
+    # a name past 500 characters
+    assert_error(_call(client, "POST", "logged-models", {"experiment_id": exp, "name": "n" * 501}),
+                 "INVALID_PARAMETER_VALUE")
     assert_error(_call(client, "POST", "logged-models", {}), "INVALID_PARAMETER_VALUE")
     assert_error(_call(client, "POST", "logged-models", {"experiment_id": "987654"}), "RESOURCE_DOES_NOT_EXIST")
     gone = client.create_experiment(unique("lm-gone"))
@@ -224,6 +231,26 @@ def test_tags_params_delete_and_errors(client):
     assert_error(client.post("model-versions/create", {"name": name, "source": f"models:/{missing}"}),
                  "INVALID_PARAMETER_VALUE")
 
+    # a run writes only to models of its own experiment; what a refused request carried is not
+    # written anywhere (the run's part is checked first)
+    foreign = _create(client, client.create_experiment(unique("lm-foreign")))["info"]["model_id"]
+    assert_error(_call(client, "POST", "runs/outputs", {"run_id": run_id, "models": [{"model_id": foreign}]}),
+                 "INVALID_PARAMETER_VALUE")
+    assert_error(_call(client, "POST", "runs/log-metric", {"run_id": run_id, "key": "m", "value": 1,
+                                                           "timestamp": 1, "model_id": foreign}),
+                 "INVALID_PARAMETER_VALUE")
+    assert client.history(run_id, "m") == []
+    client.ok_post("runs/log-parameter", {"run_id": run_id, "key": "fixed", "value": "1"})
+    assert_error(_call(client, "POST", "runs/log-batch", {
+        "run_id": run_id, "params": [{"key": "fixed", "value": "2"}],
+        "metrics": [{"key": "m", "value": 1, "timestamp": 1, "model_id": model_id}]}), "INVALID_PARAMETER_VALUE")
+    gone_run = client.create_run(exp)["info"]["run_id"]
+    client.ok_post("runs/delete", {"run_id": gone_run})
+    assert_error(_call(client, "POST", "runs/log-metric", {"run_id": gone_run, "key": "m", "value": 1,
+                                                           "timestamp": 1, "model_id": model_id}),
+                 "INVALID_PARAMETER_VALUE")
+    assert _ok(_call(client, "GET", f"logged-models/{model_id}"))["model"]["data"]["metrics"] == []
+
     # delete: gone for good, and from the run outputs that named it
     _ok(_call(client, "POST", "runs/outputs", {"run_id": run_id, "models": [{"model_id": model_id, "step": 2}]}))
     assert _ok(_call(client, "DELETE", f"logged-models/{model_id}")) == {}
@@ -252,6 +279,13 @@ def test_search_filters_orders_and_pages(client):
     assert found(filter="name = 'even' AND tags.i = '4'") == [ids[4]]
     assert sorted(found(filter="params.lr LIKE '0.1%' OR params.lr = '0.6'")) == sorted([ids[1], ids[6]])
     assert found(filter="status = 'LOGGED_MODEL_READY'") == [ids[2]]
+    assert found(filter="status = 'READY'") == [ids[2]]
+    assert ids[2] not in found(filter="status != 'READY'") and len(found(filter="status != 'READY'")) == 6
+    _ok(_call(client, "PATCH", f"logged-models/{ids[5]}", {"status": "LOGGED_MODEL_UPLOAD_FAILED"}))
+    assert found(filter="status = 'FAILED'") == [ids[5]]
+    assert found(filter="status IN ('READY', 'FAILED')") == [ids[5], ids[2]]
+    assert_error(_call(client, "POST", "logged-models/search",
+                       {"experiment_ids": [exp], "filter": "datasets.name = 'eval'"}), "INVALID_PARAMETER_VALUE")
     assert sorted(found(filter="model_type IN ('t0')")) == sorted([ids[0], ids[3], ids[6]])
     assert found(filter="tags.missing = 'x'") == []
     run_id = client.create_run(exp)["info"]["run_id"]

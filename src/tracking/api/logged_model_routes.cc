@@ -164,6 +164,10 @@ StatusOr<std::string> Search(TrackingService& service, const RequestFields& f) {
   return body;
 }
 
+Status NoSuchEndpoint(std::string_view suffix) {
+  return NotFoundError("No API endpoint for logged-models/" + std::string(suffix));
+}
+
 // "<id>" or "<id>/<rest>" of a path under logged-models/.
 struct ModelPath {
   std::string model_id;
@@ -175,13 +179,11 @@ StatusOr<ModelPath> SplitPath(std::string_view suffix) {
   ModelPath out;
   out.model_id = std::string(suffix.substr(0, slash));
   if (slash != std::string_view::npos) {
+    // "<id>/" names nothing: only "<id>" is the model itself.
+    if (slash + 1 == suffix.size()) return NoSuchEndpoint(suffix);
     ASSIGN_OR_RETURN(out.rest, PercentDecode(suffix.substr(slash + 1), /*plus_is_space=*/false));
   }
   return out;
-}
-
-Status NoSuchEndpoint(std::string_view suffix) {
-  return NotFoundError("No API endpoint for logged-models/" + std::string(suffix));
 }
 
 }  // namespace
