@@ -252,14 +252,19 @@ StatusOr<std::string> TrackingClient::CallJson(std::string_view method, std::str
   return std::move(reply.body);
 }
 
-StatusOr<std::string> TrackingClient::GetRunArtifactUri(std::string_view run_id) {
+StatusOr<std::string> TrackingClient::RunInfoField(std::string_view run_id,
+                                                   std::string_view field) {
   ASSIGN_OR_RETURN(std::string body,
                    CallJson("GET", "runs/get", "run_id=" + PercentEncode(run_id, false), ""));
   const std::string what = fmt::format("run {}", run_id);
   ASSIGN_OR_RETURN(json::Object root, ParseObject(body, what));
   ASSIGN_OR_RETURN(json::Object run, ObjectMember(root, "run", what));
   ASSIGN_OR_RETURN(json::Object info, ObjectMember(run, "info", what));
-  return StringMember(info, "artifact_uri", what);
+  return StringMember(info, field, what);
+}
+
+StatusOr<std::string> TrackingClient::GetRunArtifactUri(std::string_view run_id) {
+  return RunInfoField(run_id, "artifact_uri");
 }
 
 StatusOr<std::string> TrackingClient::GetLoggedModelArtifactUri(std::string_view model_id) {
@@ -279,13 +284,7 @@ StatusOr<std::string> TrackingClient::FindRunLoggedModel(std::string_view run_id
   if (name.find_first_of("'\"") != std::string_view::npos) {
     return NotFoundError(fmt::format("no logged model '{}' of run {}", name, run_id));
   }
-  ASSIGN_OR_RETURN(std::string run_body,
-                   CallJson("GET", "runs/get", "run_id=" + PercentEncode(run_id, false), ""));
-  const std::string what = fmt::format("run {}", run_id);
-  ASSIGN_OR_RETURN(json::Object run_root, ParseObject(run_body, what));
-  ASSIGN_OR_RETURN(json::Object run, ObjectMember(run_root, "run", what));
-  ASSIGN_OR_RETURN(json::Object info, ObjectMember(run, "info", what));
-  ASSIGN_OR_RETURN(std::string experiment_id, StringMember(info, "experiment_id", what));
+  ASSIGN_OR_RETURN(std::string experiment_id, RunInfoField(run_id, "experiment_id"));
   std::string request;
   JsonWriter w(&request);
   w.StartObject().Key("experiment_ids").StartArray().String(experiment_id).EndArray();

@@ -85,6 +85,8 @@ class TrackingClient {
                           int64_t expected_size = -1);
 
  private:
+  // One string field of runs/get's run.info.
+  StatusOr<std::string> RunInfoField(std::string_view run_id, std::string_view field);
   struct Call;
   struct Reply {
     long status = 0;
