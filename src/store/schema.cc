@@ -231,8 +231,8 @@ Status MigrateToV3(SqlConnection& connection, const MigrationContext&) {
   return RunDdl(connection, kV3Tables);
 }
 
-// Version 4: MLflow 3's logged models (with their tags and params), the models runs name as
-// outputs, and the logged model a registered version comes from (model_versions.model_id, and
+// Version 4: MLflow 3's logged models (with their tags, params and metrics), the models runs
+// name as inputs and outputs, and the logged model a registered version comes from (model_versions.model_id, and
 // storage_location: where its files are, which get-download-uri answers).
 const char* const kV4Tables[] = {
     R"(CREATE TABLE logged_models (
@@ -272,6 +272,10 @@ const char* const kV4Tables[] = {
     // Also finds a point again by its step and timestamp (duplicates are not stored twice).
     "CREATE INDEX logged_model_metrics_by_model ON logged_model_metrics (model_id, key, step, "
     "timestamp)",
+    R"(CREATE TABLE run_model_inputs (
+  run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
+  model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,
+  PRIMARY KEY (run_key, model_id)){WITHOUT_ROWID})",
     R"(CREATE TABLE run_model_outputs (
   run_key BIGINT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
   model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,

@@ -107,6 +107,17 @@ StatusOr<LoggedModel> LoadModel(SqlConnection& c, std::string_view model_id) {
   return std::move(found.front());
 }
 
+// kNotFound unless the model exists.
+Status RequireModel(SqlConnection& c, std::string_view model_id) {
+  bool exists = false;
+  RETURN_IF_ERROR(c.Query("SELECT 1 FROM logged_models WHERE model_id = ?", {Str(model_id)},
+                          [&](const SqlRow&) {
+                            exists = true;
+                            return false;
+                          }));
+  return exists ? OkStatus() : NotFoundError(ModelNotFound(model_id));
+}
+
 // kNotFound unless the model exists; then stamps its last update.
 Status TouchModel(SqlConnection& c, std::string_view model_id, int64_t now) {
   int64_t changed = 0;
@@ -373,7 +384,7 @@ Status SqlTrackingStore::DeleteLoggedModel(std::string_view model_id) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
     // Children first: the store does not rely on the database enforcing ON DELETE CASCADE.
     for (const char* table : {"logged_model_tags", "logged_model_params", "logged_model_metrics",
-                              "run_model_outputs"}) {
+                              "run_model_inputs", "run_model_outputs"}) {
       RETURN_IF_ERROR(
           c.Execute(std::string("DELETE FROM ") + table + " WHERE model_id = ?", {Str(model_id)}));
     }
@@ -477,13 +488,7 @@ StatusOr<LoggedModelPage> SqlTrackingStore::SearchLoggedModels(const LoggedModel
 Status SqlTrackingStore::LogLoggedModelMetrics(const std::vector<ModelMetric>& metrics) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
     for (const ModelMetric& m : metrics) {
-      bool exists = false;
-      RETURN_IF_ERROR(c.Query("SELECT 1 FROM logged_models WHERE model_id = ?", {m.model_id},
-                              [&](const SqlRow&) {
-                                exists = true;
-                                return false;
-                              }));
-      if (!exists) return NotFoundError(ModelNotFound(m.model_id));
+      RETURN_IF_ERROR(RequireModel(c, m.model_id));
       const bool is_nan = std::isnan(m.metric.value);
       const double value = is_nan ? 0.0 : m.metric.value;
       const std::vector<SqlValue> row = {m.model_id,      m.metric.key,       value,
@@ -509,6 +514,22 @@ Status SqlTrackingStore::LogLoggedModelMetrics(const std::vector<ModelMetric>& m
   });
 }
 
+Status SqlTrackingStore::LogRunModelInputs(std::string_view run_id,
+                                           const std::vector<std::string>& model_ids) {
+  return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
+    ASSIGN_OR_RETURN(internal::RunRow run,
+                     internal::LoadRunRow(c, run_id, internal::RowLock::kForUpdate));
+    RETURN_IF_ERROR(internal::CheckRunActive(run));
+    for (const std::string& model_id : model_ids) {
+      RETURN_IF_ERROR(RequireModel(c, model_id));
+      RETURN_IF_ERROR(c.Execute("INSERT INTO run_model_inputs (run_key, model_id) VALUES (?, ?)" +
+                                    c.dialect().UpsertSuffix("run_key, model_id", {"model_id"}),
+                                {run.run_key, model_id}));
+    }
+    return OkStatus();
+  });
+}
+
 Status SqlTrackingStore::LogRunOutputs(std::string_view run_id,
                                        const std::vector<ModelOutput>& outputs) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
@@ -516,13 +537,7 @@ Status SqlTrackingStore::LogRunOutputs(std::string_view run_id,
                      internal::LoadRunRow(c, run_id, internal::RowLock::kForUpdate));
     RETURN_IF_ERROR(internal::CheckRunActive(run));
     for (const ModelOutput& output : outputs) {
-      bool exists = false;
-      RETURN_IF_ERROR(c.Query("SELECT 1 FROM logged_models WHERE model_id = ?", {output.model_id},
-                              [&](const SqlRow&) {
-                                exists = true;
-                                return false;
-                              }));
-      if (!exists) return NotFoundError(ModelNotFound(output.model_id));
+      RETURN_IF_ERROR(RequireModel(c, output.model_id));
       RETURN_IF_ERROR(
           c.Execute("INSERT INTO run_model_outputs (run_key, model_id, step) VALUES "
                     "(?, ?, ?)" +

@@ -167,8 +167,14 @@ TEST_F(LoggedModelsTest, RunOutputsNameExistingModels) {
   EXPECT_EQ(got.model_outputs[0].step, 3);
   EXPECT_EQ(store_->LogRunOutputs(run.run_id, {{"m-" + std::string(32, 'f'), 0}}).code(),
             StatusCode::kNotFound);
+  ASSERT_TRUE(store_->LogRunModelInputs(run.run_id, {model.model_id}).ok());
+  ASSERT_TRUE(store_->LogRunModelInputs(run.run_id, {model.model_id}).ok());  // again: no-op
+  EXPECT_EQ(store_->GetRun(run.run_id)->model_inputs, std::vector<std::string>{model.model_id});
+  EXPECT_EQ(store_->LogRunModelInputs(run.run_id, {"m-" + std::string(32, 'f')}).code(),
+            StatusCode::kNotFound);
   ASSERT_TRUE(store_->DeleteLoggedModel(model.model_id).ok());
   EXPECT_TRUE(store_->GetRun(run.run_id)->model_outputs.empty());
+  EXPECT_TRUE(store_->GetRun(run.run_id)->model_inputs.empty());
 }
 
 }  // namespace

@@ -104,6 +104,13 @@ Status LoadRunData(SqlConnection& connection, const std::vector<int64_t>& run_ke
           return true;
         }));
     RETURN_IF_ERROR(connection.QueryDeferred(
+        "SELECT run_key, model_id FROM run_model_inputs WHERE run_key IN (" + in_list +
+            ") ORDER BY model_id",
+        p, [&](const SqlRow& row) {
+          by_key[row.GetInt(0)]->model_inputs.push_back(Str(row.GetText(1)));
+          return true;
+        }));
+    RETURN_IF_ERROR(connection.QueryDeferred(
         "SELECT run_key, model_id, step FROM run_model_outputs WHERE run_key IN (" + in_list +
             ") ORDER BY step, model_id",
         p, [&](const SqlRow& row) {

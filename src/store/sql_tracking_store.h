@@ -60,6 +60,8 @@ class SqlTrackingStore final : public TrackingStore {
   Status AppendLoggedModel(std::string_view run_id, std::string_view model_json) override;
   StatusOr<RunPage> SearchRuns(const RunQuery& query) override;
   Status LogRunOutputs(std::string_view run_id, const std::vector<ModelOutput>& outputs) override;
+  Status LogRunModelInputs(std::string_view run_id,
+                           const std::vector<std::string>& model_ids) override;
   Status CreateLoggedModel(const LoggedModel& model) override;
   StatusOr<LoggedModel> GetLoggedModel(std::string_view model_id) override;
   StatusOr<std::string> GetLoggedModelExperiment(std::string_view model_id) override;

@@ -53,6 +53,10 @@ class TrackingStore {
   // model, kInvalidArgument when the run is deleted.
   virtual Status LogRunOutputs(std::string_view run_id,
                                const std::vector<ModelOutput>& outputs) = 0;
+  // Records logged models the run used (its model inputs); again is a no-op. kNotFound for an
+  // unknown model, kInvalidArgument when the run is deleted.
+  virtual Status LogRunModelInputs(std::string_view run_id,
+                                   const std::vector<std::string>& model_ids) = 0;
 
   // --- Logged models (MLflow 3). kNotFound for an unknown model id.
   // The caller fills every field (id, location, times); kInvalidArgument when the experiment is

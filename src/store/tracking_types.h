@@ -79,6 +79,7 @@ struct Run {
   std::vector<Param> params;
   std::vector<Tag> tags;
   std::vector<DatasetInput> inputs;
+  std::vector<std::string> model_inputs;  // ids of logged models the run used (MLflow 3)
   std::vector<ModelOutput> model_outputs;
 };
 

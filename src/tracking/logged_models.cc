@@ -70,6 +70,13 @@ Status TrackingService::LogRunOutputs(std::string_view run_id,
   return store_.LogRunOutputs(run_id, outputs);
 }
 
+Status TrackingService::LogRunModelInputs(std::string_view run_id,
+                                          const std::vector<std::string>& model_ids) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  for (const std::string& model_id : model_ids) RETURN_IF_ERROR(ValidateModelId(model_id));
+  return store_.LogRunModelInputs(run_id, model_ids);
+}
+
 Status TrackingService::LogBatchWithModelMetrics(std::string_view run_id, store::RunBatch batch,
                                                  std::vector<store::ModelMetric> model_metrics) {
   if (model_metrics.empty()) return LogBatch(run_id, batch);

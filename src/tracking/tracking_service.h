@@ -78,6 +78,8 @@ class TrackingService {
   Status LogModel(std::string_view run_id, std::string_view model_json);
   StatusOr<store::RunPage> SearchRuns(const SearchRequest& request);
   Status LogRunOutputs(std::string_view run_id, const std::vector<store::ModelOutput>& outputs);
+  // The logged models a run used (MLflow 3's log-inputs `models`): any model the server has.
+  Status LogRunModelInputs(std::string_view run_id, const std::vector<std::string>& model_ids);
   // LogBatch where some metrics also belong to logged models (`model_metrics`, each a copy of a
   // metric of `batch`): they are added to their models, and a point the run's history already
   // holds (MLflow 3's log_model re-sends the run's metrics with the new model's id) is not

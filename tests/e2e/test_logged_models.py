@@ -96,6 +96,17 @@ def test_log_register_and_load_as_an_mlflow3_client_does(server, client):
         {"key": "x", "value": 1, "timestamp": 1, "model_id": "m-" + "0" * 32}]}), "RESOURCE_DOES_NOT_EXIST")
     assert client.history(run_id, "x") == []
 
+    # a run that uses a model (MLflow 3's log_inputs with models) shows it as a model input,
+    # once however often it is sent
+    user = client.create_run(exp)["info"]["run_id"]
+    for _ in range(2):
+        _ok(_call(client, "POST", "runs/log-inputs", {"run_id": user, "models": [{"model_id": model_id}]}))
+    assert client.get_run(user)["inputs"] == {"model_inputs": [{"model_id": model_id}]}
+    assert_error(_call(client, "POST", "runs/log-inputs", {"run_id": user, "models": [{"model_id": "m-" + "1" * 32}]}),
+                 "RESOURCE_DOES_NOT_EXIST")
+    assert_error(_call(client, "POST", "runs/log-inputs", {"run_id": user, "models": [{"id": model_id}]}),
+                 "INVALID_PARAMETER_VALUE")
+
     # ... the files go through the artifact proxy, under the model's location
     base = f"{server.url}{ARTIFACTS}/{exp}/models/{model_id}/artifacts"
     mlmodel = b"flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n"

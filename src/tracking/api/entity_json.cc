@@ -120,6 +120,13 @@ void WriteRun(JsonWriter& w, const store::Run& run) {
     }
     w.EndArray();
   }
+  if (!run.model_inputs.empty()) {
+    w.Key("model_inputs").StartArray();
+    for (const std::string& model_id : run.model_inputs) {
+      w.StartObject().Field("model_id", model_id).EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject();
   // MLflow 3 clients read outputs.model_outputs (registering a run's model looks for it there).
   w.Key("outputs").StartObject();

@@ -395,6 +395,23 @@ void AddRunRoutes(http::Router& router, TrackingService& service,
                      inputs.push_back(std::move(input));
                    }
                  }
+                 // MLflow 3: the logged models the run used, [{"model_id": ...}].
+                 std::vector<std::string> models;
+                 if (auto items = f.json() ? json::Find(*f.json(), "models") : std::nullopt) {
+                   ASSIGN_OR_RETURN(json::Array array, json::AsArray(*items, "models"));
+                   for (json::Element item : array) {
+                     ASSIGN_OR_RETURN(json::Object object, json::AsObject(item, "models"));
+                     auto id = json::Find(object, "model_id");
+                     if (!id) return MissingField("models.model_id");
+                     ASSIGN_OR_RETURN(std::string_view text, json::AsString(*id, "model_id"));
+                     models.emplace_back(text);
+                   }
+                 }
+                 if (models.empty()) return Empty(service.LogInputs(run_id, inputs));
+                 // The datasets are checked first, so a refused request writes neither.
+                 RETURN_IF_ERROR(ValidateDatasetInputs(inputs));
+                 RETURN_IF_ERROR(service.LogRunModelInputs(run_id, models));
+                 if (inputs.empty()) return std::string("{}");
                  return Empty(service.LogInputs(run_id, inputs));
                });
   for (Method method : {Method::kPost, Method::kGet}) {
