@@ -26,6 +26,11 @@ ResponseHandler JsonResponse(JsonHandler handler) {
 
 }  // namespace
 
+StatusOr<std::string> Empty(const Status& status) {
+  if (!status.ok()) return status;
+  return std::string("{}");
+}
+
 void AddResponseRoute(http::Router& router, http::Method method, std::string_view path,
                       ResponseHandler handler) {
   http::Handler wrapped = Wrap(std::move(handler));

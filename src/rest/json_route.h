@@ -23,6 +23,9 @@ inline constexpr std::string_view kMlhubAjaxPrefix = "/ajax-api/2.0/mlhub/";
 
 using JsonHandler = std::function<StatusOr<std::string>(const RequestFields& fields)>;
 
+// The `{}` an endpoint with an empty response answers, or `status`'s error.
+StatusOr<std::string> Empty(const Status& status);
+
 // Registers `path` (e.g. "experiments/create") for `method` under both prefixes.
 void AddJsonRoute(http::Router& router, http::Method method, std::string_view path,
                   JsonHandler handler);

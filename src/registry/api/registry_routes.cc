@@ -15,14 +15,11 @@
 namespace mlhub::registry::api {
 namespace {
 
+using rest::Empty;
+
 using http::Method;
 using rest::AddJsonRoute;
 using rest::RequestFields;
-
-StatusOr<std::string> Empty(const Status& status) {
-  if (!status.ok()) return status;
-  return std::string("{}");
-}
 
 StatusOr<std::string> ModelResponse(const StatusOr<store::RegisteredModel>& model) {
   if (!model.ok()) return model.status();

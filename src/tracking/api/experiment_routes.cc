@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // experiments/*: create, get, get-by-name, search, update, delete, restore, tags.
 #include "common/json_writer.h"
-#include "tracking/api/entity_json.h"
 #include "rest/json_route.h"
 #include "rest/page_token.h"
+#include "tracking/api/entity_json.h"
 #include "tracking/api/tracking_routes.h"
 
 namespace mlhub::tracking::api {
@@ -11,6 +11,8 @@ namespace mlhub::tracking::api {
 using rest::AddJsonRoute;
 using rest::EncodePageToken;
 namespace {
+
+using rest::Empty;
 
 using http::Method;
 
@@ -38,11 +40,6 @@ StatusOr<std::string> Search(TrackingService& service, const RequestFields& fiel
   if (page.next_offset) w.Field("next_page_token", EncodePageToken(*page.next_offset));
   w.EndObject();
   return body;
-}
-
-StatusOr<std::string> Empty(const Status& status) {
-  if (!status.ok()) return status;
-  return std::string("{}");
 }
 
 }  // namespace

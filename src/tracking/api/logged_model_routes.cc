@@ -12,6 +12,8 @@
 namespace mlhub::tracking::api {
 namespace {
 
+using rest::Empty;
+
 using http::Method;
 using rest::AddJsonPrefixRoute;
 using rest::AddJsonRoute;
@@ -79,11 +81,6 @@ std::string ModelResponse(const store::LoggedModel& model) {
   WriteModel(w, model);
   w.EndObject();
   return body;
-}
-
-StatusOr<std::string> Empty(const Status& status) {
-  if (!status.ok()) return status;
-  return std::string("{}");
 }
 
 StatusOr<std::vector<store::Param>> ReadParams(const RequestFields& f) {

@@ -21,6 +21,8 @@ using rest::EncodePageToken;
 using rest::MissingField;
 namespace {
 
+using rest::Empty;
+
 using http::Method;
 
 // `run_id`, or its deprecated alias `run_uuid` that 2.x clients still send.
@@ -30,11 +32,6 @@ StatusOr<std::string_view> RunId(const RequestFields& f) {
   ASSIGN_OR_RETURN(auto run_uuid, f.String("run_uuid"));
   if (run_uuid && !run_uuid->empty()) return *run_uuid;
   return MissingField("run_id");
-}
-
-StatusOr<std::string> Empty(const Status& status) {
-  if (!status.ok()) return status;
-  return std::string("{}");
 }
 
 std::string RunResponse(const store::Run& run) {
