@@ -58,26 +58,20 @@ StatusOr<std::vector<LoggedModel>> LoadModels(SqlConnection& c, const std::strin
   std::unordered_map<std::string, LoggedModel*> by_id;
   for (LoggedModel& model : models) by_id.emplace(model.model_id, &model);
   const std::string ids = "SELECT model_id FROM logged_models WHERE " + where;
-  RETURN_IF_ERROR(
-      c.Query("SELECT model_id, key, value FROM logged_model_tags WHERE model_id IN (" + ids +
-                  ") ORDER BY key",
-              params, [&](const SqlRow& row) {
-                auto it = by_id.find(Str(row.GetText(0)));
-                if (it != by_id.end()) {
-                  it->second->tags.push_back({Str(row.GetText(1)), Str(row.GetText(2))});
-                }
-                return true;
-              }));
-  RETURN_IF_ERROR(
-      c.Query("SELECT model_id, key, value FROM logged_model_params WHERE model_id IN (" + ids +
-                  ") ORDER BY key",
-              params, [&](const SqlRow& row) {
-                auto it = by_id.find(Str(row.GetText(0)));
-                if (it != by_id.end()) {
-                  it->second->params.push_back({Str(row.GetText(1)), Str(row.GetText(2))});
-                }
-                return true;
-              }));
+  // Tags and params: (key, value) rows of each model, sorted by key.
+  auto load_pairs = [&](const char* table, auto LoggedModel::*member) {
+    return c.Query(std::string("SELECT model_id, key, value FROM ") + table +
+                       " WHERE model_id IN (" + ids + ") ORDER BY key",
+                   params, [&](const SqlRow& row) {
+                     auto it = by_id.find(Str(row.GetText(0)));
+                     if (it != by_id.end()) {
+                       (it->second->*member).push_back({Str(row.GetText(1)), Str(row.GetText(2))});
+                     }
+                     return true;
+                   });
+  };
+  RETURN_IF_ERROR(load_pairs("logged_model_tags", &LoggedModel::tags));
+  RETURN_IF_ERROR(load_pairs("logged_model_params", &LoggedModel::params));
   RETURN_IF_ERROR(c.Query(
       "SELECT model_id, key, value, is_nan, timestamp, step, run_id, dataset_name, dataset_digest "
       "FROM logged_model_metrics WHERE model_id IN (" +
