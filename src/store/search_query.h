@@ -58,12 +58,30 @@ struct RunPage {
   std::optional<int64_t> next_offset;  // absent on the last page
 };
 
-// Logged models of some experiments. The filter may compare attributes (name, model_id,
-// model_type, status, source_run_id, creation_timestamp, last_updated_timestamp), params and tags.
+// A dataset a logged model's metric was computed on; an empty field matches any value.
+struct DatasetMatch {
+  std::string name;
+  std::string digest;
+};
+
+// An order key of a logged-model search: an attribute (name, model_id, model_type, status,
+// source_run_id, creation_timestamp, last_updated_timestamp) or a metric, by its latest value
+// (timestamp, then step) among the model's values on `dataset`. Models without a value sort last
+// either way, as in MLflow.
+struct LoggedModelOrder {
+  OrderBy by;
+  DatasetMatch dataset;  // metrics only
+};
+
+// Logged models of some experiments. The filter may compare attributes, params, tags and
+// metrics (any of the model's values of the key). With `datasets`, a metric comparison counts
+// only values on one of them, and a filter without one keeps only models that have a metric on
+// one of them (MLflow's semantics).
 struct LoggedModelQuery {
   std::vector<std::string> experiment_ids;
   std::optional<FilterExpr> filter;
-  std::vector<OrderBy> order_by;  // attributes only; then creation_timestamp DESC, model_id
+  std::vector<DatasetMatch> datasets;      // names are set
+  std::vector<LoggedModelOrder> order_by;  // then creation_timestamp DESC, then model_id
   int64_t max_results = 50;
   int64_t offset = 0;
 };

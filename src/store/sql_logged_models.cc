@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // SqlTrackingStore: MLflow 3's logged models and the run outputs that name them.
 //
-// A search loads the models of the experiments asked for and filters them here: an experiment
-// holds models by the dozen (one per log_model call), not by the million as it does metrics.
+// A search loads the models of the experiments asked for, then filters and orders them in
+// memory (logged_model_search.h).
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <limits>
 #include <unordered_map>
 #include <utility>
 
+#include "store/logged_model_search.h"
 #include "store/sql_store_internal.h"
 #include "store/sql_tracking_store.h"
 #include "store/store_util.h"
@@ -126,178 +126,6 @@ Status UpsertModelTag(SqlConnection& c, std::string_view model_id, const Tag& ta
   return c.Execute("INSERT INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)" +
                        c.dialect().UpsertSuffix("model_id, key", {"value"}),
                    {Str(model_id), tag.key, tag.value});
-}
-
-// --- filters, evaluated on loaded models
-// ----------------------------------------------------------
-
-// SQL's LIKE: '%' any run of characters, '_' any one character.
-bool Like(std::string_view text, std::string_view pattern) {
-  size_t t = 0, p = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '_' || pattern[p] == text[t])) {
-      ++t;
-      ++p;
-    } else if (p < pattern.size() && pattern[p] == '%') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '%') ++p;
-  return p == pattern.size();
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// =, !=, <, <=, >, >= between values of one type; false for other operators.
-template <typename T>
-bool Ordered(const T& actual, Comparator op, const T& wanted) {
-  switch (op) {
-    case Comparator::kEq:
-      return actual == wanted;
-    case Comparator::kNe:
-      return actual != wanted;
-    case Comparator::kLt:
-      return actual < wanted;
-    case Comparator::kLe:
-      return actual <= wanted;
-    case Comparator::kGt:
-      return actual > wanted;
-    case Comparator::kGe:
-      return actual >= wanted;
-    default:
-      return false;
-  }
-}
-
-bool CompareText(std::string_view actual, const Comparison& cmp) {
-  if (const auto* list = std::get_if<std::vector<std::string>>(&cmp.value)) {
-    const bool in = std::find(list->begin(), list->end(), actual) != list->end();
-    return cmp.op == Comparator::kNotIn ? !in : in;
-  }
-  const std::string* wanted = std::get_if<std::string>(&cmp.value);
-  if (wanted == nullptr) return false;
-  if (cmp.op == Comparator::kLike) return Like(actual, *wanted);
-  if (cmp.op == Comparator::kILike) return Like(Lower(actual), Lower(*wanted));
-  return Ordered(actual, cmp.op, std::string_view(*wanted));
-}
-
-bool CompareNumber(double actual, const Comparison& cmp) {
-  const double* wanted = std::get_if<double>(&cmp.value);
-  return wanted != nullptr && Ordered(actual, cmp.op, *wanted);
-}
-
-template <typename KeyValue>
-bool CompareKeyValue(const std::vector<KeyValue>& items, const Comparison& cmp) {
-  for (const KeyValue& item : items) {
-    if (item.key == cmp.key) return CompareText(item.value, cmp);
-  }
-  return false;  // a missing key matches nothing, `!=` included (as in SQL)
-}
-
-std::string_view StatusName(LoggedModelStatus status) {
-  switch (status) {
-    case LoggedModelStatus::kPending:
-      return "LOGGED_MODEL_PENDING";
-    case LoggedModelStatus::kReady:
-      return "LOGGED_MODEL_READY";
-    case LoggedModelStatus::kUploadFailed:
-      return "LOGGED_MODEL_UPLOAD_FAILED";
-    case LoggedModelStatus::kUnspecified:
-      break;
-  }
-  return "LOGGED_MODEL_STATUS_UNSPECIFIED";
-}
-
-// LOGGED_MODEL_READY for READY (and the other short names, FAILED among them, as MLflow's
-// Python LoggedModelStatus spells them); anything else as it is.
-std::string CanonicalStatus(std::string_view text) {
-  const std::string upper = [&] {
-    std::string out(text);
-    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-  }();
-  if (upper == "PENDING") return "LOGGED_MODEL_PENDING";
-  if (upper == "READY") return "LOGGED_MODEL_READY";
-  if (upper == "FAILED" || upper == "UPLOAD_FAILED") return "LOGGED_MODEL_UPLOAD_FAILED";
-  return std::string(text);
-}
-
-bool MatchesAttribute(const LoggedModel& model, const Comparison& cmp) {
-  if (cmp.key == "creation_timestamp") {
-    return CompareNumber(static_cast<double>(model.creation_timestamp_ms), cmp);
-  }
-  if (cmp.key == "last_updated_timestamp") {
-    return CompareNumber(static_cast<double>(model.last_updated_timestamp_ms), cmp);
-  }
-  if (cmp.key == "status") {
-    // Compared by canonical name, whichever spelling the filter uses.
-    Comparison canonical = cmp;
-    if (auto* one = std::get_if<std::string>(&canonical.value)) *one = CanonicalStatus(*one);
-    if (auto* list = std::get_if<std::vector<std::string>>(&canonical.value)) {
-      for (std::string& item : *list) item = CanonicalStatus(item);
-    }
-    return CompareText(StatusName(model.status), canonical);
-  }
-  const std::string* text = cmp.key == "name"            ? &model.name
-                            : cmp.key == "model_id"      ? &model.model_id
-                            : cmp.key == "model_type"    ? &model.model_type
-                            : cmp.key == "source_run_id" ? &model.source_run_id
-                                                         : nullptr;
-  return text != nullptr && CompareText(*text, cmp);
-}
-
-bool Matches(const LoggedModel& model, const FilterExpr& filter) {
-  switch (filter.kind) {
-    case FilterExpr::Kind::kAnd:
-      return std::all_of(filter.children.begin(), filter.children.end(),
-                         [&](const FilterExpr& child) { return Matches(model, child); });
-    case FilterExpr::Kind::kOr:
-      return std::any_of(filter.children.begin(), filter.children.end(),
-                         [&](const FilterExpr& child) { return Matches(model, child); });
-    case FilterExpr::Kind::kComparison:
-      break;
-  }
-  const Comparison& cmp = filter.comparison;
-  switch (cmp.type) {
-    case EntityType::kAttribute:
-      return MatchesAttribute(model, cmp);
-    case EntityType::kParam:
-      return CompareKeyValue(model.params, cmp);
-    case EntityType::kTag:
-      return CompareKeyValue(model.tags, cmp);
-    case EntityType::kMetric:
-      // Any of the model's values of that metric (on any dataset, from any run).
-      return std::any_of(model.metrics.begin(), model.metrics.end(), [&](const ModelMetric& m) {
-        return m.metric.key == cmp.key && CompareNumber(m.metric.value, cmp);
-      });
-    case EntityType::kDataset:
-      return false;  // not a filter of logged models
-  }
-  return false;
-}
-
-// Orders by the attribute `key` (ascending): -1, 0 or 1.
-int CompareBy(const LoggedModel& a, const LoggedModel& b, std::string_view key) {
-  auto three_way = [](const auto& x, const auto& y) { return x < y ? -1 : (y < x ? 1 : 0); };
-  if (key == "creation_timestamp") {
-    return three_way(a.creation_timestamp_ms, b.creation_timestamp_ms);
-  }
-  if (key == "last_updated_timestamp") {
-    return three_way(a.last_updated_timestamp_ms, b.last_updated_timestamp_ms);
-  }
-  if (key == "name") return three_way(a.name, b.name);
-  if (key == "model_id") return three_way(a.model_id, b.model_id);
-  return 0;
 }
 
 }  // namespace
@@ -458,19 +286,9 @@ StatusOr<LoggedModelPage> SqlTrackingStore::SearchLoggedModels(const LoggedModel
     ASSIGN_OR_RETURN(models, LoadModels(c, "experiment_id IN (" + in + ")", ids));
     return OkStatus();
   }));
-  if (query.filter.has_value()) {
-    std::erase_if(models, [&](const LoggedModel& m) { return !Matches(m, *query.filter); });
-  }
-  std::sort(models.begin(), models.end(), [&](const LoggedModel& a, const LoggedModel& b) {
-    for (const OrderBy& order : query.order_by) {
-      const int c = CompareBy(a, b, order.key);
-      if (c != 0) return order.ascending ? c < 0 : c > 0;
-    }
-    if (a.creation_timestamp_ms != b.creation_timestamp_ms) {
-      return a.creation_timestamp_ms > b.creation_timestamp_ms;  // newest first
-    }
-    return a.model_id < b.model_id;
-  });
+  std::erase_if(models,
+                [&](const LoggedModel& m) { return !internal::MatchesLoggedModelQuery(m, query); });
+  internal::SortLoggedModels(query, &models);
   const auto begin = std::min<size_t>(models.size(), static_cast<size_t>(query.offset));
   const auto end = std::min<size_t>(models.size(), begin + static_cast<size_t>(query.max_results));
   page.models.assign(std::make_move_iterator(models.begin() + static_cast<ptrdiff_t>(begin)),

@@ -135,7 +135,7 @@ TEST_F(LoggedModelsTest, SearchFiltersOrdersAndPages) {
   EXPECT_TRUE(store_->SearchLoggedModels(query)->models.empty());
 
   query.filter.reset();
-  query.order_by = {{EntityType::kAttribute, "creation_timestamp", true}};
+  query.order_by = {{{EntityType::kAttribute, "creation_timestamp", true}, {}}};
   query.max_results = 2;
   LoggedModelPage first = store_->SearchLoggedModels(query).value();
   ASSERT_EQ(first.models.size(), 2u);

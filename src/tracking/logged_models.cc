@@ -42,6 +42,23 @@ bool HasDatasetComparison(const store::FilterExpr& filter) {
   return filter.comparison.type == store::EntityType::kDataset;
 }
 
+// An order_by field name as MLflow reads it: `metrics.<key>` (the key as it is, dots and all) or
+// an attribute.
+StatusOr<store::OrderBy> ParseModelOrderKey(std::string_view field_name) {
+  const size_t dot = field_name.find('.');
+  if (dot == std::string_view::npos) {
+    ASSIGN_OR_RETURN(std::vector<store::OrderBy> parsed,
+                     ParseOrderBy(SearchEntity::kLoggedModels, {std::string(field_name)}));
+    if (parsed.front().type == store::EntityType::kAttribute) return parsed.front();
+  } else if (field_name.substr(0, dot) == "metrics" && dot + 1 < field_name.size()) {
+    return store::OrderBy{store::EntityType::kMetric, std::string(field_name.substr(dot + 1))};
+  }
+  return InvalidArgumentError(fmt::format(
+      "Invalid order by field name: {}. Logged models are ordered by name, model_id, model_type, "
+      "status, source_run_id, creation_timestamp, last_updated_timestamp or metrics.<key>.",
+      field_name));
+}
+
 // A run names as outputs, and logs metrics of, only models of its own experiment: a model of
 // another is not the caller's to write to (they may not even read it).
 Status CheckModelsOfRun(store::TrackingStore& store, const store::Run& run,
@@ -225,20 +242,24 @@ StatusOr<store::LoggedModelPage> TrackingService::SearchLoggedModels(
   query.experiment_ids = request.experiment_ids;
   ASSIGN_OR_RETURN(query.filter, ParseFilter(SearchEntity::kLoggedModels, request.filter));
   if (query.filter.has_value() && HasDatasetComparison(*query.filter)) {
-    return InvalidArgumentError("Logged models cannot be filtered on datasets here.");
+    return InvalidArgumentError(
+        "Logged models are not filtered on datasets in the filter string; give them as "
+        "`datasets`.");
   }
-  ASSIGN_OR_RETURN(std::vector<store::OrderBy> order_by,
-                   ParseOrderBy(SearchEntity::kLoggedModels, request.order_by));
-  for (store::OrderBy& order : order_by) {
-    if (order.type != store::EntityType::kAttribute || order.key == "status" ||
-        order.key == "model_type" || order.key == "source_run_id") {
-      return InvalidArgumentError(
-          "Logged models can be ordered by name, model_id, creation_timestamp and "
-          "last_updated_timestamp.");
+  for (const store::DatasetMatch& dataset : request.datasets) {
+    if (dataset.name.empty()) {
+      return InvalidArgumentError("`dataset_name` in the `datasets` clause must be specified.");
     }
-    query.order_by.push_back(std::move(order));
   }
-  RETURN_IF_ERROR(CheckSearchSize(query.filter, query.order_by));
+  query.datasets = request.datasets;
+  std::vector<store::OrderBy> keys;  // for the size check
+  for (const LoggedModelSearchRequest::Order& order : request.order_by) {
+    ASSIGN_OR_RETURN(store::OrderBy by, ParseModelOrderKey(order.field_name));
+    by.ascending = order.ascending;
+    keys.push_back(by);
+    query.order_by.push_back({std::move(by), order.dataset});
+  }
+  RETURN_IF_ERROR(CheckSearchSize(query.filter, keys));
   query.max_results = request.max_results;
   query.offset = request.offset;
   return store_.SearchLoggedModels(query);

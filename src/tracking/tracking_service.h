@@ -43,11 +43,17 @@ struct CreateLoggedModelRequest {
 };
 
 struct LoggedModelSearchRequest {
+  // An element of MLflow's order_by: an attribute name, or `metrics.<key>` optionally on a
+  // dataset.
+  struct Order {
+    std::string field_name;
+    bool ascending = true;
+    store::DatasetMatch dataset;
+  };
   std::vector<std::string> experiment_ids;
   std::string filter;
-  // `<attribute> [ASC|DESC]` each, as for other searches (MLflow's request has structured
-  // elements; the API layer writes them this way).
-  std::vector<std::string> order_by;
+  std::vector<store::DatasetMatch> datasets;  // each with a name
+  std::vector<Order> order_by;
   int64_t max_results = 50;
   int64_t offset = 0;
 };

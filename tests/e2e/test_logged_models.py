@@ -227,14 +227,17 @@ def test_tags_params_delete_and_errors(client):
     assert client.get_run(run_id)["outputs"] == {}
     assert_error(_call(client, "POST", "logged-models/search", {}), "INVALID_PARAMETER_VALUE")
     assert_error(_call(client, "POST", "logged-models/search",
-                       {"experiment_ids": [exp], "datasets": [{"dataset_name": "eval"}]}),
-                 "INVALID_PARAMETER_VALUE")  # not filtered silently: refused
+                       {"experiment_ids": [exp], "datasets": [{"dataset_digest": "d1"}]}),
+                 "INVALID_PARAMETER_VALUE")  # a dataset needs its name
+    assert_error(_call(client, "POST", "logged-models/search",
+                       {"experiment_ids": [exp], "datasets": [{"dataset_name": 7}]}), "INVALID_PARAMETER_VALUE")
     assert _ok(_call(client, "POST", "logged-models/search", {"experiment_ids": [exp], "datasets": []}))
     assert_error(_call(client, "POST", "logged-models/search", {"experiment_ids": [exp], "filter": "name = "}),
                  "INVALID_PARAMETER_VALUE")
-    assert_error(_call(client, "POST", "logged-models/search",
-                       {"experiment_ids": [exp], "order_by": [{"field_name": "params.k"}]}),
-                 "INVALID_PARAMETER_VALUE")
+    for bad in ({"field_name": "params.k"}, {"field_name": "metrics."}, {"field_name": "nonsense"},
+                {"field_name": "name", "ascending": "yes"}, {"ascending": True}):
+        assert_error(_call(client, "POST", "logged-models/search", {"experiment_ids": [exp], "order_by": [bad]}),
+                     "INVALID_PARAMETER_VALUE")
 
     # a registered version needs a model that exists
     name = unique("lm-missing")
@@ -306,6 +309,29 @@ def test_search_filters_orders_and_pages(client):
     assert sorted(found(filter="metrics.acc < 0.65 OR metrics.acc > 0.85")) == sorted([ids[1], ids[4]])
     assert found(filter="metrics.loss < 1") == []
     assert found(order_by=[{"field_name": "creation_timestamp", "ascending": True}])[:1] == [ids[0]]
+    assert found(order_by=[{"field_name": "model_type", "ascending": False}])[:3] == [ids[5], ids[2], ids[4]]
+
+    # metrics on datasets, as MLflow 3's evaluate logs them: order by the latest value (models
+    # without one last), narrow metric filters to datasets, or keep models with a metric on them
+    client.ok_post("runs/log-batch", {"run_id": run_id, "metrics": [
+        {"key": "acc", "value": 0.3, "timestamp": 2, "model_id": ids[1]},  # ids[1]'s latest acc
+        {"key": "f1", "value": 0.9, "timestamp": 1, "model_id": ids[0], "dataset_name": "eval",
+         "dataset_digest": "e1"},
+        {"key": "f1", "value": 0.2, "timestamp": 1, "model_id": ids[3], "dataset_name": "eval",
+         "dataset_digest": "e1"},
+        {"key": "f1", "value": 0.95, "timestamp": 1, "model_id": ids[3], "dataset_name": "train",
+         "dataset_digest": "t1"}]})
+    by_acc = found(order_by=[{"field_name": "metrics.acc", "ascending": False}])
+    assert by_acc[:2] == [ids[4], ids[1]] and len(by_acc) == 7
+    assert found(order_by=[{"field_name": "metrics.acc", "ascending": True}])[:2] == [ids[1], ids[4]]
+    assert found(order_by=[{"field_name": "metrics.f1", "ascending": False}])[:2] == [ids[3], ids[0]]
+    assert found(order_by=[{"field_name": "metrics.f1", "ascending": False, "dataset_name": "eval",
+                            "dataset_digest": "e1"}])[:2] == [ids[0], ids[3]]
+    assert found(filter="metrics.f1 > 0.5") == [ids[3], ids[0]]
+    assert found(filter="metrics.f1 > 0.5", datasets=[{"dataset_name": "eval"}]) == [ids[0]]
+    assert found(filter="metrics.f1 > 0.5", datasets=[{"dataset_name": "eval", "dataset_digest": "x"}]) == []
+    assert found(datasets=[{"dataset_name": "train"}]) == [ids[3]]
+    assert found(datasets=[{"dataset_name": "eval"}, {"dataset_name": "train"}]) == [ids[3], ids[0]]
 
     # pages of 3 cover everything once, in order
     seen, token = [], None

@@ -109,38 +109,58 @@ StatusOr<std::string> Create(TrackingService& service, const RequestFields& f) {
   return ModelResponse(model);
 }
 
-// order_by elements are objects ({field_name, ascending}); the service takes them as text.
-StatusOr<std::vector<std::string>> ReadOrderBy(const RequestFields& f) {
-  std::vector<std::string> out;
+// An optional string member of a request object (order_by and datasets elements).
+StatusOr<std::string> OptionalString(json::Object object, std::string_view key,
+                                     std::string_view where) {
+  auto value = json::Find(object, key);
+  if (!value || value->is_null()) return std::string();
+  ASSIGN_OR_RETURN(std::string_view text,
+                   json::AsString(*value, std::string(where) + "." + std::string(key)));
+  return std::string(text);
+}
+
+// order_by: [{field_name, ascending, dataset_name, dataset_digest}].
+StatusOr<std::vector<LoggedModelSearchRequest::Order>> ReadOrderBy(const RequestFields& f) {
+  std::vector<LoggedModelSearchRequest::Order> out;
   if (!f.json()) return out;
   auto order_by = json::Find(*f.json(), "order_by");
   if (!order_by) return out;
   ASSIGN_OR_RETURN(json::Array items, json::AsArray(*order_by, "order_by"));
   for (json::Element item : items) {
     ASSIGN_OR_RETURN(json::Object object, json::AsObject(item, "order_by"));
-    auto field = json::Find(object, "field_name");
-    if (!field) return MissingField("order_by.field_name");
-    ASSIGN_OR_RETURN(std::string_view name, json::AsString(*field, "field_name"));
-    bool ascending = true;
+    LoggedModelSearchRequest::Order order;
+    ASSIGN_OR_RETURN(order.field_name, OptionalString(object, "field_name", "order_by"));
+    if (order.field_name.empty()) return MissingField("order_by.field_name");
     if (auto asc = json::Find(object, "ascending")) {
-      if (asc->get_bool().get(ascending) != simdjson::SUCCESS) {
+      if (asc->get_bool().get(order.ascending) != simdjson::SUCCESS) {
         return InvalidArgumentError("order_by.ascending must be a boolean.");
       }
     }
-    out.push_back(std::string(name) + (ascending ? " ASC" : " DESC"));
+    ASSIGN_OR_RETURN(order.dataset.name, OptionalString(object, "dataset_name", "order_by"));
+    ASSIGN_OR_RETURN(order.dataset.digest, OptionalString(object, "dataset_digest", "order_by"));
+    out.push_back(std::move(order));
+  }
+  return out;
+}
+
+// datasets: [{dataset_name, dataset_digest}].
+StatusOr<std::vector<store::DatasetMatch>> ReadDatasets(const RequestFields& f) {
+  std::vector<store::DatasetMatch> out;
+  if (!f.json()) return out;
+  auto datasets = json::Find(*f.json(), "datasets");
+  if (!datasets) return out;
+  ASSIGN_OR_RETURN(json::Array items, json::AsArray(*datasets, "datasets"));
+  for (json::Element item : items) {
+    ASSIGN_OR_RETURN(json::Object object, json::AsObject(item, "datasets"));
+    store::DatasetMatch dataset;
+    ASSIGN_OR_RETURN(dataset.name, OptionalString(object, "dataset_name", "datasets"));
+    ASSIGN_OR_RETURN(dataset.digest, OptionalString(object, "dataset_digest", "datasets"));
+    out.push_back(std::move(dataset));
   }
   return out;
 }
 
 StatusOr<std::string> Search(TrackingService& service, const RequestFields& f) {
-  if (auto datasets = f.json() ? json::Find(*f.json(), "datasets") : std::nullopt) {
-    ASSIGN_OR_RETURN(json::Array items, json::AsArray(*datasets, "datasets"));
-    if (items.size() != 0) {
-      return InvalidArgumentError(
-          "Searching logged models by dataset is not supported by this server; filter on "
-          "metrics instead.");
-    }
-  }
   LoggedModelSearchRequest request;
   ASSIGN_OR_RETURN(request.experiment_ids, f.StringList("experiment_ids"));
   ASSIGN_OR_RETURN(auto filter, f.String("filter"));
@@ -148,6 +168,7 @@ StatusOr<std::string> Search(TrackingService& service, const RequestFields& f) {
   ASSIGN_OR_RETURN(auto max_results, f.Int64("max_results"));
   request.max_results = max_results.value_or(50);
   ASSIGN_OR_RETURN(request.order_by, ReadOrderBy(f));
+  ASSIGN_OR_RETURN(request.datasets, ReadDatasets(f));
   ASSIGN_OR_RETURN(auto token, f.String("page_token"));
   ASSIGN_OR_RETURN(request.offset, rest::DecodePageToken(token.value_or("")));
   ASSIGN_OR_RETURN(store::LoggedModelPage page, service.SearchLoggedModels(request));
