@@ -195,7 +195,7 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
   AddOperationalRoutes(router, metrics);
   tracking::api::AddExperimentRoutes(router, tracking);
   tracking::api::AddRunRoutes(router, tracking, **artifact_store);
-  tracking::api::AddLoggedModelRoutes(router, tracking);
+  tracking::api::AddLoggedModelRoutes(router, tracking, **artifact_store);
   registry::api::AddRegistryRoutes(router, registry);
   if (config.serve_artifacts) {
     tracking::api::AddArtifactProxyRoutes(router, **artifact_store);

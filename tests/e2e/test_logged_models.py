@@ -116,6 +116,20 @@ def test_log_register_and_load_as_an_mlflow3_client_does(server, client):
     listed = requests.get(f"{server.url}{ARTIFACTS}",
                           params={"path": f"{exp}/models/{model_id}/artifacts"}, timeout=30).json()
     assert sorted(f["path"] for f in listed["files"]) == ["MLmodel", "env", "model.pkl"]
+    # the same through the model (what MLflow's UI lists a model's files with), paths from its root
+    listed = _ok(_call(client, "GET", f"logged-models/{model_id}/artifacts/directories"))
+    assert listed["root_uri"] == info["artifact_uri"]
+    assert {(f["path"], f["is_dir"], f.get("file_size")) for f in listed["files"]} == {
+        ("MLmodel", False, len(mlmodel)), ("model.pkl", False, 8), ("env", True, None)}
+    nested = _ok(_call(client, "GET", f"logged-models/{model_id}/artifacts/directories?artifact_directory_path=env"))
+    assert nested["files"] == [{"path": "env/conda.yaml", "is_dir": False, "file_size": 5}]
+    assert "files" not in _ok(_call(client, "GET", f"logged-models/{model_id}/artifacts/directories"
+                                                   "?artifact_directory_path=nothing-here"))
+    assert_error(_call(client, "GET", f"logged-models/{model_id}/artifacts/directories"
+                                      "?artifact_directory_path=../../x"), "INVALID_PARAMETER_VALUE")
+    assert_error(_call(client, "GET", f"logged-models/m-{'0' * 32}/artifacts/directories"),
+                 "RESOURCE_DOES_NOT_EXIST")
+    assert_error(_call(client, "GET", f"logged-models/{model_id}/artifacts/other"), "RESOURCE_DOES_NOT_EXIST")
 
     # ... and it is finalized
     ready = _ok(_call(client, "PATCH", f"logged-models/{model_id}",

@@ -113,10 +113,15 @@ export function apiClient(base, auth) {
   return {
     get: (p, q = {}) => call('GET', `${p}?${new URLSearchParams(q)}`),
     post: (p, body) => call('POST', p, body),
-    async putArtifact(expId, runId, p, content) {
-      const url = `${base}/ajax-api/2.0/mlflow-artifacts/artifacts/${expId}/${runId}/artifacts/${p}`;
+    patch: (p, body) => call('PATCH', p, body),
+    /** Uploads through the artifact proxy to `p`, relative to the proxy's root. */
+    async putProxied(p, content) {
+      const url = `${base}/ajax-api/2.0/mlflow-artifacts/artifacts/${p}`;
       const res = await fetch(url, { method: 'PUT', headers: authHeader, body: content });
       if (!res.ok) throw new Error(`PUT ${p}: ${res.status} ${await res.text()}`);
+    },
+    putArtifact(expId, runId, p, content) {
+      return this.putProxied(`${expId}/${runId}/artifacts/${p}`, content);
     },
   };
 }

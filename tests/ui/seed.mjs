@@ -1,7 +1,8 @@
 // The data the browser tests look for, created through the REST API as a user's script would:
 // an experiment of four runs (params, tags, notes, an `acc` metric and a 3,000-step `loss` with a
-// spike), artifacts (text, JSON, an image, a logged model's MLmodel), a second experiment with
-// enough runs to page, and a registered model with two versions.
+// spike), artifacts (text, JSON, an image, a logged model's MLmodel), an MLflow 3 logged model of
+// run-1 (its own files, params and a metric on a dataset), a second experiment with enough runs to
+// page, and a registered model with two versions.
 export const RUNS = [
   { name: 'run-0', model: 'xgb', lr: '0.1', acc: 0.85, team: 'red' },
   { name: 'run-1', model: 'rf', lr: '0.2', acc: 0.93, team: 'blue' },
@@ -12,6 +13,7 @@ export const LOSS_STEPS = 3000;
 export const SPIKE_STEP = 1500;
 export const PAGING_RUNS = 55;
 export const MODEL = 'iris-classifier';
+export const LOGGED_MODEL = 'mlflow3-model';
 // An 8x8 red PNG.
 export const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGO4oKCAFTEMLQkAvk5EAfjoixEAAAAASUVORK5CYII=',
@@ -70,6 +72,27 @@ export async function seed(api) {
   await api.putArtifact(expId, r0, 'model/MLmodel', MLMODEL.replace('RUN_ID', r0));
   await api.putArtifact(expId, r0, 'model/conda.yaml', 'name: env\ndependencies:\n  - python=3.11\n');
 
+  // What an MLflow 3 client's log_model does: create the model, upload its files under the
+  // model's own location, finalize it and name it as an output of the run.
+  const r1 = runIds['run-1'];
+  const { model } = await api.post('/logged-models', {
+    experiment_id: expId,
+    name: LOGGED_MODEL,
+    source_run_id: r1,
+    model_type: 'classifier',
+    params: [{ key: 'max_depth', value: '6' }],
+  });
+  const modelId = model.info.model_id;
+  const modelRoot = model.info.artifact_uri.replace(/^mlflow-artifacts:\//, '');
+  await api.putProxied(`${modelRoot}/MLmodel`, MLMODEL.replace('RUN_ID', r1).replace('sklearn_version: 1.3.0', 'sklearn_version: 1.5.2'));
+  await api.putProxied(`${modelRoot}/model.pkl`, 'pickled bytes');
+  await api.patch(`/logged-models/${modelId}`, { status: 'LOGGED_MODEL_READY' });
+  await api.post('/runs/outputs', { run_id: r1, models: [{ model_id: modelId, step: 0 }] });
+  await api.post('/runs/log-metric', {
+    run_id: r1, key: 'f1', value: 0.91, timestamp: now, step: 0,
+    model_id: modelId, dataset_name: 'holdout', dataset_digest: 'd1',
+  });
+
   const { experiment_id: pagingId } = await api.post('/experiments/create', { name: 'paging' });
   for (let i = 0; i < PAGING_RUNS; i++) {
     await api.post('/runs/create', { experiment_id: pagingId, run_name: `p-${i}`, start_time: now + i });
@@ -86,5 +109,5 @@ export async function seed(api) {
       run_id: runIds[name],
     });
   }
-  return { expId, pagingId, runIds };
+  return { expId, pagingId, runIds, modelId };
 }

@@ -19,7 +19,7 @@ import {
   startMlhub,
   waitForText,
 } from './lib.mjs';
-import { LOSS_STEPS, MODEL, PAGING_RUNS, RUNS, seed } from './seed.mjs';
+import { LOGGED_MODEL, LOSS_STEPS, MODEL, PAGING_RUNS, RUNS, seed } from './seed.mjs';
 
 let server;
 let proxy;
@@ -216,6 +216,39 @@ test('run page: params, metrics, tags, note, logged model, artifacts', async () 
     const img = document.querySelector('img.preview-img');
     return img && img.complete && img.naturalWidth === 8;
   });
+});
+
+test('MLflow 3 logged models: the run shows its model, the experiment lists it, files browse', async () => {
+  await go(`/runs/${data.runIds['run-1']}`);
+  await waitForText(page, '#logged-models', LOGGED_MODEL);
+  await waitForText(page, '#logged-models', 'sklearn_version: 1.5.2'); // the model's own MLmodel
+  await page.click(`#logged-models >> text=${LOGGED_MODEL}`);
+  await page.waitForURL(new RegExp(`/logged-models/${data.modelId}$`));
+  await waitForText(page, 'h1', `${LOGGED_MODEL} ready`);
+  await waitForText(page, '#logged-model-info', `models:/${data.modelId}`);
+  await waitForText(page, '#logged-model-params', 'max_depth');
+  await waitForText(page, '#logged-model-metrics', 'holdout');
+  await waitForText(page, '#logged-model-metrics', '0.91');
+  await waitForText(page, 'pre.file', 'sklearn_version: 1.5.2');
+  await screenshot(page, 'logged-model');
+
+  await page.click('.tabs >> text=Files');
+  await page.click('.tree >> text=model.pkl');
+  await page.waitForURL(/tab=files&path=model.pkl/);
+  const fileHref = await page.getAttribute('.preview-head a', 'href');
+  assert.equal(await (await fetch(base + fileHref)).text(), 'pickled bytes');
+
+  await go(`/experiments/${data.expId}`);
+  await page.click('#experiment-models');
+  await page.waitForURL(new RegExp(`/experiments/${data.expId}/models$`));
+  await waitForText(page, '#logged-models-table', LOGGED_MODEL);
+  await waitForText(page, '#logged-models-table', 'f1 (holdout)=0.91');
+  const runHref = await page.getAttribute('#logged-models-table td a.mono', 'href');
+  assert.equal(runHref, `/runs/${data.runIds['run-1']}`);
+
+  // run-0 has no model outputs: its legacy model folder is still found in its artifacts.
+  await go(`/runs/${data.runIds['run-0']}`);
+  await waitForText(page, '#logged-models', 'sklearn_version: 1.3.0');
 });
 
 /** Coloured pixels on the chart's canvas: uPlot draws lines, so a blank canvas means no chart. */

@@ -168,6 +168,31 @@ export interface RunInfo {
 export interface Run {
   info: RunInfo;
   data: { metrics?: Metric[]; params?: KV[]; tags?: KV[] };
+  /** MLflow 3: the logged models the run produced. */
+  outputs?: { model_outputs?: { model_id: string; step?: number }[] };
+}
+/** MLflow 3's logged model: what log_model stores, with its own files, params and metrics. */
+export interface LoggedModelInfo {
+  model_id: string;
+  experiment_id: string;
+  name: string;
+  artifact_uri: string;
+  creation_timestamp_ms?: number;
+  last_updated_timestamp_ms?: number;
+  status?: string;
+  status_message?: string;
+  model_type?: string;
+  source_run_id?: string;
+  tags?: KV[];
+}
+export interface ModelMetric extends Metric {
+  run_id?: string;
+  dataset_name?: string;
+  dataset_digest?: string;
+}
+export interface LoggedModel {
+  info: LoggedModelInfo;
+  data: { params?: KV[]; metrics?: ModelMetric[] };
 }
 export interface FileInfo {
   path: string;
@@ -298,26 +323,69 @@ export async function metricHistory(
   return { points, total: points.length, downsampled: false };
 }
 
+// ---- Logged models (MLflow 3) ----
+
+export const getLoggedModel = (id: string) =>
+  get<{ model: LoggedModel }>(`/logged-models/${encodeURIComponent(id)}`);
+export const searchLoggedModels = (experimentId: string, pageToken?: string) =>
+  post<{ models?: LoggedModel[]; next_page_token?: string }>('/logged-models/search', {
+    experiment_ids: [experimentId],
+    max_results: 100,
+    page_token: pageToken || undefined,
+  });
+
 // ---- Artifacts ----
+
+/** A tree of files the UI lists and downloads: a run's artifacts, or a logged model's. */
+export interface ArtifactSource {
+  /** Tells sources apart (effects re-run when it changes). */
+  key: string;
+  list(path: string): Promise<{ files?: FileInfo[] }>;
+  /** The proxied download URL of one file. */
+  url(path: string): string;
+}
 
 export const listArtifacts = (runId: string, path: string) =>
   get<{ files?: FileInfo[]; root_uri?: string }>('/artifacts/list', { run_id: runId, path });
 
-/** The proxied download URL of one artifact file. */
-export function artifactUrl(run: RunInfo, path: string): string {
-  const enc = path.split('/').map(encodeURIComponent).join('/');
-  return `/ajax-api/2.0/mlflow-artifacts/artifacts/${run.experiment_id}/${run.run_id}/artifacts/${enc}`;
+const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
+const PROXY = '/ajax-api/2.0/mlflow-artifacts/artifacts';
+
+export function runArtifacts(run: RunInfo): ArtifactSource {
+  return {
+    key: `run:${run.run_id}`,
+    list: (path) => listArtifacts(run.run_id, path),
+    url: (path) => `${PROXY}/${run.experiment_id}/${run.run_id}/artifacts/${encodePath(path)}`,
+  };
+}
+
+export function modelArtifacts(model: LoggedModelInfo): ArtifactSource {
+  // "mlflow-artifacts:/0/models/m-.../artifacts" (or with a //host authority): the proxy path.
+  const root = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/i.exec(model.artifact_uri)?.[1] ?? '';
+  return {
+    key: `model:${model.model_id}`,
+    list: (path) =>
+      get<{ files?: FileInfo[] }>(
+        `/logged-models/${encodeURIComponent(model.model_id)}/artifacts/directories`,
+        { artifact_directory_path: path },
+      ),
+    url: (path) => `${PROXY}/${root.replace(/\/+$/, '')}/${encodePath(path)}`,
+  };
 }
 
 /** An artifact file's content; throws the server's message on an error answer. */
-export async function fetchArtifact(run: RunInfo, path: string): Promise<Response> {
-  const res = await apiFetch(artifactUrl(run, path));
+export async function fetchArtifact(source: ArtifactSource, path: string): Promise<Response> {
+  const res = await apiFetch(source.url(path));
   if (!res.ok) throw await errorOf(res);
   return res;
 }
 
-export async function fetchArtifactText(run: RunInfo, path: string, limit: number): Promise<string> {
-  const text = await (await fetchArtifact(run, path)).text();
+export async function fetchArtifactText(
+  source: ArtifactSource,
+  path: string,
+  limit: number,
+): Promise<string> {
+  const text = await (await fetchArtifact(source, path)).text();
   return text.length > limit ? text.slice(0, limit) : text;
 }
 

@@ -10,6 +10,7 @@ import { ChartsPage } from './pages/charts';
 import { ComparePage } from './pages/compare';
 import { ModelsPage } from './pages/models';
 import { ModelPage } from './pages/model';
+import { ExperimentModelsPage, LoggedModelPage } from './pages/logged_model';
 
 export function App() {
   const auth = useAuth();
@@ -25,7 +26,10 @@ export function App() {
   let m: Record<string, string> | null;
   if (p === '/experiments') page = <ExperimentsPage loc={loc} />;
   else if ((m = match('/experiments/:id', p))) page = <RunsPage loc={loc} experimentId={m.id} />;
+  else if ((m = match('/experiments/:id/models', p)))
+    page = <ExperimentModelsPage loc={loc} experimentId={m.id} />;
   else if ((m = match('/runs/:id', p))) page = <RunPage loc={loc} runId={m.id} />;
+  else if ((m = match('/logged-models/:id', p))) page = <LoggedModelPage loc={loc} modelId={m.id} />;
   else if (p === '/charts') page = <ChartsPage loc={loc} />;
   else if (p === '/compare') page = <ComparePage loc={loc} />;
   else if (p === '/models') page = <ModelsPage loc={loc} />;

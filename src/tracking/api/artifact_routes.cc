@@ -205,6 +205,32 @@ http::Response Delete(artifacts::ArtifactStore& store, const http::Request& requ
 
 }  // namespace
 
+StatusOr<std::string> ArtifactListingJson(artifacts::ArtifactStore& store,
+                                          std::string_view root_uri, std::string_view path) {
+  std::string body;
+  JsonWriter w(&body);
+  w.StartObject().Field("root_uri", root_uri);
+  // A root outside this server's artifact store (a client-side s3:// root, say) lists nothing.
+  auto root = artifacts::RunArtifactPathFromUri(root_uri);
+  if (root.ok()) {
+    ASSIGN_OR_RETURN(std::string relative, artifacts::NormalizeDecodedArtifactPath(path));
+    std::string dir = relative.empty() ? *root : *root + "/" + relative;
+    ASSIGN_OR_RETURN(std::vector<artifacts::FileInfo> files, store.List(dir));
+    if (!files.empty()) {
+      w.Key("files").StartArray();
+      for (const auto& file : files) {
+        w.StartObject().Field("path", std::string_view(file.path).substr(root->size() + 1));
+        w.Field("is_dir", file.is_dir);
+        if (!file.is_dir) w.Field("file_size", file.file_size);
+        w.EndObject();
+      }
+      w.EndArray();
+    }
+  }
+  w.EndObject();
+  return body;
+}
+
 void AddArtifactProxyRoutes(http::Router& router, artifacts::ArtifactStore& store) {
   for (std::string_view base : kPrefixes) {
     std::string prefix = std::string(base) + "/";

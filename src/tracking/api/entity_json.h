@@ -8,9 +8,9 @@
 #include "common/json_reader.h"
 #include "common/json_writer.h"
 #include "common/status.h"
-#include "store/tracking_types.h"
 #include "rest/key_values.h"
 #include "rest/request_fields.h"
+#include "store/tracking_types.h"
 #include "tracking/tracking_service.h"
 
 namespace mlhub::tracking::api {
@@ -33,6 +33,5 @@ StatusOr<store::ViewType> ParseViewType(std::string_view text);
 // The fields every search endpoint shares: filter, max_results (default 1000), order_by,
 // page_token and the view type, read from the field named `view_field`.
 StatusOr<SearchRequest> ReadSearchRequest(const RequestFields& fields, std::string_view view_field);
-
 
 }  // namespace mlhub::tracking::api

@@ -206,18 +206,25 @@ StatusOr<ModelPath> SplitPath(std::string_view suffix) {
 
 }  // namespace
 
-void AddLoggedModelRoutes(http::Router& router, TrackingService& service) {
+void AddLoggedModelRoutes(http::Router& router, TrackingService& service,
+                          artifacts::ArtifactStore& artifacts) {
   AddJsonRoute(router, Method::kPost, "logged-models",
                [&service](const RequestFields& f) { return Create(service, f); });
   AddJsonRoute(router, Method::kPost, "logged-models/search",
                [&service](const RequestFields& f) { return Search(service, f); });
   AddJsonPrefixRoute(
       router, Method::kGet, "logged-models/",
-      [&service](const RequestFields&, std::string_view suffix) -> StatusOr<std::string> {
+      [&service, &artifacts](const RequestFields& f,
+                             std::string_view suffix) -> StatusOr<std::string> {
         ASSIGN_OR_RETURN(ModelPath path, SplitPath(suffix));
-        if (!path.rest.empty()) return NoSuchEndpoint(suffix);
+        if (!path.rest.empty() && path.rest != "artifacts/directories") {
+          return NoSuchEndpoint(suffix);
+        }
         ASSIGN_OR_RETURN(store::LoggedModel model, service.GetLoggedModel(path.model_id));
-        return ModelResponse(model);
+        if (path.rest.empty()) return ModelResponse(model);
+        // The model's files, as artifacts/list lists a run's (what MLflow's UI calls).
+        ASSIGN_OR_RETURN(auto dir, f.String("artifact_directory_path"));
+        return ArtifactListingJson(artifacts, model.artifact_location, dir.value_or(""));
       });
   AddJsonPrefixRoute(
       router, Method::kPatch, "logged-models/",

@@ -231,28 +231,7 @@ StatusOr<std::string> ListArtifacts(TrackingService& service, artifacts::Artifac
   ASSIGN_OR_RETURN(std::string_view run_id, RunId(f));
   ASSIGN_OR_RETURN(auto path, f.String("path"));
   ASSIGN_OR_RETURN(store::Run run, service.GetRun(run_id));
-  std::string body;
-  JsonWriter w(&body);
-  w.StartObject().Field("root_uri", run.info.artifact_uri);
-  auto root = artifacts::RunArtifactPathFromUri(run.info.artifact_uri);
-  if (root.ok()) {
-    ASSIGN_OR_RETURN(std::string relative,
-                     artifacts::NormalizeDecodedArtifactPath(path.value_or("")));
-    std::string dir = relative.empty() ? *root : *root + "/" + relative;
-    ASSIGN_OR_RETURN(std::vector<artifacts::FileInfo> files, store.List(dir));
-    if (!files.empty()) {
-      w.Key("files").StartArray();
-      for (const auto& file : files) {
-        w.StartObject().Field("path", std::string_view(file.path).substr(root->size() + 1));
-        w.Field("is_dir", file.is_dir);
-        if (!file.is_dir) w.Field("file_size", file.file_size);
-        w.EndObject();
-      }
-      w.EndArray();
-    }
-  }
-  w.EndObject();
-  return body;
+  return ArtifactListingJson(store, run.info.artifact_uri, path.value_or(""));
 }
 
 }  // namespace

@@ -14,7 +14,14 @@ void AddExperimentRoutes(http::Router& router, TrackingService& service);
 void AddRunRoutes(http::Router& router, TrackingService& service,
                   artifacts::ArtifactStore& artifacts);
 // MLflow 3's logged models (logged-models/...) and runs/outputs.
-void AddLoggedModelRoutes(http::Router& router, TrackingService& service);
+void AddLoggedModelRoutes(http::Router& router, TrackingService& service,
+                          artifacts::ArtifactStore& artifacts);
 void AddArtifactProxyRoutes(http::Router& router, artifacts::ArtifactStore& artifacts);
+
+// The files directly under `path` of the artifact root `root_uri` (a run's artifact_uri, a logged
+// model's artifact_location), as artifacts/list answers them: {root_uri, files: [{path relative
+// to the root, is_dir, file_size}]}; a root this server does not store lists nothing.
+StatusOr<std::string> ArtifactListingJson(artifacts::ArtifactStore& store,
+                                          std::string_view root_uri, std::string_view path);
 
 }  // namespace mlhub::tracking::api

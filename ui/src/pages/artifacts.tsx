@@ -1,4 +1,4 @@
-// A run's artifacts: a lazily expanded tree (one artifacts/list call per opened folder) and a
+// A run's or a logged model's files: a lazily expanded tree (one listing call per opened folder) and a
 // preview of the chosen file: text, JSON (pretty-printed), YAML (as text) or an image; every
 // file has a download link through the artifact proxy.
 import { useEffect, useState } from 'preact/hooks';
@@ -19,18 +19,18 @@ export function kindOf(path: string): 'image' | 'json' | 'text' | 'other' {
 }
 
 export function Artifacts(props: {
-  run: api.RunInfo;
+  source: api.ArtifactSource;
   path: string;
   onSelect: (path: string) => void;
 }) {
   return (
     <div class="artifacts">
       <nav class="tree" aria-label="Artifacts">
-        <Folder run={props.run} path="" selected={props.path} onSelect={props.onSelect} />
+        <Folder source={props.source} path="" selected={props.path} onSelect={props.onSelect} />
       </nav>
       <div class="preview">
         {props.path ? (
-          <Preview run={props.run} path={props.path} />
+          <Preview source={props.source} path={props.path} />
         ) : (
           <p class="muted">Choose a file to preview it.</p>
         )}
@@ -40,12 +40,12 @@ export function Artifacts(props: {
 }
 
 function Folder(props: {
-  run: api.RunInfo;
+  source: api.ArtifactSource;
   path: string;
   selected: string;
   onSelect: (p: string) => void;
 }) {
-  const list = useAsync(() => api.listArtifacts(props.run.run_id, props.path), [props.path]);
+  const list = useAsync(() => props.source.list(props.path), [props.source.key, props.path]);
   return (
     <Show a={list} what="artifacts">
       {(d) =>
@@ -56,7 +56,7 @@ function Folder(props: {
             {d.files.map((f) => (
               <Entry
                 key={f.path}
-                run={props.run}
+                source={props.source}
                 file={f}
                 selected={props.selected}
                 onSelect={props.onSelect}
@@ -70,7 +70,7 @@ function Folder(props: {
 }
 
 function Entry(props: {
-  run: api.RunInfo;
+  source: api.ArtifactSource;
   file: api.FileInfo;
   selected: string;
   onSelect: (p: string) => void;
@@ -92,7 +92,7 @@ function Entry(props: {
         </button>
         {open && (
           <Folder
-            run={props.run}
+            source={props.source}
             path={file.path}
             selected={props.selected}
             onSelect={props.onSelect}
@@ -113,9 +113,9 @@ function Entry(props: {
   );
 }
 
-function Preview({ run, path }: { run: api.RunInfo; path: string }) {
+function Preview({ source, path }: { source: api.ArtifactSource; path: string }) {
   const kind = kindOf(path);
-  const url = api.artifactUrl(run, path);
+  const url = source.url(path);
   const name = path.split('/').pop()!;
   // A link or an <img> cannot send the Authorization header: once signed in, the file is fetched
   // with it and handed to the browser as a Blob. Without sign-in a plain link streams the file.
@@ -125,7 +125,7 @@ function Preview({ run, path }: { run: api.RunInfo; path: string }) {
       <div class="preview-head">
         <strong class="mono">{path}</strong>{' '}
         {signedIn ? (
-          <ActionButton class="button" onAction={() => download(run, path, name)}>
+          <ActionButton class="button" onAction={() => download(source, path, name)}>
             Download
           </ActionButton>
         ) : (
@@ -136,21 +136,21 @@ function Preview({ run, path }: { run: api.RunInfo; path: string }) {
       </div>
       {kind === 'image' ? (
         signedIn ? (
-          <BlobImage run={run} path={path} />
+          <BlobImage source={source} path={path} />
         ) : (
           <img src={url} alt={path} class="preview-img" />
         )
       ) : kind === 'other' ? (
         <p class="muted">No preview for this file type.</p>
       ) : (
-        <TextPreview run={run} path={path} json={kind === 'json'} />
+        <TextPreview source={source} path={path} json={kind === 'json'} />
       )}
     </div>
   );
 }
 
-async function download(run: api.RunInfo, path: string, name: string) {
-  const blob = await (await api.fetchArtifact(run, path)).blob();
+async function download(source: api.ArtifactSource, path: string, name: string) {
+  const blob = await (await api.fetchArtifact(source, path)).blob();
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   a.download = name;
@@ -158,10 +158,10 @@ async function download(run: api.RunInfo, path: string, name: string) {
   setTimeout(() => URL.revokeObjectURL(a.href), 60000);
 }
 
-function BlobImage({ run, path }: { run: api.RunInfo; path: string }) {
+function BlobImage({ source, path }: { source: api.ArtifactSource; path: string }) {
   const src = useAsync(
-    async () => URL.createObjectURL(await (await api.fetchArtifact(run, path)).blob()),
-    [run.run_id, path],
+    async () => URL.createObjectURL(await (await api.fetchArtifact(source, path)).blob()),
+    [source.key, path],
   );
   useEffect(() => () => src.data && URL.revokeObjectURL(src.data), [src.data]);
   if (src.error) return <ErrorBox error={src.error} />;
@@ -169,10 +169,10 @@ function BlobImage({ run, path }: { run: api.RunInfo; path: string }) {
   return <img src={src.data} alt={path} class="preview-img" />;
 }
 
-export function TextPreview(props: { run: api.RunInfo; path: string; json?: boolean }) {
+export function TextPreview(props: { source: api.ArtifactSource; path: string; json?: boolean }) {
   const text = useAsync(
-    () => api.fetchArtifactText(props.run, props.path, PREVIEW_LIMIT),
-    [props.run.run_id, props.path],
+    () => api.fetchArtifactText(props.source, props.path, PREVIEW_LIMIT),
+    [props.source.key, props.path],
   );
   if (text.error) return <ErrorBox error={text.error} />;
   if (text.data === undefined) return <Loading what="file" />;

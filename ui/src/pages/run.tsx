@@ -17,6 +17,7 @@ import {
 } from '../common';
 import { Link, Location, href, navigate, withQuery } from '../router';
 import { Artifacts, TextPreview, findModels } from './artifacts';
+import { statusLabel } from './logged_model';
 import { ChartGrid, metricKeys } from './charts';
 
 const NOTE_TAG = 'mlflow.note.content';
@@ -87,7 +88,7 @@ function RunView({ loc, run, reload }: { loc: Location; run: api.Run; reload: ()
       {tab === 'charts' && <RunCharts loc={loc} run={run} />}
       {tab === 'artifacts' && (
         <Artifacts
-          run={run.info}
+          source={api.runArtifacts(run.info)}
           path={loc.query.get('path') ?? ''}
           onSelect={(p) => navigate(withQuery(loc, { path: p }), true)}
         />
@@ -240,11 +241,27 @@ function Note({ run, reload }: { run: api.Run; reload: () => void }) {
 }
 
 function LoggedModels({ run }: { run: api.Run }) {
-  const models = useAsync(() => findModels(run), [run.info.run_id]);
-  if (!models.data?.length) return null;
+  const outputs = run.outputs?.model_outputs ?? [];
+  // MLflow 3 keeps a model's files with the model, not in the run's artifacts: the run names it
+  // as an output. Older clients leave the model in the run's artifacts.
+  const legacy = useAsync(
+    () => (outputs.length ? Promise.resolve([]) : findModels(run)),
+    [run.info.run_id],
+  );
+  if (outputs.length) {
+    return (
+      <div id="logged-models">
+        {[...new Set(outputs.map((o) => o.model_id))].map((id) => (
+          <OutputModel key={id} modelId={id} />
+        ))}
+      </div>
+    );
+  }
+  if (!legacy.data?.length) return null;
+  const source = api.runArtifacts(run.info);
   return (
     <div id="logged-models">
-      {models.data.map((p) => {
+      {legacy.data.map((p) => {
         const file = p ? `${p}/MLmodel` : 'MLmodel';
         return (
           <div key={p} class="logged-model">
@@ -257,10 +274,33 @@ function LoggedModels({ run }: { run: api.Run }) {
                 files
               </Link>
             </h2>
-            <TextPreview run={run.info} path={file} />
+            <TextPreview source={source} path={file} />
           </div>
         );
       })}
+    </div>
+  );
+}
+
+/** A logged model the run produced (MLflow 3): its name, status and MLmodel. */
+function OutputModel({ modelId }: { modelId: string }) {
+  const model = useAsync(() => api.getLoggedModel(modelId).then((r) => r.model), [modelId]);
+  return (
+    <div class="logged-model">
+      <Show a={model} what="logged model">
+        {(m) => (
+          <>
+            <h2>
+              Logged model{' '}
+              <Link href={`/logged-models/${encodeURIComponent(m.info.model_id)}`}>
+                {m.info.name}
+              </Link>{' '}
+              <span class="muted">{statusLabel(m.info.status)}</span>
+            </h2>
+            <TextPreview source={api.modelArtifacts(m.info)} path="MLmodel" />
+          </>
+        )}
+      </Show>
     </div>
   );
 }

@@ -68,7 +68,10 @@ export function RunsPage({ loc, experimentId }: { loc: Location; experimentId: s
       ) : (
         <h1>
           {exp.data?.experiment.name ?? '…'}{' '}
-          <span class="muted mono">#{experimentId}</span>
+          <span class="muted mono">#{experimentId}</span>{' '}
+          <Link class="small" href={`/experiments/${experimentId}/models`} id="experiment-models">
+            Logged models
+          </Link>
         </h1>
       )}
       <FilterBox
