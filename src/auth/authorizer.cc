@@ -27,7 +27,8 @@ namespace {
 using http::Method;
 
 constexpr std::string_view kApiPrefixes[] = {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/",
-                                             "/api/2.0/mlhub/", "/ajax-api/2.0/mlhub/"};
+                                             "/api/3.0/mlflow/", "/ajax-api/3.0/mlflow/",
+                                             "/api/2.0/mlhub/",  "/ajax-api/2.0/mlhub/"};
 constexpr std::string_view kArtifactPrefixes[] = {"/api/2.0/mlflow-artifacts/artifacts",
                                                   "/ajax-api/2.0/mlflow-artifacts/artifacts"};
 
@@ -235,6 +236,7 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
   if (op.starts_with(kLoggedModelPrefix) && op != "logged-models/search") {
     return AuthorizeLoggedModel(request, user, op.substr(kLoggedModelPrefix.size()));
   }
+  if (op == "traces" || op.starts_with("traces/")) return AuthorizeTrace(request, user, op);
   // Searches over experiments the request names: only the readable ones are searched.
   const bool runs_search =
       (op == "runs/search" || op == "logged-models/search") && request.method == Method::kPost;

@@ -3,11 +3,11 @@
 // route. Before a handler: HTTP Basic authentication (401 with `WWW-Authenticate: Basic
 // realm="mlflow"`), then the route's permission check (403 "Permission denied"): reads need READ
 // on the experiment or registered model, writes EDIT, deletes and permission changes MANAGE;
-// runs and artifacts follow their experiment; admins pass every check; a user without a
-// permission row gets the default permission. After a handler: the creator of an experiment or
-// registered model gets MANAGE on it, and searches (experiments, registered models, model
-// versions, runs) return only what the caller may read; as in MLflow, a page that comes out short
-// is filled from the pages after it.
+// runs, logged models, traces and artifacts follow their experiment; admins pass every check; a
+// user without a permission row gets the default permission. After a handler: the creator of an
+// experiment or registered model gets MANAGE on it, and searches (experiments, registered models,
+// model versions, runs) return only what the caller may read; as in MLflow, a page that comes out
+// short is filled from the pages after it.
 //
 // Unprotected: /health, /version and the web UI's files (its API calls are protected).
 #pragma once
@@ -39,6 +39,8 @@ struct ResourceLookups {
   std::function<StatusOr<std::string>(std::string_view name)> experiment_by_name;
   // The experiment of a logged model (MLflow 3); NotFound for an unknown model.
   std::function<StatusOr<std::string>(std::string_view model_id)> experiment_of_logged_model;
+  // The experiment of a trace; NotFound for an unknown trace.
+  std::function<StatusOr<std::string>(std::string_view trace_id)> experiment_of_trace;
 };
 
 class Authorizer final : public http::RouteFilter {
@@ -58,6 +60,9 @@ class Authorizer final : public http::RouteFilter {
   std::optional<http::Response> Authorize(http::Request& request, const User& user);
   std::optional<http::Response> AuthorizeLoggedModel(const http::Request& request, const User& user,
                                                      std::string_view rest);
+  // Trace routes ("traces", "traces/..."): their experiment's permission (authorizer_traces.cc).
+  std::optional<http::Response> AuthorizeTrace(const http::Request& request, const User& user,
+                                               std::string_view op);
 
   AuthStore* store_;
   const AuthConfig config_;

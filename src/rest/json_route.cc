@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rest/json_route.h"
 
+#include <array>
+
 #include "rest/mlflow_error.h"
 
 namespace mlhub::rest {
@@ -24,6 +26,11 @@ ResponseHandler JsonResponse(JsonHandler handler) {
   };
 }
 
+std::array<std::string_view, 2> Prefixes(ApiVersion version) {
+  if (version == ApiVersion::kV3) return {kApiV3Prefix, kAjaxV3Prefix};
+  return {kApiPrefix, kAjaxPrefix};
+}
+
 }  // namespace
 
 StatusOr<std::string> Empty(const Status& status) {
@@ -40,12 +47,15 @@ void AddResponseRoute(http::Router& router, http::Method method, std::string_vie
 }
 
 void AddJsonRoute(http::Router& router, http::Method method, std::string_view path,
-                  JsonHandler handler) {
-  AddResponseRoute(router, method, path, JsonResponse(std::move(handler)));
+                  JsonHandler handler, ApiVersion version) {
+  http::Handler wrapped = Wrap(JsonResponse(std::move(handler)));
+  for (std::string_view prefix : Prefixes(version)) {
+    router.Add(method, std::string(prefix) + std::string(path), wrapped);
+  }
 }
 
 void AddJsonPrefixRoute(http::Router& router, http::Method method, std::string_view prefix,
-                        JsonPrefixHandler handler) {
+                        JsonPrefixHandler handler, ApiVersion version) {
   http::Handler wrapped = [handler = std::move(handler)](http::Request& request) {
     auto fields = RequestFields::FromRequest(request);
     if (!fields.ok()) return ErrorResponse(fields.status());
@@ -53,7 +63,7 @@ void AddJsonPrefixRoute(http::Router& router, http::Method method, std::string_v
     if (!body.ok()) return ErrorResponse(body.status());
     return http::Response::Json(200, std::move(body).value());
   };
-  for (std::string_view api : {kApiPrefix, kAjaxPrefix}) {
+  for (std::string_view api : Prefixes(version)) {
     router.AddPrefix(method, std::string(api) + std::string(prefix), wrapped);
   }
 }

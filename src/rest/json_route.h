@@ -21,20 +21,26 @@ inline constexpr std::string_view kAjaxPrefix = "/ajax-api/2.0/mlflow/";
 inline constexpr std::string_view kMlhubApiPrefix = "/api/2.0/mlhub/";
 inline constexpr std::string_view kMlhubAjaxPrefix = "/ajax-api/2.0/mlhub/";
 
+// MLflow 3's own generation of endpoints (traces), beside the 2.0 ones.
+inline constexpr std::string_view kApiV3Prefix = "/api/3.0/mlflow/";
+inline constexpr std::string_view kAjaxV3Prefix = "/ajax-api/3.0/mlflow/";
+enum class ApiVersion { kV2, kV3 };
+
 using JsonHandler = std::function<StatusOr<std::string>(const RequestFields& fields)>;
 
 // The `{}` an endpoint with an empty response answers, or `status`'s error.
 StatusOr<std::string> Empty(const Status& status);
 
-// Registers `path` (e.g. "experiments/create") for `method` under both prefixes.
+// Registers `path` (e.g. "experiments/create") for `method` under both prefixes (the 3.0 ones
+// for kV3).
 void AddJsonRoute(http::Router& router, http::Method method, std::string_view path,
-                  JsonHandler handler);
+                  JsonHandler handler, ApiVersion version = ApiVersion::kV2);
 // Registers every path under `prefix` (e.g. "logged-models/"): the handler gets the rest of the
 // path (still percent-encoded), for resources named in the path itself.
 using JsonPrefixHandler =
     std::function<StatusOr<std::string>(const RequestFields& fields, std::string_view suffix)>;
 void AddJsonPrefixRoute(http::Router& router, http::Method method, std::string_view prefix,
-                        JsonPrefixHandler handler);
+                        JsonPrefixHandler handler, ApiVersion version = ApiVersion::kV2);
 
 // The same under the mlhub prefixes.
 void AddMlhubJsonRoute(http::Router& router, http::Method method, std::string_view path,

@@ -172,6 +172,10 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
         [&tracking](std::string_view model_id) -> StatusOr<std::string> {
       return tracking.GetLoggedModelExperiment(model_id);
     };
+    lookups.experiment_of_trace = [&tracking](std::string_view trace_id) -> StatusOr<std::string> {
+      ASSIGN_OR_RETURN(store::TraceInfo trace, tracking.GetTraceInfo(trace_id));
+      return trace.experiment_id;
+    };
     router.SetFilter(std::make_shared<auth::Authorizer>(
         auth_store.get(), auth::AuthConfig{*default_permission}, std::move(lookups)));
     auth::AddAuthRoutes(router, *auth_store);
@@ -196,6 +200,7 @@ int RunServer(const ServerConfig& config, const Companion* companion) {
   tracking::api::AddExperimentRoutes(router, tracking);
   tracking::api::AddRunRoutes(router, tracking, **artifact_store);
   tracking::api::AddLoggedModelRoutes(router, tracking, **artifact_store);
+  tracking::api::AddTraceRoutes(router, tracking);
   registry::api::AddRegistryRoutes(router, registry);
   if (config.serve_artifacts) {
     tracking::api::AddArtifactProxyRoutes(router, **artifact_store);

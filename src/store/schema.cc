@@ -232,8 +232,9 @@ Status MigrateToV3(SqlConnection& connection, const MigrationContext&) {
 }
 
 // Version 4: MLflow 3's logged models (with their tags, params and metrics), the models runs
-// name as inputs and outputs, and the logged model a registered version comes from (model_versions.model_id, and
-// storage_location: where its files are, which get-download-uri answers).
+// name as inputs and outputs, and the logged model a registered version comes from
+// (model_versions.model_id, and storage_location: where its files are, which get-download-uri
+// answers).
 const char* const kV4Tables[] = {
     R"(CREATE TABLE logged_models (
   model_id TEXT NOT NULL PRIMARY KEY,
@@ -289,6 +290,40 @@ Status MigrateToV4(SqlConnection& connection, const MigrationContext&) {
   return RunDdl(connection, kV4Tables);
 }
 
+// Version 5: MLflow's traces: their info, tags and request metadata, and the runs they are
+// linked to. Spans are files in the artifact store.
+const char* const kV5Tables[] = {
+    R"(CREATE TABLE trace_info (
+  trace_id TEXT NOT NULL PRIMARY KEY,
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id) ON DELETE CASCADE,
+  client_request_id TEXT NOT NULL,
+  request_time_ms BIGINT NOT NULL,
+  execution_duration_ms BIGINT,
+  state TEXT NOT NULL,
+  request_preview TEXT NOT NULL,
+  response_preview TEXT NOT NULL))",
+    "CREATE INDEX trace_info_by_time ON trace_info (experiment_id, request_time_ms)",
+    R"(CREATE TABLE trace_tags (
+  trace_id TEXT NOT NULL REFERENCES trace_info (trace_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (trace_id, key)){WITHOUT_ROWID})",
+    R"(CREATE TABLE trace_metadata (
+  trace_id TEXT NOT NULL REFERENCES trace_info (trace_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (trace_id, key)){WITHOUT_ROWID})",
+    R"(CREATE TABLE trace_run_links (
+  trace_id TEXT NOT NULL REFERENCES trace_info (trace_id) ON DELETE CASCADE,
+  run_id TEXT NOT NULL,
+  PRIMARY KEY (trace_id, run_id)){WITHOUT_ROWID})",
+    "CREATE INDEX trace_run_links_by_run ON trace_run_links (run_id)",
+};
+
+Status MigrateToV5(SqlConnection& connection, const MigrationContext&) {
+  return RunDdl(connection, kV5Tables);
+}
+
 struct Migration {
   int version;
   const char* description;
@@ -301,6 +336,7 @@ const std::vector<Migration>& Migrations() {
       {2, "model registry: registered models, versions, tags, aliases", &MigrateToV2},
       {3, "authentication: users, experiment and registered model permissions", &MigrateToV3},
       {4, "logged models (MLflow 3), run outputs, model versions from logged models", &MigrateToV4},
+      {5, "traces: info, tags, request metadata, links to runs", &MigrateToV5},
   };
   return *migrations;
 }

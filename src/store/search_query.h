@@ -91,6 +91,32 @@ struct LoggedModelPage {
   std::optional<int64_t> next_offset;
 };
 
+// Traces of some experiments. The filter compares attributes (trace_id, timestamp_ms,
+// execution_time_ms, status, client_request_id, run_id: the trace's mlflow.sourceRun metadata or
+// a run it is linked to), tags and, as EntityType::kParam, request metadata. Order: attributes,
+// then timestamp_ms DESC, then trace_id.
+struct TraceQuery {
+  std::vector<std::string> experiment_ids;
+  std::optional<FilterExpr> filter;
+  std::vector<OrderBy> order_by;
+  int64_t max_results = 100;
+  int64_t offset = 0;
+};
+
+struct TracePage {
+  std::vector<TraceInfo> traces;
+  std::optional<int64_t> next_offset;
+};
+
+// Which traces of an experiment DeleteTraces removes: those named, or the oldest ones up to
+// `max_traces` among those that started at or before `max_timestamp_ms`.
+struct TraceDeletion {
+  std::string experiment_id;
+  std::vector<std::string> trace_ids;
+  std::optional<int64_t> max_timestamp_ms;
+  std::optional<int64_t> max_traces;
+};
+
 struct ExperimentQuery {
   std::optional<FilterExpr> filter;
   ViewType view_type = ViewType::kActiveOnly;

@@ -53,6 +53,15 @@ constexpr AttributeColumn kModelVersionAttributes[] = {
     {"last_updated_timestamp", "v.last_updated_timestamp", ColumnKind::kNumeric, false},
 };
 
+// run_id is special: the trace's mlflow.sourceRun metadata, or a run it is linked to.
+constexpr AttributeColumn kTraceAttributes[] = {
+    {"trace_id", "t.trace_id", ColumnKind::kString, false},
+    {"client_request_id", "t.client_request_id", ColumnKind::kString, false},
+    {"timestamp_ms", "t.request_time_ms", ColumnKind::kNumeric, false},
+    {"execution_time_ms", "t.execution_duration_ms", ColumnKind::kNumeric, true},
+    {"status", "t.state", ColumnKind::kString, false},
+};
+
 std::string_view TypeName(EntityType type) {
   switch (type) {
     case EntityType::kMetric:
@@ -112,6 +121,8 @@ std::span<const AttributeColumn> AttributesOf(SearchTarget target) {
       return kRegisteredModelAttributes;
     case SearchTarget::kModelVersions:
       return kModelVersionAttributes;
+    case SearchTarget::kTraces:
+      return kTraceAttributes;
   }
   return {};
 }
@@ -171,6 +182,11 @@ void CollectAnd(const FilterExpr& expr, std::vector<const FilterExpr*>* out) {
 }  // namespace
 
 std::string_view SearchSqlBuilder::TableFor(EntityType type) const {
+  if (target_ == SearchTarget::kTraces) {
+    return type == EntityType::kTag     ? "trace_tags"
+           : type == EntityType::kParam ? "trace_metadata"
+                                        : "";
+  }
   if (target_ != SearchTarget::kRuns) {
     if (type != EntityType::kTag) return "";
     switch (target_) {
@@ -204,6 +220,8 @@ std::string_view SearchSqlBuilder::OwnerColumn() const {
       return "model_key";
     case SearchTarget::kModelVersions:
       return "version_key";
+    case SearchTarget::kTraces:
+      return "trace_id";
   }
   return "";
 }
@@ -218,6 +236,8 @@ std::string_view SearchSqlBuilder::OwnerExpr() const {
       return "m.model_key";
     case SearchTarget::kModelVersions:
       return "v.version_key";
+    case SearchTarget::kTraces:
+      return "t.trace_id";
   }
   return "";
 }
@@ -257,6 +277,17 @@ Status SearchSqlBuilder::Condition(const FilterExpr& expr, SqlFragment* out) {
 }
 
 Status SearchSqlBuilder::ComparisonCondition(const Comparison& c, SqlFragment* out) {
+  if (target_ == SearchTarget::kTraces && c.type == EntityType::kAttribute && c.key == "run_id") {
+    const std::string n = std::to_string(next_alias_++);
+    out->sql.append("(EXISTS (SELECT 1 FROM trace_metadata s" + n + " WHERE s" + n +
+                    ".trace_id = t.trace_id AND s" + n + ".key = 'mlflow.sourceRun' AND ");
+    RETURN_IF_ERROR(ValueCondition("s" + n + ".value", ColumnKind::kString, c, dialect_, out));
+    out->sql.append(") OR EXISTS (SELECT 1 FROM trace_run_links l" + n + " WHERE l" + n +
+                    ".trace_id = t.trace_id AND ");
+    RETURN_IF_ERROR(ValueCondition("l" + n + ".run_id", ColumnKind::kString, c, dialect_, out));
+    out->sql.append("))");
+    return OkStatus();
+  }
   if (c.type == EntityType::kAttribute) {
     const AttributeColumn* column = FindAttribute(target_, c.key);
     if (column == nullptr) return Invalid(c, "unknown attribute");
@@ -388,6 +419,10 @@ StatusOr<OrderSql> SearchSqlBuilder::Order(const std::vector<OrderBy>& order_by,
       break;
     case SearchTarget::kRegisteredModels:
       if (!attributes.contains("m.name")) terms.push_back("m.name ASC");
+      break;
+    case SearchTarget::kTraces:
+      if (!attributes.contains("t.request_time_ms")) terms.push_back("t.request_time_ms DESC");
+      if (!attributes.contains("t.trace_id")) terms.push_back("t.trace_id ASC");
       break;
     case SearchTarget::kModelVersions:
       if (!attributes.contains("v.last_updated_timestamp")) {

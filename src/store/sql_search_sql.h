@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Building blocks for searches as parameterised SQL over `runs r`, `experiments e`,
-// `registered_models m` or `model_versions v` (joined to its model as m): a filter
+// `registered_models m`, `model_versions v` (joined to its model as m) or `trace_info t`: a filter
 // split into its top-level AND clauses (each a WHERE condition; metric/param/tag comparisons also
 // kept whole so a query can be driven through their table's index), and ORDER BY terms with the
 // LEFT JOINs they need and MLflow's tie-breakers. User values only travel as bound parameters.
@@ -31,7 +31,7 @@ struct SqlFragment {
   void Append(std::string_view text) { sql.append(text); }
 };
 
-enum class SearchTarget { kRuns, kExperiments, kRegisteredModels, kModelVersions };
+enum class SearchTarget { kRuns, kExperiments, kRegisteredModels, kModelVersions, kTraces };
 
 // One top-level AND clause of a filter.
 struct FilterClause {

@@ -77,6 +77,15 @@ class SqlTrackingStore final : public TrackingStore {
   StatusOr<LoggedModelPage> SearchLoggedModels(const LoggedModelQuery& query) override;
   Status LogLoggedModelMetrics(const std::vector<ModelMetric>& metrics) override;
 
+  Status UpsertTrace(const TraceInfo& trace) override;
+  StatusOr<TraceInfo> GetTraceInfo(std::string_view trace_id) override;
+  StatusOr<TracePage> SearchTraces(const TraceQuery& query) override;
+  Status SetTraceTag(std::string_view trace_id, const Tag& tag) override;
+  Status DeleteTraceTag(std::string_view trace_id, std::string_view key) override;
+  StatusOr<int64_t> DeleteTraces(const TraceDeletion& deletion) override;
+  Status LinkTracesToRun(const std::vector<std::string>& trace_ids,
+                         std::string_view run_id) override;
+
   StatusOr<MetricHistoryPage> ReadMetricHistory(std::string_view run_id, std::string_view key,
                                                 int64_t cursor, size_t max_points) override;
 

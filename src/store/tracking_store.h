@@ -81,6 +81,22 @@ class TrackingStore {
   // kNotFound for an unknown model.
   virtual Status LogLoggedModelMetrics(const std::vector<ModelMetric>& metrics) = 0;
 
+  // --- Traces (MLflow tracing) ---
+  // Stores the trace's info, or replaces the info of the trace with that id, adding its tags and
+  // metadata to those it has (the same key: the new value). kNotFound / kInvalidArgument when the
+  // experiment is missing / deleted.
+  virtual Status UpsertTrace(const TraceInfo& trace) = 0;
+  virtual StatusOr<TraceInfo> GetTraceInfo(std::string_view trace_id) = 0;
+  virtual StatusOr<TracePage> SearchTraces(const TraceQuery& query) = 0;
+  virtual Status SetTraceTag(std::string_view trace_id, const Tag& tag) = 0;
+  // kNotFound when the trace or the tag does not exist.
+  virtual Status DeleteTraceTag(std::string_view trace_id, std::string_view key) = 0;
+  // How many traces were deleted.
+  virtual StatusOr<int64_t> DeleteTraces(const TraceDeletion& deletion) = 0;
+  // Links existing traces to an existing run (searchable as run_id); kNotFound otherwise.
+  virtual Status LinkTracesToRun(const std::vector<std::string>& trace_ids,
+                                 std::string_view run_id) = 0;
+
   // Reads up to `max_points` of one metric's history after `cursor` (0 to start). kNotFound when
   // the run does not exist; an unknown key is an empty, finished page.
   virtual StatusOr<MetricHistoryPage> ReadMetricHistory(std::string_view run_id,

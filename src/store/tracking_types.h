@@ -113,6 +113,23 @@ struct LoggedModel {
   std::vector<ModelMetric> metrics;  // in the order they were logged
 };
 
+// MLflow's trace of one GenAI call tree: what the server keeps of it. Its spans are a file,
+// traces.json, under the trace's artifact location (tag mlflow.artifactLocation), which clients
+// write and read through the artifact API themselves. The states are MLflow's TraceInfoV3 State
+// names: STATE_UNSPECIFIED, OK, ERROR, IN_PROGRESS.
+struct TraceInfo {
+  std::string trace_id;  // "tr-<32 hex>" from MLflow 3 clients; 32 hex digits when made here (v2)
+  std::string experiment_id;
+  std::string client_request_id;
+  int64_t request_time_ms = 0;
+  std::optional<int64_t> execution_duration_ms;
+  std::string state = "STATE_UNSPECIFIED";
+  std::string request_preview;
+  std::string response_preview;
+  std::vector<Tag> tags;      // by key
+  std::vector<Tag> metadata;  // by key; MLflow's trace_metadata (request_metadata in v2)
+};
+
 // --- Requests to the store ---------------------------------------------------------------------
 
 struct NewExperiment {

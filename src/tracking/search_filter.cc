@@ -43,7 +43,7 @@ bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-std::optional<EntityType> EntityTypeFromPrefix(std::string_view p, bool runs_like) {
+std::optional<EntityType> EntityTypeFromPrefix(std::string_view p, const Schema& schema) {
   auto any = [&](std::initializer_list<std::string_view> names) {
     for (std::string_view n : names) {
       if (EqualsIgnoreCase(p, n)) return true;
@@ -52,7 +52,11 @@ std::optional<EntityType> EntityTypeFromPrefix(std::string_view p, bool runs_lik
   };
   if (any({"tags", "tag"})) return EntityType::kTag;
   if (any({"attributes", "attribute", "attr"})) return EntityType::kAttribute;
-  if (!runs_like) return std::nullopt;
+  if (schema.traces_like) {
+    if (any({"trace"})) return EntityType::kAttribute;
+    if (any({"metadata", "request_metadata"})) return EntityType::kParam;
+  }
+  if (!schema.runs_like) return std::nullopt;
   if (any({"run"})) return EntityType::kAttribute;
   if (any({"metrics", "metric"})) return EntityType::kMetric;
   if (any({"params", "param", "parameters", "parameter"})) return EntityType::kParam;
@@ -288,11 +292,12 @@ class Parser {
                              std::string key, size_t key_pos, bool for_order_by) {
     Resolved r;
     if (prefix) {
-      std::optional<EntityType> type = EntityTypeFromPrefix(*prefix, schema_.runs_like);
+      std::optional<EntityType> type = EntityTypeFromPrefix(*prefix, schema_);
       if (!type) {
         return Error(start, "unknown identifier type '" + *prefix + "'; expected " +
                                 (schema_.runs_like ? "metrics, params, tags, attributes or datasets"
-                                                   : "tags or attributes") +
+                                 : schema_.traces_like ? "attributes, tags or metadata"
+                                                       : "tags or attributes") +
                                 " for " + std::string(schema_.noun));
       }
       r.type = *type;
@@ -324,7 +329,10 @@ class Parser {
     } else if (r.type == EntityType::kMetric) {
       r.kind = ValueKind::kNumber;
     }
-    r.label = std::string(kSingular[static_cast<int>(r.type)]) + " '" + key + "'";
+    r.label = std::string(schema_.traces_like && r.type == EntityType::kParam
+                              ? "metadata"
+                              : kSingular[static_cast<int>(r.type)]) +
+              " '" + key + "'";
     r.key = std::move(key);
     return r;
   }

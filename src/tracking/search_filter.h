@@ -15,7 +15,14 @@
 namespace mlhub::tracking {
 
 // Which search endpoint a filter belongs to; selects the identifiers and operators allowed.
-enum class SearchEntity { kRuns, kExperiments, kRegisteredModels, kModelVersions, kLoggedModels };
+enum class SearchEntity {
+  kRuns,
+  kExperiments,
+  kRegisteredModels,
+  kModelVersions,
+  kLoggedModels,
+  kTraces,  // request metadata ("metadata.<key>") is parsed as EntityType::kParam
+};
 
 // Parses `filter`. Empty or all-whitespace → std::nullopt. Identifiers are validated against the
 // entity's schema and normalised (aliases such as `created` or `run name` are resolved). Errors are

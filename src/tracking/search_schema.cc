@@ -48,6 +48,27 @@ constexpr AttributeSpec kLoggedModelAttributes[] = {
     {"creation_timestamp", "creation_timestamp", N, false},
     {"creation_time", "creation_timestamp", N, false},
     {"last_updated_timestamp", "last_updated_timestamp", N, false}};
+// MLflow's trace filters (SearchTraceUtils): `name` is the trace's mlflow.traceName tag and
+// `run_id` its mlflow.sourceRun metadata (or a linked run), which the service rewrites.
+constexpr AttributeSpec kTraceFilter[] = {{"request_id", "trace_id", S, true},
+                                          {"trace_id", "trace_id", S, true},
+                                          {"client_request_id", "client_request_id", S, true},
+                                          {"timestamp_ms", "timestamp_ms", N, false},
+                                          {"timestamp", "timestamp_ms", N, false},
+                                          {"execution_time_ms", "execution_time_ms", N, false},
+                                          {"execution_time", "execution_time_ms", N, false},
+                                          {"status", "status", S, true},
+                                          {"state", "status", S, true},
+                                          {"name", "name", S, true},
+                                          {"run_id", "run_id", S, true}};
+constexpr AttributeSpec kTraceOrder[] = {{"request_id", "trace_id"},
+                                         {"trace_id", "trace_id"},
+                                         {"timestamp_ms", "timestamp_ms"},
+                                         {"timestamp", "timestamp_ms"},
+                                         {"execution_time_ms", "execution_time_ms"},
+                                         {"execution_time", "execution_time_ms"},
+                                         {"status", "status"},
+                                         {"state", "status"}};
 constexpr AttributeSpec kDatasetFields[] = {
     {"name", "name", S, true}, {"digest", "digest", S, true}, {"context", "context", S, true}};
 
@@ -60,6 +81,7 @@ const Schema& SchemaFor(SearchEntity entity) {
       {"registered models", kModelFilter, kModelOrder, false},
       {"model versions", kVersionFilter, kVersionOrder, false},
       {"logged models", kLoggedModelAttributes, kLoggedModelAttributes, true},
+      {"traces", kTraceFilter, kTraceOrder, false, true},
   };
   return kSchemas[static_cast<int>(entity)];
 }

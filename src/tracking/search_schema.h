@@ -28,6 +28,8 @@ struct Schema {
   std::span<const AttributeSpec> filter_attributes;
   std::span<const AttributeSpec> order_attributes;
   bool runs_like;  // metrics / params / datasets and the `run` prefix exist (runs only)
+  // The `trace` prefix (attributes) and `metadata` / `request_metadata` (kParam) exist.
+  bool traces_like = false;
 };
 
 const Schema& SchemaFor(SearchEntity entity);

@@ -58,6 +58,14 @@ struct LoggedModelSearchRequest {
   int64_t offset = 0;
 };
 
+struct TraceSearchRequest {
+  std::vector<std::string> experiment_ids;
+  std::string filter;
+  std::vector<std::string> order_by;  // `<attribute> [ASC|DESC]` each
+  int64_t max_results = 100;
+  int64_t offset = 0;
+};
+
 class TrackingService {
  public:
   TrackingService(store::TrackingStore& store, const Clock& clock) : store_(store), clock_(clock) {}
@@ -105,6 +113,25 @@ class TrackingService {
   Status DeleteLoggedModelTag(std::string_view model_id, std::string_view key);
   Status LogLoggedModelParams(std::string_view model_id, const std::vector<store::Param>& params);
   StatusOr<store::LoggedModelPage> SearchLoggedModels(const LoggedModelSearchRequest& request);
+
+  // MLflow's traces (traces.cc). Each gets the tag mlflow.artifactLocation, <experiment
+  // location>/traces/<trace id>/artifacts, where clients write its spans (traces.json).
+  // MLflow 3 (v3 API): the client makes the id and sends the whole info when the trace ends; a
+  // trace sent again replaces its info and adds its tags and metadata.
+  StatusOr<store::TraceInfo> StartTrace(store::TraceInfo trace);
+  // MLflow 2 (v2 API): the server makes the id; the trace is IN_PROGRESS until it ends.
+  StatusOr<store::TraceInfo> StartTraceV2(std::string_view experiment_id, int64_t timestamp_ms,
+                                          std::vector<store::Tag> metadata,
+                                          std::vector<store::Tag> tags);
+  StatusOr<store::TraceInfo> EndTraceV2(std::string_view trace_id, int64_t timestamp_ms,
+                                        std::string state, std::vector<store::Tag> metadata,
+                                        std::vector<store::Tag> tags);
+  StatusOr<store::TraceInfo> GetTraceInfo(std::string_view trace_id);
+  StatusOr<store::TracePage> SearchTraces(const TraceSearchRequest& request);
+  Status SetTraceTag(std::string_view trace_id, const store::Tag& tag);
+  Status DeleteTraceTag(std::string_view trace_id, std::string_view key);
+  StatusOr<int64_t> DeleteTraces(const store::TraceDeletion& deletion);
+  Status LinkTracesToRun(const std::vector<std::string>& trace_ids, std::string_view run_id);
 
   StatusOr<store::MetricHistoryPage> ReadMetricHistory(std::string_view run_id,
                                                        std::string_view key, int64_t cursor,

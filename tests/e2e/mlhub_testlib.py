@@ -304,6 +304,12 @@ class Client:
         r = self.session.get(self.url(route), params=params, timeout=HTTP_TIMEOUT)
         return self._finish("GET", route, r)
 
+    def request(self, method: str, route: str, body=None):
+        """Any method, with a JSON body."""
+        r = self.session.request(method, self.url(route), json=body if body is not None else {},
+                                 timeout=HTTP_TIMEOUT)
+        return self._finish(method, route, r)
+
     def get_raw_query(self, route: str, query: str):
         """GET with a query string written verbatim (for k[0]=v / k[]=v forms)."""
         r = self.session.get(self.url(route) + "?" + query, timeout=HTTP_TIMEOUT)

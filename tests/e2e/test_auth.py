@@ -343,3 +343,50 @@ def test_logged_models_follow_their_experiment(srv):
     assert [m["info"]["model_id"] for m in mine] == [model]
     assert code(owner, "PATCH", f"logged-models/{model}", {"status": "LOGGED_MODEL_READY"}) == 200
     assert code(owner, "DELETE", f"logged-models/{model}") == 200
+
+
+def test_traces_follow_their_experiment(srv):
+    """Traces take the permissions of their experiment, on the v3 and the v2 paths alike: read to
+    get or search them, edit to log, end, tag or link them, delete to delete them."""
+    admin = As(srv.url, ADMIN)
+    users = make_users(admin, ["tr-owner", "tr-reader", "tr-none"])
+    owner, reader, none = (As(srv.url, users[u]) for u in ("tr-owner", "tr-reader", "tr-none"))
+    exp = owner.ok("POST", "experiments/create", {"name": unique("tr-secret")})["experiment_id"]
+    for who, permission in (("tr-reader", "READ"), ("tr-none", "NO_PERMISSIONS")):
+        owner.ok("POST", "experiments/permissions/create",
+                 {"experiment_id": exp, "username": users[who][0], "permission": permission})
+    v3 = "/api/3.0/mlflow"
+
+    def info(trace_id):
+        return {"trace": {"trace_info": {
+            "trace_id": trace_id, "request_time": "2026-01-01T00:00:00Z", "state": "OK",
+            "trace_location": {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": exp}}}}}
+
+    assert owner.call("POST", "traces", info("tr-" + "a" * 32), prefix=v3).status_code == 200
+    v2_id = owner.ok("POST", "traces", {"experiment_id": exp, "timestamp_ms": 1})["trace_info"]["request_id"]
+    run = owner.ok("POST", "runs/create", {"experiment_id": exp})["run"]["info"]["run_id"]
+    locations = {"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": exp}}]}
+
+    def code(who, method, route, body=None, prefix=API, params=None):
+        return who.call(method, route, body, params=params, prefix=prefix).status_code
+
+    tid = "tr-" + "a" * 32
+    for who, allowed in ((reader, 200), (none, 403)):
+        assert code(who, "GET", f"traces/{tid}", prefix=v3) == allowed
+        assert code(who, "GET", f"traces/{v2_id}/info") == allowed
+        assert code(who, "POST", "traces/search", locations, prefix=v3) == allowed
+        assert code(who, "GET", "traces", params={"experiment_ids": [exp]}) == allowed
+    for who in (reader, none):
+        assert code(who, "POST", "traces", info("tr-" + "b" * 32), prefix=v3) == 403
+        assert code(who, "POST", "traces", {"experiment_id": exp, "timestamp_ms": 1}) == 403
+        assert code(who, "PATCH", f"traces/{v2_id}", {"timestamp_ms": 2, "status": "OK"}) == 403
+        assert code(who, "PATCH", f"traces/{tid}/tags", {"key": "k", "value": "v"}) == 403
+        assert code(who, "PATCH", f"traces/{tid}/tags", {"key": "k", "value": "v"}, prefix=v3) == 403
+        assert code(who, "DELETE", f"traces/{tid}/tags", {"key": "k"}) == 403
+        assert code(who, "POST", "traces/link-to-run", {"trace_ids": [tid], "run_id": run}) == 403
+        assert code(who, "POST", "traces/delete-traces", {"experiment_id": exp, "request_ids": [tid]}) == 403
+    # nothing was changed by the refused requests
+    got = owner.call("GET", f"traces/{tid}", prefix=v3).json()["trace"]["trace_info"]
+    assert "k" not in got["tags"]
+    assert owner.ok("POST", "traces/delete-traces", {"experiment_id": exp, "request_ids": [tid, v2_id]}) == {
+        "traces_deleted": 2}

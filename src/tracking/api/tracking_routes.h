@@ -17,6 +17,8 @@ void AddRunRoutes(http::Router& router, TrackingService& service,
 void AddLoggedModelRoutes(http::Router& router, TrackingService& service,
                           artifacts::ArtifactStore& artifacts);
 void AddArtifactProxyRoutes(http::Router& router, artifacts::ArtifactStore& artifacts);
+// MLflow's tracing API: v3 (`/api/3.0/mlflow/traces...`) and v2 (`/api/2.0/mlflow/traces...`).
+void AddTraceRoutes(http::Router& router, TrackingService& service);
 
 // The files directly under `path` of the artifact root `root_uri` (a run's artifact_uri, a logged
 // model's artifact_location), as artifacts/list answers them: {root_uri, files: [{path relative

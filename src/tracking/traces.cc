@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+// TrackingService: MLflow's traces.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/ids.h"
+#include "tracking/search_filter.h"
+#include "tracking/tracking_service.h"
+#include "tracking/validation.h"
+
+namespace mlhub::tracking {
+namespace {
+
+// MLflow's limits: 500 traces per search page (100 by default), 100 traces per run link, 8000
+// characters per tag or metadata value.
+constexpr int64_t kMaxTraceResults = 500;
+constexpr size_t kMaxLinkedTraces = 100;
+constexpr size_t kMaxTraceValueLength = 8000;
+constexpr size_t kMaxTraceIdLength = 128;
+
+constexpr std::string_view kArtifactLocationTag = "mlflow.artifactLocation";
+constexpr std::string_view kTraceNameTag = "mlflow.traceName";
+
+// Ids travel in URL paths: letters, digits and - _ . : only ("tr-<hex>" from MLflow 3).
+bool IsTraceId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxTraceIdLength) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == ':';
+  });
+}
+
+Status NotFound(std::string_view trace_id) {
+  return NotFoundError(fmt::format("Trace with ID '{}' not found.", trace_id));
+}
+
+Status ValidatePairs(std::string_view kind, const std::vector<store::Tag>& pairs) {
+  for (const store::Tag& pair : pairs) {
+    RETURN_IF_ERROR(ValidateKey(kind, pair.key));
+    if (pair.value.size() > kMaxTraceValueLength) {
+      return InvalidArgumentError(
+          fmt::format("The value of trace {} '{}' is longer than {} "
+                      "characters.",
+                      kind, pair.key, kMaxTraceValueLength));
+    }
+  }
+  return OkStatus();
+}
+
+Status ValidateState(std::string_view state) {
+  for (std::string_view known : {"STATE_UNSPECIFIED", "OK", "ERROR", "IN_PROGRESS"}) {
+    if (state == known) return OkStatus();
+  }
+  return InvalidArgumentError(fmt::format("Invalid trace state '{}'.", state));
+}
+
+// Sets (or replaces) `key` among `pairs`.
+void Put(std::vector<store::Tag>* pairs, std::string_view key, std::string value) {
+  for (store::Tag& pair : *pairs) {
+    if (pair.key == key) {
+      pair.value = std::move(value);
+      return;
+    }
+  }
+  pairs->push_back({std::string(key), std::move(value)});
+}
+
+// `name` in a trace filter is the trace's mlflow.traceName tag.
+void RewriteNameComparisons(store::FilterExpr* expr) {
+  for (store::FilterExpr& child : expr->children) RewriteNameComparisons(&child);
+  store::Comparison& c = expr->comparison;
+  if (expr->kind == store::FilterExpr::Kind::kComparison &&
+      c.type == store::EntityType::kAttribute && c.key == "name") {
+    c.type = store::EntityType::kTag;
+    c.key = std::string(kTraceNameTag);
+  }
+}
+
+}  // namespace
+
+StatusOr<store::TraceInfo> TrackingService::StartTrace(store::TraceInfo trace) {
+  if (!IsTraceId(trace.trace_id)) {
+    return InvalidArgumentError(
+        fmt::format("Invalid trace ID '{}': 1 to {} letters, digits, '-', '_', '.' or ':'.",
+                    trace.trace_id, kMaxTraceIdLength));
+  }
+  RETURN_IF_ERROR(ValidateExperimentId(trace.experiment_id));
+  RETURN_IF_ERROR(ValidateState(trace.state));
+  if (trace.request_time_ms < 0 || trace.execution_duration_ms.value_or(0) < 0) {
+    return InvalidArgumentError("A trace's request time and duration must not be negative.");
+  }
+  RETURN_IF_ERROR(ValidatePairs("tag", trace.tags));
+  RETURN_IF_ERROR(ValidatePairs("metadata", trace.metadata));
+  ASSIGN_OR_RETURN(store::Experiment experiment, store_.GetExperiment(trace.experiment_id));
+  Put(&trace.tags, kArtifactLocationTag,
+      fmt::format("{}/traces/{}/artifacts", experiment.artifact_location, trace.trace_id));
+  RETURN_IF_ERROR(store_.UpsertTrace(trace));
+  return store_.GetTraceInfo(trace.trace_id);
+}
+
+StatusOr<store::TraceInfo> TrackingService::StartTraceV2(std::string_view experiment_id,
+                                                         int64_t timestamp_ms,
+                                                         std::vector<store::Tag> metadata,
+                                                         std::vector<store::Tag> tags) {
+  store::TraceInfo trace;
+  trace.trace_id = NewUuidHex();
+  trace.experiment_id = std::string(experiment_id);
+  trace.request_time_ms = timestamp_ms;
+  trace.state = "IN_PROGRESS";
+  trace.metadata = std::move(metadata);
+  trace.tags = std::move(tags);
+  return StartTrace(std::move(trace));
+}
+
+StatusOr<store::TraceInfo> TrackingService::EndTraceV2(std::string_view trace_id,
+                                                       int64_t timestamp_ms, std::string state,
+                                                       std::vector<store::Tag> metadata,
+                                                       std::vector<store::Tag> tags) {
+  ASSIGN_OR_RETURN(store::TraceInfo trace, GetTraceInfo(trace_id));
+  if (timestamp_ms < trace.request_time_ms) {
+    return InvalidArgumentError("A trace cannot end before it starts.");
+  }
+  RETURN_IF_ERROR(ValidateState(state));
+  RETURN_IF_ERROR(ValidatePairs("tag", tags));
+  RETURN_IF_ERROR(ValidatePairs("metadata", metadata));
+  trace.execution_duration_ms = timestamp_ms - trace.request_time_ms;
+  trace.state = std::move(state);
+  trace.metadata = std::move(metadata);  // added to what the trace has
+  trace.tags = std::move(tags);
+  RETURN_IF_ERROR(store_.UpsertTrace(trace));
+  return store_.GetTraceInfo(trace_id);
+}
+
+StatusOr<store::TraceInfo> TrackingService::GetTraceInfo(std::string_view trace_id) {
+  if (!IsTraceId(trace_id)) return NotFound(trace_id);
+  return store_.GetTraceInfo(trace_id);
+}
+
+StatusOr<store::TracePage> TrackingService::SearchTraces(const TraceSearchRequest& request) {
+  RETURN_IF_ERROR(ValidateMaxResults(request.max_results, kMaxTraceResults));
+  if (request.experiment_ids.empty()) {
+    return InvalidArgumentError("Traces are searched in at least one experiment.");
+  }
+  store::TraceQuery query;
+  query.experiment_ids = request.experiment_ids;
+  ASSIGN_OR_RETURN(query.filter, ParseFilter(SearchEntity::kTraces, request.filter));
+  if (query.filter.has_value()) RewriteNameComparisons(&*query.filter);
+  ASSIGN_OR_RETURN(query.order_by, ParseOrderBy(SearchEntity::kTraces, request.order_by));
+  RETURN_IF_ERROR(CheckSearchSize(query.filter, query.order_by));
+  query.max_results = request.max_results;
+  query.offset = request.offset;
+  return store_.SearchTraces(query);
+}
+
+Status TrackingService::SetTraceTag(std::string_view trace_id, const store::Tag& tag) {
+  if (!IsTraceId(trace_id)) return NotFound(trace_id);
+  RETURN_IF_ERROR(ValidatePairs("tag", {tag}));
+  return store_.SetTraceTag(trace_id, tag);
+}
+
+Status TrackingService::DeleteTraceTag(std::string_view trace_id, std::string_view key) {
+  if (!IsTraceId(trace_id)) return NotFound(trace_id);
+  RETURN_IF_ERROR(ValidateKey("tag", key));
+  return store_.DeleteTraceTag(trace_id, key);
+}
+
+StatusOr<int64_t> TrackingService::DeleteTraces(const store::TraceDeletion& deletion) {
+  RETURN_IF_ERROR(ValidateExperimentId(deletion.experiment_id));
+  if (deletion.max_timestamp_ms.has_value() == !deletion.trace_ids.empty()) {
+    return InvalidArgumentError(
+        "Exactly one of max_timestamp_millis and request_ids must be specified.");
+  }
+  if (deletion.max_traces.has_value() &&
+      (*deletion.max_traces <= 0 || !deletion.max_timestamp_ms.has_value())) {
+    return InvalidArgumentError("max_traces must be positive, and goes with max_timestamp_millis.");
+  }
+  return store_.DeleteTraces(deletion);
+}
+
+Status TrackingService::LinkTracesToRun(const std::vector<std::string>& trace_ids,
+                                        std::string_view run_id) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  if (trace_ids.size() > kMaxLinkedTraces) {
+    return InvalidArgumentError(
+        fmt::format("At most {} traces can be linked to a run at once.", kMaxLinkedTraces));
+  }
+  for (const std::string& id : trace_ids) {
+    if (!IsTraceId(id)) return NotFound(id);
+  }
+  return store_.LinkTracesToRun(trace_ids, run_id);
+}
+
+}  // namespace mlhub::tracking
