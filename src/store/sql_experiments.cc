@@ -13,36 +13,12 @@
 namespace mlhub::store {
 namespace {
 
+using internal::CheckExperimentActive;
 using internal::ExperimentNotFoundMessage;
+using internal::ExperimentState;
+using internal::LoadExperimentState;
 
 std::string Str(std::string_view s) { return std::string(s); }
-
-struct ExperimentState {
-  int64_t id = 0;
-  LifecycleStage stage = LifecycleStage::kActive;
-};
-
-// The experiment's id and stage; kNotFound for an unknown or malformed id.
-StatusOr<ExperimentState> LoadExperimentState(SqlConnection& connection,
-                                              std::string_view experiment_id) {
-  std::optional<int64_t> id = ParseExperimentId(experiment_id);
-  if (!id.has_value()) return NotFoundError(ExperimentNotFoundMessage(experiment_id));
-  std::optional<ExperimentState> state;
-  RETURN_IF_ERROR(
-      connection.Query("SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?", {*id},
-                       [&](const SqlRow& row) {
-                         state = ExperimentState{*id, ParseLifecycleStage(row.GetText(0))};
-                         return false;
-                       }));
-  if (!state.has_value()) return NotFoundError(ExperimentNotFoundMessage(experiment_id));
-  return *state;
-}
-
-Status CheckExperimentActive(const ExperimentState& state) {
-  if (state.stage == LifecycleStage::kActive) return OkStatus();
-  return InvalidArgumentError("The experiment " + std::to_string(state.id) +
-                              " must be in the 'active' state. Current state is deleted.");
-}
 
 Status UpsertExperimentTag(SqlConnection& connection, int64_t id, const Tag& tag) {
   const std::string sql =

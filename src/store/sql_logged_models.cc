@@ -131,27 +131,13 @@ Status UpsertModelTag(SqlConnection& c, std::string_view model_id, const Tag& ta
 }  // namespace
 
 Status SqlTrackingStore::CreateLoggedModel(const LoggedModel& model) {
-  std::optional<int64_t> experiment = ParseExperimentId(model.experiment_id);
-  if (!experiment.has_value()) {
-    return NotFoundError(internal::ExperimentNotFoundMessage(model.experiment_id));
-  }
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    std::optional<LifecycleStage> stage;
-    RETURN_IF_ERROR(c.Query("SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?",
-                            {*experiment}, [&](const SqlRow& row) {
-                              stage = ParseLifecycleStage(row.GetText(0));
-                              return false;
-                            }));
-    if (!stage.has_value()) {
-      return NotFoundError(internal::ExperimentNotFoundMessage(model.experiment_id));
-    }
-    if (*stage != LifecycleStage::kActive) {
-      return InvalidArgumentError("The experiment " + model.experiment_id +
-                                  " must be in the 'active' state. Current state is deleted.");
-    }
+    ASSIGN_OR_RETURN(internal::ExperimentState experiment,
+                     internal::LoadExperimentState(c, model.experiment_id));
+    RETURN_IF_ERROR(internal::CheckExperimentActive(experiment));
     RETURN_IF_ERROR(c.Execute(std::string("INSERT INTO logged_models (") + kModelColumns +
                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                              {model.model_id, *experiment, model.name, model.artifact_location,
+                              {model.model_id, experiment.id, model.name, model.artifact_location,
                                model.creation_timestamp_ms, model.last_updated_timestamp_ms,
                                static_cast<int64_t>(model.status), model.status_message,
                                model.model_type, model.source_run_id}));

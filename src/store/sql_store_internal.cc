@@ -53,6 +53,27 @@ Status CheckRunActive(const RunRow& run) {
                               " must be in the 'active' state. Current state is deleted.");
 }
 
+StatusOr<ExperimentState> LoadExperimentState(SqlConnection& connection,
+                                              std::string_view experiment_id) {
+  std::optional<int64_t> id = ParseExperimentId(experiment_id);
+  if (!id.has_value()) return NotFoundError(ExperimentNotFoundMessage(experiment_id));
+  std::optional<ExperimentState> state;
+  RETURN_IF_ERROR(
+      connection.Query("SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?", {*id},
+                       [&](const SqlRow& row) {
+                         state = ExperimentState{*id, ParseLifecycleStage(row.GetText(0))};
+                         return false;
+                       }));
+  if (!state.has_value()) return NotFoundError(ExperimentNotFoundMessage(experiment_id));
+  return *state;
+}
+
+Status CheckExperimentActive(const ExperimentState& state) {
+  if (state.stage == LifecycleStage::kActive) return OkStatus();
+  return InvalidArgumentError("The experiment " + std::to_string(state.id) +
+                              " must be in the 'active' state. Current state is deleted.");
+}
+
 Status ForEachKeyBatch(
     const std::vector<int64_t>& keys,
     const std::function<Status(std::string_view in_list, std::span<const SqlValue> params)>& body) {

@@ -65,6 +65,17 @@ Status LoadExperimentTags(SqlConnection& connection, std::vector<Experiment>* ex
 
 std::string ExperimentNotFoundMessage(std::string_view experiment_id);
 
+struct ExperimentState {
+  int64_t id = 0;
+  LifecycleStage stage = LifecycleStage::kActive;
+};
+
+// The experiment's id and stage; kNotFound for an unknown or malformed id.
+StatusOr<ExperimentState> LoadExperimentState(SqlConnection& connection,
+                                              std::string_view experiment_id);
+// kInvalidArgument (MLflow's message) unless the experiment is active.
+Status CheckExperimentActive(const ExperimentState& state);
+
 // Calls `body` with "?, ?, ..." and the values for IN lists over `keys`, in batches of at most
 // 512; a batch is padded (repeating its last key) to a power of two so that few distinct
 // statements reach the statement cache.

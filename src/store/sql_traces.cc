@@ -83,24 +83,10 @@ Status UpsertPair(SqlConnection& c, const char* table, std::string_view trace_id
 }  // namespace
 
 Status SqlTrackingStore::UpsertTrace(const TraceInfo& trace) {
-  std::optional<int64_t> experiment = ParseExperimentId(trace.experiment_id);
-  if (!experiment.has_value()) {
-    return NotFoundError(internal::ExperimentNotFoundMessage(trace.experiment_id));
-  }
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    std::optional<LifecycleStage> stage;
-    RETURN_IF_ERROR(c.Query("SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?",
-                            {*experiment}, [&](const SqlRow& row) {
-                              stage = ParseLifecycleStage(row.GetText(0));
-                              return false;
-                            }));
-    if (!stage.has_value()) {
-      return NotFoundError(internal::ExperimentNotFoundMessage(trace.experiment_id));
-    }
-    if (*stage != LifecycleStage::kActive) {
-      return InvalidArgumentError("The experiment " + trace.experiment_id +
-                                  " must be in the 'active' state. Current state is deleted.");
-    }
+    ASSIGN_OR_RETURN(internal::ExperimentState experiment,
+                     internal::LoadExperimentState(c, trace.experiment_id));
+    RETURN_IF_ERROR(internal::CheckExperimentActive(experiment));
     const SqlValue duration = trace.execution_duration_ms.has_value()
                                   ? SqlValue(*trace.execution_duration_ms)
                                   : SqlValue(std::monostate());
@@ -111,7 +97,7 @@ Status SqlTrackingStore::UpsertTrace(const TraceInfo& trace) {
             c.dialect().UpsertSuffix("trace_id", {"experiment_id", "client_request_id",
                                                   "request_time_ms", "execution_duration_ms",
                                                   "state", "request_preview", "response_preview"}),
-        {trace.trace_id, *experiment, trace.client_request_id, trace.request_time_ms, duration,
+        {trace.trace_id, experiment.id, trace.client_request_id, trace.request_time_ms, duration,
          trace.state, trace.request_preview, trace.response_preview}));
     for (const Tag& tag : trace.tags) {
       RETURN_IF_ERROR(UpsertPair(c, "trace_tags", trace.trace_id, tag));

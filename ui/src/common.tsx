@@ -2,6 +2,7 @@
 // blank page), small formatting helpers, and a hook for "load this when its inputs change".
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { KV } from './api';
 import { Location, navigate, withQuery } from './router';
 
 export interface Async<T> {
@@ -222,5 +223,46 @@ export function SearchForm(props: { loc: Location; placeholder: string; class?: 
       </label>{' '}
       <button type="submit">Search</button>
     </form>
+  );
+}
+
+/** One row of a key/value info table. */
+export function Row({ k, v }: { k: string; v: ComponentChildren }) {
+  return (
+    <tr>
+      <th scope="row">{k}</th>
+      <td>{v}</td>
+    </tr>
+  );
+}
+
+/** A titled block with its item count, and "None." in place of its content when empty. */
+export function Counted(props: { title: string; count: number; children: ComponentChildren }) {
+  return (
+    <div>
+      <h2>
+        {props.title} <span class="muted">({props.count})</span>
+      </h2>
+      {props.count === 0 ? <p class="muted">None.</p> : props.children}
+    </div>
+  );
+}
+
+/** A titled table of key/value pairs (params, tags), sorted by key. */
+export function KVTable(props: { id: string; title: string; rows: KV[] }) {
+  const rows = [...props.rows].sort((a, b) => a.key.localeCompare(b.key));
+  return (
+    <Counted title={props.title} count={rows.length}>
+      <table class="grid" id={props.id}>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.key}>
+              <th scope="row" class="mono">{r.key}</th>
+              <td class="wrap">{r.value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Counted>
   );
 }

@@ -1,9 +1,8 @@
 // MLflow 3's logged models: an experiment's list (/experiments/:id/models) and one model
 // (/logged-models/:id) with its info, params, metrics, tags and files.
 // URL state: ?tab=overview|files&path=<file>; the list pages by ?pt=<page token>.
-import type { ComponentChildren } from 'preact';
 import * as api from '../api';
-import { Show, fmtNum, fmtTime, useAsync, useTitle } from '../common';
+import { Counted, KVTable, Row, Show, fmtNum, fmtTime, useAsync, useTitle } from '../common';
 import { Link, Location, href, navigate, withQuery } from '../router';
 import { Artifacts, TextPreview } from './artifacts';
 
@@ -158,49 +157,15 @@ function ModelView({ loc, model }: { loc: Location; model: api.LoggedModel }) {
             </tbody>
           </table>
           <div class="cols3">
-            <Pairs id="logged-model-params" title="Parameters" rows={model.data.params ?? []} />
+            <KVTable id="logged-model-params" title="Parameters" rows={model.data.params ?? []} />
             <Metrics model={model} />
-            <Pairs id="logged-model-tags" title="Tags" rows={i.tags ?? []} />
+            <KVTable id="logged-model-tags" title="Tags" rows={i.tags ?? []} />
           </div>
           <h2>MLmodel</h2>
           <TextPreview source={source} path="MLmodel" />
         </div>
       )}
     </>
-  );
-}
-
-function Row({ k, v }: { k: string; v: ComponentChildren }) {
-  return (
-    <tr>
-      <th scope="row">{k}</th>
-      <td>{v}</td>
-    </tr>
-  );
-}
-
-function Pairs(props: { id: string; title: string; rows: api.KV[] }) {
-  const rows = [...props.rows].sort((a, b) => a.key.localeCompare(b.key));
-  return (
-    <div>
-      <h2>
-        {props.title} <span class="muted">({rows.length})</span>
-      </h2>
-      {rows.length === 0 ? (
-        <p class="muted">None.</p>
-      ) : (
-        <table class="grid" id={props.id}>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.key}>
-                <th scope="row" class="mono">{r.key}</th>
-                <td class="wrap">{r.value}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </div>
   );
 }
 
@@ -221,34 +186,27 @@ function latestMetrics(model: api.LoggedModel): api.ModelMetric[] {
 function Metrics({ model }: { model: api.LoggedModel }) {
   const ms = latestMetrics(model);
   return (
-    <div>
-      <h2>
-        Metrics <span class="muted">({ms.length})</span>
-      </h2>
-      {ms.length === 0 ? (
-        <p class="muted">None.</p>
-      ) : (
-        <table class="grid" id="logged-model-metrics">
-          <thead>
-            <tr>
-              <th>Key</th>
-              <th>Dataset</th>
-              <th>Value</th>
-              <th>Step</th>
+    <Counted title="Metrics" count={ms.length}>
+      <table class="grid" id="logged-model-metrics">
+        <thead>
+          <tr>
+            <th>Key</th>
+            <th>Dataset</th>
+            <th>Value</th>
+            <th>Step</th>
+          </tr>
+        </thead>
+        <tbody>
+          {ms.map((m) => (
+            <tr key={metricLabel(m) + (m.dataset_digest ?? '')}>
+              <th scope="row" class="mono">{m.key}</th>
+              <td>{m.dataset_name ?? ''}</td>
+              <td class="num">{fmtNum(m.value)}</td>
+              <td class="num">{m.step}</td>
             </tr>
-          </thead>
-          <tbody>
-            {ms.map((m) => (
-              <tr key={metricLabel(m) + (m.dataset_digest ?? '')}>
-                <th scope="row" class="mono">{m.key}</th>
-                <td>{m.dataset_name ?? ''}</td>
-                <td class="num">{fmtNum(m.value)}</td>
-                <td class="num">{m.step}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </div>
+          ))}
+        </tbody>
+      </table>
+    </Counted>
   );
 }

@@ -1,12 +1,14 @@
 // A run: overview (info, note, params, metrics, tags, logged model), metric charts, artifacts.
 // URL state: ?tab=overview|charts|artifacts&path=<artifact>&x=&log=&smooth=.
-import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api';
 import { ChartControls, optsFromQuery, optsToQuery } from '../chart';
 import {
   ActionButton,
+  Counted,
   InlineForm,
+  KVTable,
+  Row,
   Show,
   fmtDuration,
   fmtNum,
@@ -125,74 +127,33 @@ function Overview({ run, reload }: { run: api.Run; reload: () => void }) {
   );
 }
 
-function Row({ k, v }: { k: string; v: ComponentChildren }) {
-  return (
-    <tr>
-      <th scope="row">{k}</th>
-      <td>{v}</td>
-    </tr>
-  );
-}
-
-function KVTable(props: { id: string; title: string; rows: api.KV[] }) {
-  const rows = [...props.rows].sort((a, b) => a.key.localeCompare(b.key));
-  return (
-    <div>
-      <h2>
-        {props.title} <span class="muted">({rows.length})</span>
-      </h2>
-      {rows.length === 0 ? (
-        <p class="muted">None.</p>
-      ) : (
-        <table class="grid" id={props.id}>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.key}>
-                <th scope="row" class="mono">{r.key}</th>
-                <td class="wrap">{r.value}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </div>
-  );
-}
-
 function MetricsTable({ run }: { run: api.Run }) {
   const ms = [...(run.data.metrics ?? [])].sort((a, b) => a.key.localeCompare(b.key));
   return (
-    <div>
-      <h2>
-        Metrics <span class="muted">({ms.length})</span>
-      </h2>
-      {ms.length === 0 ? (
-        <p class="muted">None.</p>
-      ) : (
-        <table class="grid" id="run-metrics">
-          <thead>
-            <tr>
-              <th>Key</th>
-              <th>Latest</th>
-              <th>Step</th>
+    <Counted title="Metrics" count={ms.length}>
+      <table class="grid" id="run-metrics">
+        <thead>
+          <tr>
+            <th>Key</th>
+            <th>Latest</th>
+            <th>Step</th>
+          </tr>
+        </thead>
+        <tbody>
+          {ms.map((m) => (
+            <tr key={m.key}>
+              <th scope="row" class="mono">
+                <Link href={href(`/runs/${run.info.run_id}`, { tab: 'charts', key: m.key })}>
+                  {m.key}
+                </Link>
+              </th>
+              <td class="num">{fmtNum(m.value)}</td>
+              <td class="num">{m.step}</td>
             </tr>
-          </thead>
-          <tbody>
-            {ms.map((m) => (
-              <tr key={m.key}>
-                <th scope="row" class="mono">
-                  <Link href={href(`/runs/${run.info.run_id}`, { tab: 'charts', key: m.key })}>
-                    {m.key}
-                  </Link>
-                </th>
-                <td class="num">{fmtNum(m.value)}</td>
-                <td class="num">{m.step}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </div>
+          ))}
+        </tbody>
+      </table>
+    </Counted>
   );
 }
 
