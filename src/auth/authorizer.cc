@@ -231,7 +231,9 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
   if (op.empty()) return std::nullopt;  // /metrics: any signed-in user
   const Rule* rule = nullptr;
   for (const Rule& candidate : kRules) {
-    if (candidate.method == request.method && candidate.op == op) rule = &candidate;
+    // HEAD is answered by the GET route, so it needs what GET needs.
+    const Method method = request.method == Method::kHead ? Method::kGet : request.method;
+    if (candidate.method == method && candidate.op == op) rule = &candidate;
   }
   if (op.starts_with(kLoggedModelPrefix) && op != "logged-models/search") {
     return AuthorizeLoggedModel(request, user, op.substr(kLoggedModelPrefix.size()));

@@ -26,19 +26,24 @@ std::vector<std::string> SearchedExperiments(const rest::RequestFields& fields) 
   return ids;
 }
 
-// The experiment a new trace goes to: v2's experiment_id, or v3's trace location.
-std::string NewTraceExperiment(const rest::RequestFields& fields) {
-  if (auto id = fields.String("experiment_id"); id.ok() && id->has_value()) {
-    return std::string(**id);
+// The experiment a new trace goes to: v3's trace location (its id a string or a number), or
+// v2's experiment_id; each read as its own handler reads it.
+std::string NewTraceExperiment(const http::Request& request, const rest::RequestFields& fields) {
+  const bool v3 = request.path.find("/3.0/mlflow/") != std::string_view::npos;
+  if (!v3) {
+    auto id = fields.String("experiment_id");
+    return id.ok() && id->has_value() ? std::string(**id) : "";
   }
-  std::string_view id;
-  if (fields.json() &&
+  json::Element id;
+  if (!fields.json() ||
       fields.json()
               ->at_pointer("/trace/trace_info/trace_location/mlflow_experiment/experiment_id")
-              .get(id) == simdjson::SUCCESS) {
-    return std::string(id);
+              .get(id) != simdjson::SUCCESS) {
+    return "";
   }
-  return "";
+  if (int64_t number = 0; id.get(number) == simdjson::SUCCESS) return std::to_string(number);
+  std::string_view text;
+  return id.get(text) == simdjson::SUCCESS ? std::string(text) : "";
 }
 
 }  // namespace
@@ -60,31 +65,45 @@ std::optional<http::Response> Authorizer::AuthorizeTrace(const http::Request& re
   auto fields = rest::RequestFields::FromRequest(request);
   if (!fields.ok()) return std::nullopt;  // the handler answers the malformed request
 
-  if (op == "traces" && request.method == Method::kPost) {
-    return check(NewTraceExperiment(*fields), Need::kUpdate);
-  }
-  if ((op == "traces" && request.method == Method::kGet) || op == "traces/search") {
+  const bool post = request.method == Method::kPost;
+  if (op == "traces") {  // POST: a new trace; GET (or HEAD): the v2 search
+    if (post) return check(NewTraceExperiment(request, *fields), Need::kUpdate);
     for (const std::string& id : SearchedExperiments(*fields)) {
       if (auto refused = check(id, Need::kRead)) return refused;
     }
     return std::nullopt;
   }
-  if (op == "traces/delete-traces") {
+  if (post && op == "traces/search") {
+    for (const std::string& id : SearchedExperiments(*fields)) {
+      if (auto refused = check(id, Need::kRead)) return refused;
+    }
+    return std::nullopt;
+  }
+  if (post && op == "traces/delete-traces") {
     auto id = fields->String("experiment_id");
     if (!id.ok() || !id->has_value()) return std::nullopt;
     return check(std::string(**id), Need::kDelete);
   }
-  if (op == "traces/link-to-run") {
+  if (post && op == "traces/link-to-run") {
+    // EDIT on the run's experiment, and on each trace's.
     auto run = fields->String("run_id");
     if (!run.ok() || !run->has_value()) return std::nullopt;
-    return check(lookups_.experiment_of_run(**run), Need::kUpdate);
+    if (auto refused = check(lookups_.experiment_of_run(**run), Need::kUpdate)) return refused;
+    auto traces = fields->StringList("trace_ids");
+    if (!traces.ok()) return std::nullopt;
+    for (const std::string& trace_id : *traces) {
+      if (auto refused = check(lookups_.experiment_of_trace(trace_id), Need::kUpdate)) {
+        return refused;
+      }
+    }
+    return std::nullopt;
   }
-  // traces/<id>[/info|/tags]
+  // traces/<id>[/info|/tags], whatever the method
   std::string_view rest = op.substr(std::string_view("traces/").size());
   const std::string_view trace_id = rest.substr(0, rest.find('/'));
   if (trace_id.empty()) return std::nullopt;
-  return check(lookups_.experiment_of_trace(trace_id),
-               request.method == Method::kGet ? Need::kRead : Need::kUpdate);
+  const bool reads = request.method == Method::kGet || request.method == Method::kHead;
+  return check(lookups_.experiment_of_trace(trace_id), reads ? Need::kRead : Need::kUpdate);
 }
 
 }  // namespace mlhub::auth

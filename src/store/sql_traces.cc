@@ -87,6 +87,18 @@ Status SqlTrackingStore::UpsertTrace(const TraceInfo& trace) {
     ASSIGN_OR_RETURN(internal::ExperimentState experiment,
                      internal::LoadExperimentState(c, trace.experiment_id));
     RETURN_IF_ERROR(internal::CheckExperimentActive(experiment));
+    // A trace stays in its experiment: its id sent again for another one is refused (the
+    // caller's right to the one named says nothing of the other).
+    std::optional<int64_t> existing;
+    RETURN_IF_ERROR(c.Query("SELECT experiment_id FROM trace_info WHERE trace_id = ?",
+                            {trace.trace_id}, [&](const SqlRow& row) {
+                              existing = row.GetInt(0);
+                              return false;
+                            }));
+    if (existing.has_value() && *existing != experiment.id) {
+      return InvalidArgumentError("Trace with ID '" + trace.trace_id +
+                                  "' already exists in another experiment.");
+    }
     const SqlValue duration = trace.execution_duration_ms.has_value()
                                   ? SqlValue(*trace.execution_duration_ms)
                                   : SqlValue(std::monostate());

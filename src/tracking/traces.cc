@@ -18,13 +18,24 @@ constexpr int64_t kMaxTraceResults = 500;
 constexpr size_t kMaxLinkedTraces = 100;
 constexpr size_t kMaxTraceValueLength = 8000;
 constexpr size_t kMaxTraceIdLength = 128;
+// A search names at most this many experiments, a delete this many traces (each is a bound
+// parameter; databases cap those).
+constexpr size_t kMaxListed = 1000;
+// What proto JSON can carry: timestamps up to the end of year 9999, durations up to 10,000 years.
+constexpr int64_t kMaxTimestampMs = 253402300799999;
+constexpr int64_t kMaxDurationMs = int64_t{315576000000} * 1000;
 
 constexpr std::string_view kArtifactLocationTag = "mlflow.artifactLocation";
 constexpr std::string_view kTraceNameTag = "mlflow.traceName";
 
-// Ids travel in URL paths: letters, digits and - _ . : only ("tr-<hex>" from MLflow 3).
+// Ids travel in URL paths: letters, digits and - _ . : only ("tr-<hex>" from MLflow 3), and
+// never the name of an endpoint under traces/.
 bool IsTraceId(std::string_view id) {
   if (id.empty() || id.size() > kMaxTraceIdLength) return false;
+  for (std::string_view endpoint :
+       {"search", "delete-traces", "link-to-run", "get", "batchGet", "batchGetInfos"}) {
+    if (id == endpoint) return false;
+  }
   return std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_' || c == '.' || c == ':';
@@ -87,8 +98,12 @@ StatusOr<store::TraceInfo> TrackingService::StartTrace(store::TraceInfo trace) {
   }
   RETURN_IF_ERROR(ValidateExperimentId(trace.experiment_id));
   RETURN_IF_ERROR(ValidateState(trace.state));
-  if (trace.request_time_ms < 0 || trace.execution_duration_ms.value_or(0) < 0) {
-    return InvalidArgumentError("A trace's request time and duration must not be negative.");
+  if (trace.request_time_ms < 0 || trace.request_time_ms > kMaxTimestampMs ||
+      trace.execution_duration_ms.value_or(0) < 0 ||
+      trace.execution_duration_ms.value_or(0) > kMaxDurationMs) {
+    return InvalidArgumentError(
+        "A trace's request time must be between 1970 and 9999, its duration between 0 and "
+        "10,000 years.");
   }
   RETURN_IF_ERROR(ValidatePairs("tag", trace.tags));
   RETURN_IF_ERROR(ValidatePairs("metadata", trace.metadata));
@@ -118,8 +133,8 @@ StatusOr<store::TraceInfo> TrackingService::EndTraceV2(std::string_view trace_id
                                                        std::vector<store::Tag> metadata,
                                                        std::vector<store::Tag> tags) {
   ASSIGN_OR_RETURN(store::TraceInfo trace, GetTraceInfo(trace_id));
-  if (timestamp_ms < trace.request_time_ms) {
-    return InvalidArgumentError("A trace cannot end before it starts.");
+  if (timestamp_ms < trace.request_time_ms || timestamp_ms > kMaxTimestampMs) {
+    return InvalidArgumentError("A trace cannot end before it starts, nor after 9999.");
   }
   RETURN_IF_ERROR(ValidateState(state));
   RETURN_IF_ERROR(ValidatePairs("tag", tags));
@@ -139,8 +154,9 @@ StatusOr<store::TraceInfo> TrackingService::GetTraceInfo(std::string_view trace_
 
 StatusOr<store::TracePage> TrackingService::SearchTraces(const TraceSearchRequest& request) {
   RETURN_IF_ERROR(ValidateMaxResults(request.max_results, kMaxTraceResults));
-  if (request.experiment_ids.empty()) {
-    return InvalidArgumentError("Traces are searched in at least one experiment.");
+  if (request.experiment_ids.empty() || request.experiment_ids.size() > kMaxListed) {
+    return InvalidArgumentError(
+        fmt::format("Traces are searched in 1 to {} experiments.", kMaxListed));
   }
   store::TraceQuery query;
   query.experiment_ids = request.experiment_ids;
@@ -153,15 +169,23 @@ StatusOr<store::TracePage> TrackingService::SearchTraces(const TraceSearchReques
   return store_.SearchTraces(query);
 }
 
+// Where clients read and write a trace's spans: the server's to set, at creation.
+Status RefuseArtifactLocation(std::string_view key) {
+  if (key != kArtifactLocationTag) return OkStatus();
+  return InvalidArgumentError(fmt::format("The tag {} is set by the server.", key));
+}
+
 Status TrackingService::SetTraceTag(std::string_view trace_id, const store::Tag& tag) {
   if (!IsTraceId(trace_id)) return NotFound(trace_id);
   RETURN_IF_ERROR(ValidatePairs("tag", {tag}));
+  RETURN_IF_ERROR(RefuseArtifactLocation(tag.key));
   return store_.SetTraceTag(trace_id, tag);
 }
 
 Status TrackingService::DeleteTraceTag(std::string_view trace_id, std::string_view key) {
   if (!IsTraceId(trace_id)) return NotFound(trace_id);
   RETURN_IF_ERROR(ValidateKey("tag", key));
+  RETURN_IF_ERROR(RefuseArtifactLocation(key));
   return store_.DeleteTraceTag(trace_id, key);
 }
 
@@ -170,6 +194,10 @@ StatusOr<int64_t> TrackingService::DeleteTraces(const store::TraceDeletion& dele
   if (deletion.max_timestamp_ms.has_value() == !deletion.trace_ids.empty()) {
     return InvalidArgumentError(
         "Exactly one of max_timestamp_millis and request_ids must be specified.");
+  }
+  if (deletion.trace_ids.size() > kMaxListed) {
+    return InvalidArgumentError(
+        fmt::format("At most {} traces are deleted by id at once.", kMaxListed));
   }
   if (deletion.max_traces.has_value() &&
       (*deletion.max_traces <= 0 || !deletion.max_timestamp_ms.has_value())) {

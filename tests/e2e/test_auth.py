@@ -385,6 +385,26 @@ def test_traces_follow_their_experiment(srv):
         assert code(who, "DELETE", f"traces/{tid}/tags", {"key": "k"}) == 403
         assert code(who, "POST", "traces/link-to-run", {"trace_ids": [tid], "run_id": run}) == 403
         assert code(who, "POST", "traces/delete-traces", {"experiment_id": exp, "request_ids": [tid]}) == 403
+    # the experiment the handler uses is the one checked: a number, or beside a decoy
+    numeric = info("tr-" + "c" * 32)
+    numeric["trace"]["trace_info"]["trace_location"]["mlflow_experiment"]["experiment_id"] = int(exp)
+    assert code(reader, "POST", "traces", numeric, prefix=v3) == 403
+    mine = owner.ok("POST", "experiments/create", {"name": unique("tr-other")})["experiment_id"]
+    owner.ok("POST", "experiments/permissions/create",
+             {"experiment_id": mine, "username": users["tr-reader"][0], "permission": "EDIT"})
+    decoy = info("tr-" + "d" * 32)
+    decoy["experiment_id"] = mine
+    assert code(reader, "POST", "traces", decoy, prefix=v3) == 403
+    # a trace of the secret experiment cannot be moved into one the caller may edit
+    moved = info(tid)
+    moved["trace"]["trace_info"]["trace_location"]["mlflow_experiment"]["experiment_id"] = mine
+    assert code(reader, "POST", "traces", moved, prefix=v3) == 400
+    # linking needs edit on the trace's experiment too
+    my_run = reader.ok("POST", "runs/create", {"experiment_id": mine})["run"]["info"]["run_id"]
+    assert code(reader, "POST", "traces/link-to-run", {"trace_ids": [tid], "run_id": my_run}) == 403
+    # HEAD needs what GET needs
+    assert code(none, "HEAD", "traces", params={"experiment_ids": [exp]}) == 403
+    assert code(none, "HEAD", "runs/get", params={"run_id": run}) == 403
     # nothing was changed by the refused requests
     got = owner.call("GET", f"traces/{tid}", prefix=v3).json()["trace"]["trace_info"]
     assert "k" not in got["tags"]

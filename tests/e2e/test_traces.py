@@ -211,6 +211,44 @@ def test_trace_errors(server, client):
     assert_error(v3.post("traces", _trace_info(_new_id(), gone)), "INVALID_PARAMETER_VALUE")
     assert_error(client.post("traces", {"experiment_id": exp}), "INVALID_PARAMETER_VALUE")  # no timestamp_ms
 
+    # timestamps are RFC 3339 with a time zone, durations plain seconds, within proto's range
+    for request_time in ("2025-13-45T99:99:99Z", "2025-06-04T00:17:06", "2025-06-04T00:17:06+99:99",
+                         "2025-06-04T00:17:06+-1:00", "10000-01-01T00:00:00Z", "1969-12-31T23:59:59Z"):
+        assert_error(v3.post("traces", _trace_info(_new_id(), exp, request_time=request_time)),
+                     "INVALID_PARAMETER_VALUE")
+    for duration in ("0x10s", " 1s", "+1s", "1e3s", "nans", "1.s", "s", "999999999999999s"):
+        assert_error(v3.post("traces", _trace_info(_new_id(), exp, duration=duration)), "INVALID_PARAMETER_VALUE")
+    assert_error(client.post("traces", {"experiment_id": exp, "timestamp_ms": 9223372036854775807}),
+                 "INVALID_PARAMETER_VALUE")
+    # only experiment locations; the id may be a number
+    assert_error(v3.post("traces", _trace_info(_new_id(), exp, trace_location={
+        "type": "INFERENCE_TABLE", "mlflow_experiment": {"experiment_id": exp}})), "INVALID_PARAMETER_VALUE")
+    numeric = _new_id()
+    st, body = v3.post("traces", _trace_info(numeric, exp, trace_location={
+        "type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": int(exp)}}))
+    assert st == 200 and body["trace"]["trace_info"]["trace_location"]["mlflow_experiment"]["experiment_id"] == exp
+    # a trace stays in its experiment
+    elsewhere = client.create_experiment(unique("traces-elsewhere"))
+    assert_error(v3.post("traces", _trace_info(numeric, elsewhere)), "INVALID_PARAMETER_VALUE")
+    assert v3.get(f"traces/{numeric}")[1]["trace"]["trace_info"]["trace_location"]["mlflow_experiment"][
+        "experiment_id"] == exp
+    # where the spans go is the server's to say
+    assert_error(client.request("PATCH", f"traces/{numeric}/tags", {"key": "mlflow.artifactLocation",
+                                                                    "value": "file:///etc"}), "INVALID_PARAMETER_VALUE")
+    assert_error(client.request("DELETE", f"traces/{numeric}/tags", {"key": "mlflow.artifactLocation"}),
+                 "INVALID_PARAMETER_VALUE")
+    # endpoint names are not trace ids; newer servers' span endpoints are a bare 404 (clients fall back)
+    for reserved in ("search", "delete-traces", "link-to-run"):
+        assert_error(v3.post("traces", _trace_info(reserved, exp)), "INVALID_PARAMETER_VALUE")
+    for path in ("traces/get", "traces/batchGet"):
+        r = requests.get(f"{server.url}{V3}/{path}", params={"trace_id": numeric}, timeout=30)
+        assert r.status_code == 404 and "error_code" not in r.text
+    # lists are bounded (each id is a bound parameter)
+    assert_error(client.post("traces/delete-traces", {"experiment_id": exp, "request_ids": [numeric] * 1001}),
+                 "INVALID_PARAMETER_VALUE")
+    assert_error(v3.post("traces/search", {"locations": [
+        {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": exp}}] * 1001}), "INVALID_PARAMETER_VALUE")
+
     # time zones are honoured; digits past milliseconds are dropped
     tid = _new_id()
     st, body = v3.post("traces", _trace_info(tid, exp, request_time="2026-01-02T05:04:05.678912+02:00"))

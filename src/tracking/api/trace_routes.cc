@@ -53,38 +53,60 @@ std::string FormatTimestamp(int64_t ms) {
                      ms - static_cast<int64_t>(seconds) * 1000);
 }
 
-// "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" to milliseconds.
-StatusOr<int64_t> ParseTimestamp(std::string_view text) {
-  std::tm t{};
-  int consumed = 0;
-  const std::string s(text);
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &t.tm_year, &t.tm_mon, &t.tm_mday,
-                  &t.tm_hour, &t.tm_min, &t.tm_sec, &consumed) != 6 ||
-      consumed != 19) {
-    return InvalidArgumentError("Invalid timestamp '" + s + "': expected RFC 3339.");
+// `count` digits at s[at...] as a number, or -1.
+int Digits(std::string_view s, size_t at, size_t count) {
+  if (at + count > s.size()) return -1;
+  int value = 0;
+  for (size_t i = at; i < at + count; ++i) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    value = value * 10 + (s[i] - '0');
+  }
+  return value;
+}
+
+// RFC 3339, "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)", to milliseconds since the epoch
+// (digits past milliseconds dropped).
+StatusOr<int64_t> ParseTimestamp(std::string_view s) {
+  auto invalid = [&] {
+    return InvalidArgumentError("Invalid timestamp '" + std::string(s) +
+                                "': expected RFC 3339, e.g. 2025-06-04T00:17:06.901Z.");
+  };
+  const int year = Digits(s, 0, 4), month = Digits(s, 5, 2), day = Digits(s, 8, 2);
+  const int hour = Digits(s, 11, 2), minute = Digits(s, 14, 2), second = Digits(s, 17, 2);
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+      s[13] != ':' || s[16] != ':' || year < 0 || month < 1 || month > 12 || day < 1 || day > 31 ||
+      hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
+    return invalid();
   }
   size_t i = 19;
   int64_t fraction_ms = 0;
-  if (i < s.size() && s[i] == '.') {
+  if (s[i] == '.') {
     int digits = 0;
     for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits) {
       if (digits < 3) fraction_ms = fraction_ms * 10 + (s[i] - '0');
     }
-    if (digits == 0) return InvalidArgumentError("Invalid timestamp '" + s + "'.");
+    if (digits == 0) return invalid();
     for (; digits < 3; ++digits) fraction_ms *= 10;
   }
   int64_t offset_s = 0;
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    ++i;
-  } else if (int hours = 0, minutes = 0;
-             i + 6 == s.size() && (s[i] == '+' || s[i] == '-') &&
-             std::sscanf(s.c_str() + i + 1, "%2d:%2d", &hours, &minutes) == 2) {
-    offset_s = (s[i] == '+' ? 1 : -1) * (hours * 3600 + minutes * 60);
-    i = s.size();
+  if (i + 1 == s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+    // UTC
+  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+    const int offset_hours = Digits(s, i + 1, 2), offset_minutes = Digits(s, i + 4, 2);
+    if (offset_hours < 0 || offset_hours > 23 || offset_minutes < 0 || offset_minutes > 59) {
+      return invalid();
+    }
+    offset_s = (s[i] == '+' ? 1 : -1) * (offset_hours * 3600 + offset_minutes * 60);
+  } else {
+    return invalid();
   }
-  if (i != s.size()) return InvalidArgumentError("Invalid timestamp '" + s + "'.");
-  t.tm_year -= 1900;
-  t.tm_mon -= 1;
+  std::tm t{};
+  t.tm_year = year - 1900;
+  t.tm_mon = month - 1;
+  t.tm_mday = day;
+  t.tm_hour = hour;
+  t.tm_min = minute;
+  t.tm_sec = second;
   const std::time_t seconds = timegm(&t);
   return (static_cast<int64_t>(seconds) - offset_s) * 1000 + fraction_ms;
 }
@@ -95,15 +117,28 @@ std::string FormatDuration(int64_t ms) {
   return fmt::format("{}{}.{:03}s", ms < 0 ? "-" : "", std::abs(ms) / 1000, std::abs(ms) % 1000);
 }
 
-StatusOr<int64_t> ParseDuration(std::string_view text) {
-  const std::string s(text);
-  double seconds = 0;
-  int consumed = 0;
-  if (s.empty() || s.back() != 's' || std::sscanf(s.c_str(), "%lf%n", &seconds, &consumed) != 1 ||
-      static_cast<size_t>(consumed) + 1 != s.size() || seconds < 0 || seconds > 1e12) {
-    return InvalidArgumentError("Invalid duration '" + s + "': expected e.g. \"1.5s\".");
+// "<seconds>[.<fraction>]s" (not negative) to milliseconds, digits past milliseconds dropped.
+StatusOr<int64_t> ParseDuration(std::string_view s) {
+  size_t i = 0;
+  int64_t seconds = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9' && i < 15; ++i) {
+    seconds = seconds * 10 + (s[i] - '0');
   }
-  return static_cast<int64_t>(seconds * 1000 + 0.5);
+  int64_t fraction_ms = 0;
+  bool ok = i > 0;
+  if (ok && i < s.size() && s[i] == '.') {
+    int digits = 0;
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits) {
+      if (digits < 3) fraction_ms = fraction_ms * 10 + (s[i] - '0');
+    }
+    ok = digits > 0;
+    for (; digits < 3; ++digits) fraction_ms *= 10;
+  }
+  if (!ok || i + 1 != s.size() || s[i] != 's') {
+    return InvalidArgumentError("Invalid duration '" + std::string(s) +
+                                "': expected seconds, e.g. \"1.5s\".");
+  }
+  return seconds * 1000 + fraction_ms;
 }
 
 // A JSON object of strings (proto maps: trace_metadata, tags) to pairs.
@@ -138,9 +173,16 @@ StatusOr<store::TraceInfo> ReadTraceInfoV3(const rest::RequestFields& f) {
   store::TraceInfo out;
   ASSIGN_OR_RETURN(out.trace_id, OptionalString(info, "trace_id"));
   if (out.trace_id.empty()) return MissingField("trace_info.trace_id");
+  std::string_view location_type = "MLFLOW_EXPERIMENT";
+  json::Element type;
+  if (info.at_pointer("/trace_location/type").get(type) == simdjson::SUCCESS &&
+      type.get(location_type) != simdjson::SUCCESS) {
+    location_type = "";
+  }
   json::Element experiment;
-  if (info.at_pointer("/trace_location/mlflow_experiment/experiment_id").get(experiment) !=
-      simdjson::SUCCESS) {
+  if (location_type != "MLFLOW_EXPERIMENT" ||
+      info.at_pointer("/trace_location/mlflow_experiment/experiment_id").get(experiment) !=
+          simdjson::SUCCESS) {
     return InvalidArgumentError(
         "trace_info.trace_location must name an MLflow experiment "
         "({\"type\": \"MLFLOW_EXPERIMENT\", \"mlflow_experiment\": {\"experiment_id\": ...}}).");
@@ -299,6 +341,16 @@ StatusOr<std::string> DeleteTag(TrackingService& service, const rest::RequestFie
 }
 
 void AddV3Routes(http::Router& router, TrackingService& service) {
+  // Endpoints of newer MLflow servers that keep spans in their database: a bare 404, on which
+  // clients fall back to a trace's info and its traces.json.
+  for (std::string_view prefix : {rest::kApiV3Prefix, rest::kAjaxV3Prefix}) {
+    for (std::string_view path : {"traces/get", "traces/batchGet", "traces/batchGetInfos"}) {
+      for (Method method : {Method::kGet, Method::kPost}) {
+        router.Add(method, std::string(prefix) + std::string(path),
+                   [](http::Request&) { return http::Response::Text(404, "Not Found"); });
+      }
+    }
+  }
   AddJsonRoute(
       router, Method::kPost, "traces",
       [&service](const rest::RequestFields& f) -> StatusOr<std::string> {
