@@ -100,8 +100,8 @@ export function apiClient(base, auth) {
   const authHeader = auth
     ? { Authorization: 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64') }
     : {};
-  async function call(method, p, body) {
-    const res = await fetch(api + p, {
+  async function call(method, p, body, root = api) {
+    const res = await fetch(root + p, {
       method,
       headers: { ...authHeader, ...(body ? { 'Content-Type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
@@ -114,6 +114,8 @@ export function apiClient(base, auth) {
     get: (p, q = {}) => call('GET', `${p}?${new URLSearchParams(q)}`),
     post: (p, body) => call('POST', p, body),
     patch: (p, body) => call('PATCH', p, body),
+    /** MLflow 3's own endpoints (/ajax-api/3.0/mlflow), e.g. the tracing API. */
+    postV3: (p, body) => call('POST', p, body, `${base}/ajax-api/3.0/mlflow`),
     /** Uploads through the artifact proxy to `p`, relative to the proxy's root. */
     async putProxied(p, content) {
       const url = `${base}/ajax-api/2.0/mlflow-artifacts/artifacts/${p}`;

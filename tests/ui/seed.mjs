@@ -1,8 +1,8 @@
 // The data the browser tests look for, created through the REST API as a user's script would:
 // an experiment of four runs (params, tags, notes, an `acc` metric and a 3,000-step `loss` with a
 // spike), artifacts (text, JSON, an image, a logged model's MLmodel), an MLflow 3 logged model of
-// run-1 (its own files, params and a metric on a dataset), a second experiment with enough runs to
-// page, and a registered model with two versions.
+// run-1 (its own files, params and a metric on a dataset), an MLflow 3 trace of three spans, a
+// second experiment with enough runs to page, and a registered model with two versions.
 export const RUNS = [
   { name: 'run-0', model: 'xgb', lr: '0.1', acc: 0.85, team: 'red' },
   { name: 'run-1', model: 'rf', lr: '0.2', acc: 0.93, team: 'blue' },
@@ -14,6 +14,7 @@ export const SPIKE_STEP = 1500;
 export const PAGING_RUNS = 55;
 export const MODEL = 'iris-classifier';
 export const LOGGED_MODEL = 'mlflow3-model';
+export const TRACE_ID = 'tr-0123456789abcdef0123456789abcdef';
 // An 8x8 red PNG.
 export const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGO4oKCAFTEMLQkAvk5EAfjoixEAAAAASUVORK5CYII=',
@@ -92,6 +93,41 @@ export async function seed(api) {
     run_id: r1, key: 'f1', value: 0.91, timestamp: now, step: 0,
     model_id: modelId, dataset_name: 'holdout', dataset_digest: 'd1',
   });
+
+  // What an MLflow 3 client's exporter does when a trace ends: its info, then its spans as
+  // traces.json where the answer's mlflow.artifactLocation says.
+  const start = Date.now() - 60_000;
+  const { trace } = await api.postV3('/traces', {
+    trace: {
+      trace_info: {
+        trace_id: TRACE_ID,
+        trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: expId } },
+        request_preview: '{"question": "What is mlhub?"}',
+        response_preview: '"A fast MLOps server"',
+        request_time: new Date(start).toISOString(),
+        execution_duration: '1.500s',
+        state: 'OK',
+        trace_metadata: { 'mlflow.sourceRun': runIds['run-2'] },
+        tags: { 'mlflow.traceName': 'answer-question' },
+      },
+    },
+  });
+  const ns = (offsetMs) => (start + offsetMs) * 1e6;
+  const span = (span_id, parent_span_id, name, from, to, attributes) => ({
+    trace_id: 'ASNFZ4mrze8BI0VniavN7w==', span_id, parent_span_id, name,
+    start_time_unix_nano: ns(from), end_time_unix_nano: ns(to),
+    status: { code: 'STATUS_CODE_OK' }, attributes,
+  });
+  const spans = [
+    span('root', '', 'answer-question', 0, 1500, { 'mlflow.spanType': '"CHAIN"' }),
+    span('s1', 'root', 'retrieve', 10, 400, { 'mlflow.spanOutputs': '["doc-1", "doc-2"]' }),
+    span('s2', 'root', 'llm', 420, 1490, {
+      'mlflow.spanInputs': '{"prompt": "Answer from doc-1, doc-2"}',
+      'mlflow.spanOutputs': '"A fast MLOps server"',
+    }),
+  ];
+  const traceRoot = trace.trace_info.tags['mlflow.artifactLocation'].replace(/^mlflow-artifacts:\//, '');
+  await api.putProxied(`${traceRoot}/traces.json`, JSON.stringify({ spans }));
 
   const { experiment_id: pagingId } = await api.post('/experiments/create', { name: 'paging' });
   for (let i = 0; i < PAGING_RUNS; i++) {

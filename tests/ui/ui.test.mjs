@@ -19,7 +19,7 @@ import {
   startMlhub,
   waitForText,
 } from './lib.mjs';
-import { LOGGED_MODEL, LOSS_STEPS, MODEL, PAGING_RUNS, RUNS, seed } from './seed.mjs';
+import { LOGGED_MODEL, LOSS_STEPS, MODEL, PAGING_RUNS, RUNS, TRACE_ID, seed } from './seed.mjs';
 
 let server;
 let proxy;
@@ -249,6 +249,29 @@ test('MLflow 3 logged models: the run shows its model, the experiment lists it, 
   // run-0 has no model outputs: its legacy model folder is still found in its artifacts.
   await go(`/runs/${data.runIds['run-0']}`);
   await waitForText(page, '#logged-models', 'sklearn_version: 1.3.0');
+});
+
+test('traces: the experiment lists them, a trace shows its span tree and a span its inputs', async () => {
+  await go(`/experiments/${data.expId}`);
+  await page.click('#experiment-traces');
+  await page.waitForURL(new RegExp(`/experiments/${data.expId}/traces$`));
+  await waitForText(page, '#traces-table', 'answer-question');
+  await waitForText(page, '#traces-table', '1.50 s');
+  await waitForText(page, '#traces-table', 'What is mlhub?');
+  await page.click('#traces-table >> text=answer-question');
+  await page.waitForURL(new RegExp(`/traces/${TRACE_ID}$`));
+  await waitForText(page, '#trace-info', TRACE_ID);
+  await waitForText(page, '#span-tree', 'retrieve');
+  await waitForText(page, '#span-tree', 'llm');
+  await waitForText(page, '#span-detail', 'CHAIN'); // the root span, chosen first
+  await page.click('#span-tree >> text=llm');
+  await page.waitForURL(/span=s2/);
+  await waitForText(page, '#span-detail', 'Answer from doc-1, doc-2');
+  await waitForText(page, '#trace-metadata', data.runIds['run-2']);
+  await screenshot(page, 'trace');
+  // the tree is in order: root, then its children by start time, indented
+  const names = await page.$$eval('#span-tree tr', (rows) => rows.map((r) => r.textContent.split(/\d/)[0].trim()));
+  assert.deepEqual(names, ['answer-question', 'retrieve', 'llm']);
 });
 
 /** Coloured pixels on the chart's canvas: uPlot draws lines, so a blank canvas means no chart. */

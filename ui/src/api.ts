@@ -2,6 +2,7 @@
 // downsampled-history route), so everything the UI does a user can script too.
 
 export const API = '/ajax-api/2.0/mlflow';
+const API3 = '/ajax-api/3.0/mlflow';
 const MLHUB_API = '/ajax-api/2.0/mlhub';
 
 /** An error answer from the server; `message` is what the user sees. */
@@ -334,6 +335,48 @@ export const searchLoggedModels = (experimentId: string, pageToken?: string) =>
     page_token: pageToken || undefined,
   });
 
+// ---- Traces ----
+
+/** MLflow's TraceInfoV3, as the v3 tracing API answers it. */
+export interface TraceInfo {
+  trace_id: string;
+  client_request_id?: string;
+  trace_location: { mlflow_experiment?: { experiment_id: string } };
+  request_preview?: string;
+  response_preview?: string;
+  request_time: string; // RFC 3339
+  execution_duration?: string; // "1.250s"
+  state: string;
+  trace_metadata?: Record<string, string>;
+  tags?: Record<string, string>;
+}
+
+export const searchTraces = (experimentId: string, pageToken?: string) =>
+  request<{ traces?: TraceInfo[]; next_page_token?: string }>('POST', `${API3}/traces/search`, {
+    locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],
+    max_results: 50,
+    page_token: pageToken || undefined,
+  });
+export const getTrace = (id: string) =>
+  request<{ trace: { trace_info: TraceInfo } }>(
+    'GET',
+    `${API3}/traces/${encodeURIComponent(id)}`,
+  ).then((r) => r.trace.trace_info);
+
+/**
+ * A trace's spans: the traces.json its client wrote under the trace's artifact location, read
+ * through the artifact proxy ({"spans": [...]}, in MLflow 3's or MLflow 2's span layout).
+ */
+export async function traceSpans(trace: TraceInfo): Promise<Record<string, unknown>[]> {
+  const location = trace.tags?.['mlflow.artifactLocation'] ?? '';
+  const root = proxiedRoot(location);
+  if (root === undefined) throw new Error(`The spans are at ${location}, not behind this server.`);
+  const res = await apiFetch(`${PROXY}/${root}/traces.json`);
+  if (!res.ok) throw await errorOf(res);
+  const data = (await res.json()) as { spans?: Record<string, unknown>[] };
+  return data.spans ?? [];
+}
+
 // ---- Artifacts ----
 
 /** A tree of files the UI lists and downloads: a run's artifacts, or a logged model's. */
@@ -351,6 +394,11 @@ export const listArtifacts = (runId: string, path: string) =>
 const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
 const PROXY = '/ajax-api/2.0/mlflow-artifacts/artifacts';
 
+/** "mlflow-artifacts:/0/models/m-.../artifacts" (or with a //host authority): the proxy path. */
+function proxiedRoot(uri: string): string | undefined {
+  return /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/i.exec(uri)?.[1]?.replace(/\/+$/, '');
+}
+
 export function runArtifacts(run: RunInfo): ArtifactSource {
   return {
     key: `run:${run.run_id}`,
@@ -360,8 +408,7 @@ export function runArtifacts(run: RunInfo): ArtifactSource {
 }
 
 export function modelArtifacts(model: LoggedModelInfo): ArtifactSource {
-  // "mlflow-artifacts:/0/models/m-.../artifacts" (or with a //host authority): the proxy path.
-  const root = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/i.exec(model.artifact_uri)?.[1] ?? '';
+  const root = proxiedRoot(model.artifact_uri) ?? '';
   return {
     key: `model:${model.model_id}`,
     list: (path) =>
@@ -369,7 +416,7 @@ export function modelArtifacts(model: LoggedModelInfo): ArtifactSource {
         `/logged-models/${encodeURIComponent(model.model_id)}/artifacts/directories`,
         { artifact_directory_path: path },
       ),
-    url: (path) => `${PROXY}/${root.replace(/\/+$/, '')}/${encodePath(path)}`,
+    url: (path) => `${PROXY}/${root}/${encodePath(path)}`,
   };
 }
 

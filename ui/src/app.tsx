@@ -11,6 +11,7 @@ import { ComparePage } from './pages/compare';
 import { ModelsPage } from './pages/models';
 import { ModelPage } from './pages/model';
 import { ExperimentModelsPage, LoggedModelPage } from './pages/logged_model';
+import { ExperimentTracesPage, TracePage } from './pages/traces';
 
 export function App() {
   const auth = useAuth();
@@ -28,7 +29,10 @@ export function App() {
   else if ((m = match('/experiments/:id', p))) page = <RunsPage loc={loc} experimentId={m.id} />;
   else if ((m = match('/experiments/:id/models', p)))
     page = <ExperimentModelsPage loc={loc} experimentId={m.id} />;
+  else if ((m = match('/experiments/:id/traces', p)))
+    page = <ExperimentTracesPage loc={loc} experimentId={m.id} />;
   else if ((m = match('/runs/:id', p))) page = <RunPage loc={loc} runId={m.id} />;
+  else if ((m = match('/traces/:id', p))) page = <TracePage loc={loc} traceId={m.id} />;
   else if ((m = match('/logged-models/:id', p))) page = <LoggedModelPage loc={loc} modelId={m.id} />;
   else if (p === '/charts') page = <ChartsPage loc={loc} />;
   else if (p === '/compare') page = <ComparePage loc={loc} />;

@@ -71,6 +71,9 @@ export function RunsPage({ loc, experimentId }: { loc: Location; experimentId: s
           <span class="muted mono">#{experimentId}</span>{' '}
           <Link class="small" href={`/experiments/${experimentId}/models`} id="experiment-models">
             Logged models
+          </Link>{' '}
+          <Link class="small" href={`/experiments/${experimentId}/traces`} id="experiment-traces">
+            Traces
           </Link>
         </h1>
       )}
