@@ -290,8 +290,8 @@ Status MigrateToV4(SqlConnection& connection, const MigrationContext&) {
   return RunDdl(connection, kV4Tables);
 }
 
-// Version 5: MLflow's traces: their info, tags and request metadata, and the runs they are
-// linked to. Spans are files in the artifact store.
+// Version 5: MLflow's traces: their info, tags, request metadata and assessments, and the runs
+// they are linked to. Spans are files in the artifact store.
 const char* const kV5Tables[] = {
     R"(CREATE TABLE trace_info (
   trace_id TEXT NOT NULL PRIMARY KEY,
@@ -318,6 +318,23 @@ const char* const kV5Tables[] = {
   run_id TEXT NOT NULL,
   PRIMARY KEY (trace_id, run_id)){WITHOUT_ROWID})",
     "CREATE INDEX trace_run_links_by_run ON trace_run_links (run_id)",
+    // metadata: a JSON object of strings; value: the feedback or expectation object's JSON.
+    R"(CREATE TABLE trace_assessments (
+  assessment_id TEXT NOT NULL PRIMARY KEY,
+  trace_id TEXT NOT NULL REFERENCES trace_info (trace_id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  source_type TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  create_time_ms BIGINT NOT NULL,
+  last_update_time_ms BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  rationale TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  overrides TEXT NOT NULL,
+  valid INTEGER NOT NULL))",
+    "CREATE INDEX trace_assessments_by_trace ON trace_assessments (trace_id, create_time_ms)",
 };
 
 Status MigrateToV5(SqlConnection& connection, const MigrationContext&) {
@@ -336,7 +353,7 @@ const std::vector<Migration>& Migrations() {
       {2, "model registry: registered models, versions, tags, aliases", &MigrateToV2},
       {3, "authentication: users, experiment and registered model permissions", &MigrateToV3},
       {4, "logged models (MLflow 3), run outputs, model versions from logged models", &MigrateToV4},
-      {5, "traces: info, tags, request metadata, links to runs", &MigrateToV5},
+      {5, "traces: info, tags, request metadata, assessments, links to runs", &MigrateToV5},
   };
   return *migrations;
 }

@@ -76,6 +76,9 @@ StatusOr<ExperimentState> LoadExperimentState(SqlConnection& connection,
 // kInvalidArgument (MLflow's message) unless the experiment is active.
 Status CheckExperimentActive(const ExperimentState& state);
 
+// Fills the assessments of each trace (sql_trace_assessments.cc).
+Status LoadTraceAssessments(SqlConnection& connection, std::vector<TraceInfo>* traces);
+
 // Calls `body` with "?, ?, ..." and the values for IN lists over `keys`, in batches of at most
 // 512; a batch is padded (repeating its last key) to a power of two so that few distinct
 // statements reach the statement cache.

@@ -36,7 +36,7 @@ TraceInfo ReadTraceRow(const SqlRow& row) {
   return trace;
 }
 
-// Adds their tags and metadata (each sorted by key) to traces just read.
+// Adds their tags and metadata (each sorted by key) and assessments to traces just read.
 Status LoadTraceDetails(SqlConnection& c, std::vector<TraceInfo>* traces) {
   if (traces->empty()) return OkStatus();
   std::unordered_map<std::string, TraceInfo*> by_id;
@@ -59,7 +59,7 @@ Status LoadTraceDetails(SqlConnection& c, std::vector<TraceInfo>* traces) {
                   return true;
                 }));
   }
-  return OkStatus();
+  return internal::LoadTraceAssessments(c, traces);
 }
 
 // kNotFound unless the trace exists.

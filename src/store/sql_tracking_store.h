@@ -85,6 +85,11 @@ class SqlTrackingStore final : public TrackingStore {
   StatusOr<int64_t> DeleteTraces(const TraceDeletion& deletion) override;
   Status LinkTracesToRun(const std::vector<std::string>& trace_ids,
                          std::string_view run_id) override;
+  Status CreateAssessment(const TraceAssessment& assessment) override;
+  StatusOr<TraceAssessment> GetAssessment(std::string_view trace_id,
+                                          std::string_view assessment_id) override;
+  Status UpdateAssessment(const TraceAssessment& assessment) override;
+  Status DeleteAssessment(std::string_view trace_id, std::string_view assessment_id) override;
 
   StatusOr<MetricHistoryPage> ReadMetricHistory(std::string_view run_id, std::string_view key,
                                                 int64_t cursor, size_t max_points) override;

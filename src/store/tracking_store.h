@@ -93,6 +93,15 @@ class TrackingStore {
   virtual Status DeleteTraceTag(std::string_view trace_id, std::string_view key) = 0;
   // How many traces were deleted.
   virtual StatusOr<int64_t> DeleteTraces(const TraceDeletion& deletion) = 0;
+  // Adds an assessment to its trace; one that overrides another makes that one invalid.
+  // kNotFound for an unknown trace or overridden assessment.
+  virtual Status CreateAssessment(const TraceAssessment& assessment) = 0;
+  virtual StatusOr<TraceAssessment> GetAssessment(std::string_view trace_id,
+                                                  std::string_view assessment_id) = 0;
+  // Replaces the stored assessment of that trace and id (its validity and overrides stay).
+  virtual Status UpdateAssessment(const TraceAssessment& assessment) = 0;
+  // The assessment it overrode, if any, becomes valid again.
+  virtual Status DeleteAssessment(std::string_view trace_id, std::string_view assessment_id) = 0;
   // Links existing traces to an existing run (searchable as run_id); kNotFound otherwise.
   virtual Status LinkTracesToRun(const std::vector<std::string>& trace_ids,
                                  std::string_view run_id) = 0;

@@ -117,6 +117,27 @@ struct LoggedModel {
 // traces.json, under the trace's artifact location (tag mlflow.artifactLocation), which clients
 // write and read through the artifact API themselves. The states are MLflow's TraceInfoV3 State
 // names: STATE_UNSPECIFIED, OK, ERROR, IN_PROGRESS.
+// An assessment of a trace (MLflow 3's Assessment): feedback (human, LLM judge or code) or an
+// expectation. `value` is the JSON of its feedback or expectation object, as the client sent it
+// (a value of any JSON type, or an error). Superseded by one that `overrides` it, it is no longer
+// valid.
+struct TraceAssessment {
+  std::string assessment_id;  // "a-<32 hex>"
+  std::string trace_id;
+  std::string name;
+  std::string span_id;
+  std::string source_type = "SOURCE_TYPE_UNSPECIFIED";  // HUMAN, LLM_JUDGE or CODE
+  std::string source_id;
+  int64_t create_time_ms = 0;
+  int64_t last_update_time_ms = 0;
+  std::string kind;   // "feedback" or "expectation"
+  std::string value;  // JSON object
+  std::string rationale;
+  std::vector<Tag> metadata;
+  std::string overrides;  // the assessment this one supersedes, if any
+  bool valid = true;
+};
+
 struct TraceInfo {
   std::string trace_id;  // "tr-<32 hex>" from MLflow 3 clients; 32 hex digits when made here (v2)
   std::string experiment_id;
@@ -128,6 +149,7 @@ struct TraceInfo {
   std::string response_preview;
   std::vector<Tag> tags;      // by key
   std::vector<Tag> metadata;  // by key; MLflow's trace_metadata (request_metadata in v2)
+  std::vector<TraceAssessment> assessments;  // oldest first
 };
 
 // --- Requests to the store ---------------------------------------------------------------------

@@ -219,4 +219,94 @@ Status TrackingService::LinkTracesToRun(const std::vector<std::string>& trace_id
   return store_.LinkTracesToRun(trace_ids, run_id);
 }
 
+namespace {
+
+constexpr size_t kMaxAssessmentNameLength = 500;
+
+Status ValidateAssessment(const store::TraceAssessment& a) {
+  if (a.name.empty() || a.name.size() > kMaxAssessmentNameLength) {
+    return InvalidArgumentError(
+        fmt::format("An assessment needs a name of 1 to {} characters.", kMaxAssessmentNameLength));
+  }
+  if (a.kind.empty()) {
+    return InvalidArgumentError("An assessment holds feedback or an expectation.");
+  }
+  return ValidatePairs("metadata", a.metadata);
+}
+
+// Assessment ids travel in URL paths too: "a-" and hex digits here, the same characters as a
+// trace id from others.
+Status CheckAssessmentPath(std::string_view trace_id, std::string_view assessment_id) {
+  if (IsTraceId(trace_id) && IsTraceId(assessment_id)) return OkStatus();
+  return NotFoundError(
+      fmt::format("Assessment with ID '{}' not found for trace '{}'.", assessment_id, trace_id));
+}
+
+}  // namespace
+
+StatusOr<store::TraceAssessment> TrackingService::CreateAssessment(
+    store::TraceAssessment assessment) {
+  if (!IsTraceId(assessment.trace_id)) return NotFound(assessment.trace_id);
+  RETURN_IF_ERROR(ValidateAssessment(assessment));
+  const int64_t now = clock_.NowMillis();
+  assessment.assessment_id = "a-" + NewUuidHex();
+  if (assessment.create_time_ms <= 0 || assessment.create_time_ms > kMaxTimestampMs) {
+    assessment.create_time_ms = now;
+  }
+  assessment.last_update_time_ms = assessment.create_time_ms;
+  assessment.valid = true;
+  if (!assessment.overrides.empty() && !IsTraceId(assessment.overrides)) {
+    return NotFoundError(fmt::format("Assessment with ID '{}' not found.", assessment.overrides));
+  }
+  RETURN_IF_ERROR(store_.CreateAssessment(assessment));
+  return assessment;
+}
+
+StatusOr<store::TraceAssessment> TrackingService::GetAssessment(std::string_view trace_id,
+                                                                std::string_view assessment_id) {
+  RETURN_IF_ERROR(CheckAssessmentPath(trace_id, assessment_id));
+  return store_.GetAssessment(trace_id, assessment_id);
+}
+
+StatusOr<store::TraceAssessment> TrackingService::UpdateAssessment(
+    std::string_view trace_id, std::string_view assessment_id, const store::TraceAssessment& update,
+    const std::vector<std::string>& fields) {
+  RETURN_IF_ERROR(CheckAssessmentPath(trace_id, assessment_id));
+  ASSIGN_OR_RETURN(store::TraceAssessment a, store_.GetAssessment(trace_id, assessment_id));
+  for (const std::string& field : fields) {
+    if (field == "assessment_name") {
+      a.name = update.name;
+    } else if (field == "feedback" || field == "expectation") {
+      if (update.kind != field) {
+        return InvalidArgumentError(
+            fmt::format("The update mask names {}, the assessment has "
+                        "none.",
+                        field));
+      }
+      if (a.kind != field) {
+        return InvalidArgumentError(fmt::format(
+            "A {} cannot become {}.", a.kind, field == "feedback" ? "feedback" : "an expectation"));
+      }
+      a.value = update.value;
+    } else if (field == "rationale") {
+      a.rationale = update.rationale;
+    } else if (field == "metadata") {
+      a.metadata = update.metadata;
+    } else if (field != "assessment_id" && field != "trace_id") {
+      return InvalidArgumentError(
+          fmt::format("The field {} of an assessment cannot be updated.", field));
+    }
+  }
+  RETURN_IF_ERROR(ValidateAssessment(a));
+  a.last_update_time_ms = std::max(clock_.NowMillis(), a.create_time_ms);
+  RETURN_IF_ERROR(store_.UpdateAssessment(a));
+  return a;
+}
+
+Status TrackingService::DeleteAssessment(std::string_view trace_id,
+                                         std::string_view assessment_id) {
+  RETURN_IF_ERROR(CheckAssessmentPath(trace_id, assessment_id));
+  return store_.DeleteAssessment(trace_id, assessment_id);
+}
+
 }  // namespace mlhub::tracking

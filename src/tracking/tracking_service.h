@@ -132,6 +132,18 @@ class TrackingService {
   Status DeleteTraceTag(std::string_view trace_id, std::string_view key);
   StatusOr<int64_t> DeleteTraces(const store::TraceDeletion& deletion);
   Status LinkTracesToRun(const std::vector<std::string>& trace_ids, std::string_view run_id);
+  // Assessments of traces (feedback, expectations). A new one gets an id of "a-<uuid hex>" and,
+  // where the client gave none, the current time.
+  StatusOr<store::TraceAssessment> CreateAssessment(store::TraceAssessment assessment);
+  StatusOr<store::TraceAssessment> GetAssessment(std::string_view trace_id,
+                                                 std::string_view assessment_id);
+  // Takes the fields named in `fields` (assessment_name, feedback, expectation, rationale,
+  // metadata) from `update`.
+  StatusOr<store::TraceAssessment> UpdateAssessment(std::string_view trace_id,
+                                                    std::string_view assessment_id,
+                                                    const store::TraceAssessment& update,
+                                                    const std::vector<std::string>& fields);
+  Status DeleteAssessment(std::string_view trace_id, std::string_view assessment_id);
 
   StatusOr<store::MetricHistoryPage> ReadMetricHistory(std::string_view run_id,
                                                        std::string_view key, int64_t cursor,

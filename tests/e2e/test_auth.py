@@ -385,6 +385,18 @@ def test_traces_follow_their_experiment(srv):
         assert code(who, "DELETE", f"traces/{tid}/tags", {"key": "k"}) == 403
         assert code(who, "POST", "traces/link-to-run", {"trace_ids": [tid], "run_id": run}) == 403
         assert code(who, "POST", "traces/delete-traces", {"experiment_id": exp, "request_ids": [tid]}) == 403
+    # assessments: read to get one, edit to log, change or delete one
+    feedback = {"assessment": {"assessment_name": "ok", "feedback": {"value": True}}}
+    r = owner.call("POST", f"traces/{tid}/assessments", feedback, prefix=v3)
+    assert r.status_code == 200, r.text
+    aid = r.json()["assessment"]["assessment_id"]
+    assert code(reader, "GET", f"traces/{tid}/assessments/{aid}", prefix=v3) == 200
+    assert code(none, "GET", f"traces/{tid}/assessments/{aid}", prefix=v3) == 403
+    for who in (reader, none):
+        assert code(who, "POST", f"traces/{tid}/assessments", feedback, prefix=v3) == 403
+        assert code(who, "PATCH", f"traces/{tid}/assessments/{aid}", {"assessment": {"rationale": "x"},
+                                                                     "update_mask": "rationale"}, prefix=v3) == 403
+        assert code(who, "DELETE", f"traces/{tid}/assessments/{aid}", {}, prefix=v3) == 403
     # the experiment the handler uses is the one checked: a number, or beside a decoy
     numeric = info("tr-" + "c" * 32)
     numeric["trace"]["trace_info"]["trace_location"]["mlflow_experiment"]["experiment_id"] = int(exp)

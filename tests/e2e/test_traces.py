@@ -283,3 +283,97 @@ def test_trace_errors(server, client):
     other = client.create_experiment(unique("traces-other"))
     assert client.ok_post("traces/delete-traces", {"experiment_id": other, "request_ids": [tid]}) == {
         "traces_deleted": 0}
+
+
+def test_assessments_as_mlflow3_log_feedback_and_expectations_send_them(server, client):
+    """mlflow.log_feedback / log_expectation / override_feedback / delete_assessment: the v3
+    assessment endpoints under a trace; a trace's info carries its assessments."""
+    v3 = _v3(server)
+    exp = client.create_experiment(unique("assessments"))
+    trace_id = _new_id()
+    assert v3.post("traces", _trace_info(trace_id, exp))[0] == 200
+
+    feedback = {"assessment": {
+        "assessment_name": "correctness", "trace_id": trace_id,
+        "source": {"source_type": "LLM_JUDGE", "source_id": "gpt-4o-mini"},
+        "create_time": "2026-01-02T03:05:00Z", "last_update_time": "2026-01-02T03:05:00Z",
+        "feedback": {"value": True}, "rationale": "matches the reference", "metadata": {"model": "judge-1"}}}
+    st, body = v3.post(f"traces/{trace_id}/assessments", feedback)
+    assert st == 200, body
+    created = body["assessment"]
+    assessment_id = created["assessment_id"]
+    assert assessment_id.startswith("a-") and created["valid"] is True
+    assert created["feedback"] == {"value": True} and created["create_time"] == "2026-01-02T03:05:00.000Z"
+    assert created["source"] == {"source_type": "LLM_JUDGE", "source_id": "gpt-4o-mini"}
+    assert created["metadata"] == {"model": "judge-1"} and created["trace_id"] == trace_id
+
+    expectation = {"assessment": {"assessment_name": "expected_answer", "source": {"source_type": "HUMAN",
+                                                                                   "source_id": "bob"},
+                                  "expectation": {"value": {"answer": "42", "facts": ["a", "b"]}}}}
+    st, body = v3.post(f"traces/{trace_id}/assessments", expectation)
+    assert st == 200, body
+    expected_id = body["assessment"]["assessment_id"]
+    assert body["assessment"]["expectation"] == {"value": {"answer": "42", "facts": ["a", "b"]}}
+
+    # get, and the trace's info lists both (oldest first)
+    st, got = v3.get(f"traces/{trace_id}/assessments/{assessment_id}")
+    assert st == 200 and got["assessment"] == created
+    st, info = v3.get(f"traces/{trace_id}")
+    assert [a["assessment_id"] for a in info["trace"]["trace_info"]["assessments"]] == [assessment_id, expected_id]
+
+    # update_assessment: the fields its mask names (proto JSON writes the mask as one string)
+    st, body = client_patch(v3, f"traces/{trace_id}/assessments/{assessment_id}", {
+        "assessment": {"assessment_id": assessment_id, "trace_id": trace_id, "rationale": "checked again",
+                       "feedback": {"value": False}, "assessment_name": "ignored"},
+        "update_mask": "rationale,feedback"})
+    assert st == 200, body
+    updated = body["assessment"]
+    assert updated["rationale"] == "checked again" and updated["feedback"] == {"value": False}
+    assert updated["assessment_name"] == "correctness"  # not in the mask
+    assert_error(client_patch(v3, f"traces/{trace_id}/assessments/{assessment_id}", {
+        "assessment": {"expectation": {"value": 1}}, "update_mask": "expectation"}), "INVALID_PARAMETER_VALUE")
+    assert_error(client_patch(v3, f"traces/{trace_id}/assessments/{assessment_id}", {
+        "assessment": {"source": {"source_type": "HUMAN"}}, "update_mask": "source"}), "INVALID_PARAMETER_VALUE")
+
+    # override_feedback: a new one that supersedes the old, which is then no longer valid
+    override = {"assessment": {"assessment_name": "correctness", "source": {"source_type": "HUMAN", "source_id": "al"},
+                               "feedback": {"value": True}, "overrides": assessment_id}}
+    st, body = v3.post(f"traces/{trace_id}/assessments", override)
+    assert st == 200, body
+    override_id = body["assessment"]["assessment_id"]
+    assert v3.get(f"traces/{trace_id}/assessments/{assessment_id}")[1]["assessment"]["valid"] is False
+    # deleting the override makes the old one valid again
+    st, _ = client_delete(v3, f"traces/{trace_id}/assessments/{override_id}")
+    assert st == 200
+    assert v3.get(f"traces/{trace_id}/assessments/{assessment_id}")[1]["assessment"]["valid"] is True
+    assert_error(v3.get(f"traces/{trace_id}/assessments/{override_id}"), "RESOURCE_DOES_NOT_EXIST")
+
+    # errors
+    missing = _new_id()
+    assert_error(v3.post(f"traces/{missing}/assessments", expectation), "RESOURCE_DOES_NOT_EXIST")
+    assert_error(v3.post(f"traces/{missing}/assessments", feedback), "INVALID_PARAMETER_VALUE")  # not its trace
+    for bad in ({}, {"assessment": {"feedback": {"value": 1}}},  # no name
+                {"assessment": {"assessment_name": "x"}},  # neither feedback nor expectation
+                {"assessment": {"assessment_name": "x", "feedback": {"value": 1}, "expectation": {"value": 2}}},
+                {"assessment": {"assessment_name": "x", "feedback": 1}},
+                {"assessment": {"assessment_name": "x", "feedback": {"value": 1}, "source": {"source_type": "ROBOT"}}},
+                {"assessment": {"assessment_name": "x", "feedback": {"value": 1}, "create_time": "soon"}},
+                {"assessment": {"assessment_name": "x", "feedback": {"value": 1}, "trace_id": missing}}):
+        assert_error(v3.post(f"traces/{trace_id}/assessments", bad), "INVALID_PARAMETER_VALUE")
+    assert_error(v3.post(f"traces/{trace_id}/assessments", {**override, "assessment": {
+        **override["assessment"], "overrides": "a-" + "0" * 32}}), "RESOURCE_DOES_NOT_EXIST")
+    assert_error(v3.get(f"traces/{trace_id}/assessments/a-{'0' * 32}"), "RESOURCE_DOES_NOT_EXIST")
+    assert_error(client_delete(v3, f"traces/{trace_id}/assessments/a-{'0' * 32}"), "RESOURCE_DOES_NOT_EXIST")
+    assert_error(v3.get(f"traces/{trace_id}/assessments/{assessment_id}/x"), "RESOURCE_DOES_NOT_EXIST")
+    # the assessments go with their trace
+    assert client.ok_post("traces/delete-traces", {"experiment_id": exp, "request_ids": [trace_id]})[
+        "traces_deleted"] == 1
+    assert_error(v3.get(f"traces/{trace_id}/assessments/{assessment_id}"), "RESOURCE_DOES_NOT_EXIST")
+
+
+def client_patch(client, route, body):
+    return client.request("PATCH", route, body)
+
+
+def client_delete(client, route):
+    return client.request("DELETE", route, {})

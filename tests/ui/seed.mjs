@@ -128,6 +128,15 @@ export async function seed(api) {
   ];
   const traceRoot = trace.trace_info.tags['mlflow.artifactLocation'].replace(/^mlflow-artifacts:\//, '');
   await api.putProxied(`${traceRoot}/traces.json`, JSON.stringify({ spans }));
+  // mlflow.log_feedback from an LLM judge
+  await api.postV3(`/traces/${TRACE_ID}/assessments`, {
+    assessment: {
+      assessment_name: 'relevance',
+      source: { source_type: 'LLM_JUDGE', source_id: 'judge-model' },
+      feedback: { value: 0.9 },
+      rationale: 'on topic',
+    },
+  });
 
   const { experiment_id: pagingId } = await api.post('/experiments/create', { name: 'paging' });
   for (let i = 0; i < PAGING_RUNS; i++) {

@@ -268,6 +268,9 @@ test('traces: the experiment lists them, a trace shows its span tree and a span 
   await page.waitForURL(/span=s2/);
   await waitForText(page, '#span-detail', 'Answer from doc-1, doc-2');
   await waitForText(page, '#trace-metadata', data.runIds['run-2']);
+  await waitForText(page, '#trace-assessments', 'relevance');
+  await waitForText(page, '#trace-assessments', 'llm judge · judge-model');
+  await waitForText(page, '#trace-assessments', '0.9');
   await screenshot(page, 'trace');
   // the tree is in order: root, then its children by start time, indented
   const names = await page.$$eval('#span-tree tr', (rows) => rows.map((r) => r.textContent.split(/\d/)[0].trim()));

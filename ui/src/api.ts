@@ -349,6 +349,18 @@ export interface TraceInfo {
   state: string;
   trace_metadata?: Record<string, string>;
   tags?: Record<string, string>;
+  assessments?: Assessment[];
+}
+
+/** Feedback on a trace (from a human, an LLM judge or code), or an expectation. */
+export interface Assessment {
+  assessment_id: string;
+  assessment_name: string;
+  source?: { source_type?: string; source_id?: string };
+  feedback?: { value?: unknown; error?: { error_message?: string } };
+  expectation?: { value?: unknown };
+  rationale?: string;
+  valid?: boolean;
 }
 
 export const searchTraces = (experimentId: string, pageToken?: string) =>

@@ -11,6 +11,7 @@
 #include "rest/json_route.h"
 #include "rest/page_token.h"
 #include "tracking/api/entity_json.h"
+#include "tracking/api/trace_json.h"
 #include "tracking/api/tracking_routes.h"
 
 namespace mlhub::tracking::api {
@@ -41,124 +42,6 @@ StatusOr<std::string> ReadState(json::Element value) {
 
 std::string_view V2Status(std::string_view state) {
   return state == kStates[0] ? "TRACE_STATUS_UNSPECIFIED" : state;
-}
-
-// Proto JSON's Timestamp: RFC 3339 in UTC, "2025-06-04T00:17:06.901Z".
-std::string FormatTimestamp(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                     ms - static_cast<int64_t>(seconds) * 1000);
-}
-
-// `count` digits at s[at...] as a number, or -1.
-int Digits(std::string_view s, size_t at, size_t count) {
-  if (at + count > s.size()) return -1;
-  int value = 0;
-  for (size_t i = at; i < at + count; ++i) {
-    if (s[i] < '0' || s[i] > '9') return -1;
-    value = value * 10 + (s[i] - '0');
-  }
-  return value;
-}
-
-// RFC 3339, "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)", to milliseconds since the epoch
-// (digits past milliseconds dropped).
-StatusOr<int64_t> ParseTimestamp(std::string_view s) {
-  auto invalid = [&] {
-    return InvalidArgumentError("Invalid timestamp '" + std::string(s) +
-                                "': expected RFC 3339, e.g. 2025-06-04T00:17:06.901Z.");
-  };
-  const int year = Digits(s, 0, 4), month = Digits(s, 5, 2), day = Digits(s, 8, 2);
-  const int hour = Digits(s, 11, 2), minute = Digits(s, 14, 2), second = Digits(s, 17, 2);
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-      s[13] != ':' || s[16] != ':' || year < 0 || month < 1 || month > 12 || day < 1 || day > 31 ||
-      hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
-    return invalid();
-  }
-  size_t i = 19;
-  int64_t fraction_ms = 0;
-  if (s[i] == '.') {
-    int digits = 0;
-    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits) {
-      if (digits < 3) fraction_ms = fraction_ms * 10 + (s[i] - '0');
-    }
-    if (digits == 0) return invalid();
-    for (; digits < 3; ++digits) fraction_ms *= 10;
-  }
-  int64_t offset_s = 0;
-  if (i + 1 == s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    // UTC
-  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-    const int offset_hours = Digits(s, i + 1, 2), offset_minutes = Digits(s, i + 4, 2);
-    if (offset_hours < 0 || offset_hours > 23 || offset_minutes < 0 || offset_minutes > 59) {
-      return invalid();
-    }
-    offset_s = (s[i] == '+' ? 1 : -1) * (offset_hours * 3600 + offset_minutes * 60);
-  } else {
-    return invalid();
-  }
-  std::tm t{};
-  t.tm_year = year - 1900;
-  t.tm_mon = month - 1;
-  t.tm_mday = day;
-  t.tm_hour = hour;
-  t.tm_min = minute;
-  t.tm_sec = second;
-  const std::time_t seconds = timegm(&t);
-  return (static_cast<int64_t>(seconds) - offset_s) * 1000 + fraction_ms;
-}
-
-// Proto JSON's Duration: "1.840s".
-std::string FormatDuration(int64_t ms) {
-  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
-  return fmt::format("{}{}.{:03}s", ms < 0 ? "-" : "", std::abs(ms) / 1000, std::abs(ms) % 1000);
-}
-
-// "<seconds>[.<fraction>]s" (not negative) to milliseconds, digits past milliseconds dropped.
-StatusOr<int64_t> ParseDuration(std::string_view s) {
-  size_t i = 0;
-  int64_t seconds = 0;
-  for (; i < s.size() && s[i] >= '0' && s[i] <= '9' && i < 15; ++i) {
-    seconds = seconds * 10 + (s[i] - '0');
-  }
-  int64_t fraction_ms = 0;
-  bool ok = i > 0;
-  if (ok && i < s.size() && s[i] == '.') {
-    int digits = 0;
-    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits) {
-      if (digits < 3) fraction_ms = fraction_ms * 10 + (s[i] - '0');
-    }
-    ok = digits > 0;
-    for (; digits < 3; ++digits) fraction_ms *= 10;
-  }
-  if (!ok || i + 1 != s.size() || s[i] != 's') {
-    return InvalidArgumentError("Invalid duration '" + std::string(s) +
-                                "': expected seconds, e.g. \"1.5s\".");
-  }
-  return seconds * 1000 + fraction_ms;
-}
-
-// A JSON object of strings (proto maps: trace_metadata, tags) to pairs.
-StatusOr<std::vector<store::Tag>> ReadStringMap(json::Object object, std::string_view field) {
-  std::vector<store::Tag> out;
-  auto value = json::Find(object, field);
-  if (!value || value->is_null()) return out;
-  ASSIGN_OR_RETURN(json::Object map, json::AsObject(*value, field));
-  for (auto entry : map) {
-    ASSIGN_OR_RETURN(std::string_view text, json::AsString(entry.value, field));
-    out.push_back({std::string(entry.key), std::string(text)});
-  }
-  return out;
-}
-
-StatusOr<std::string> OptionalString(json::Object object, std::string_view field) {
-  auto value = json::Find(object, field);
-  if (!value || value->is_null()) return std::string();
-  ASSIGN_OR_RETURN(std::string_view text, json::AsString(*value, field));
-  return std::string(text);
 }
 
 // TraceInfoV3 from {"trace": {"trace_info": {...}}}.
@@ -212,12 +95,6 @@ StatusOr<store::TraceInfo> ReadTraceInfoV3(const rest::RequestFields& f) {
   return out;
 }
 
-void WriteStringMap(JsonWriter& w, std::string_view field, const std::vector<store::Tag>& pairs) {
-  w.Key(field).StartObject();
-  for (const store::Tag& pair : pairs) w.Field(pair.key, pair.value);
-  w.EndObject();
-}
-
 void WriteTraceInfoV3(JsonWriter& w, const store::TraceInfo& t) {
   w.StartObject().Field("trace_id", t.trace_id);
   if (!t.client_request_id.empty()) w.Field("client_request_id", t.client_request_id);
@@ -233,6 +110,11 @@ void WriteTraceInfoV3(JsonWriter& w, const store::TraceInfo& t) {
   w.Field("state", t.state);
   WriteStringMap(w, "trace_metadata", t.metadata);
   WriteStringMap(w, "tags", t.tags);
+  if (!t.assessments.empty()) {
+    w.Key("assessments").StartArray();
+    for (const store::TraceAssessment& a : t.assessments) WriteAssessment(w, a);
+    w.EndArray();
+  }
   w.EndObject();
 }
 
@@ -365,18 +247,32 @@ void AddV3Routes(http::Router& router, TrackingService& service) {
       ApiVersion::kV3);
   AddJsonPrefixRoute(
       router, Method::kGet, "traces/",
-      [&service](const rest::RequestFields&, std::string_view suffix) -> StatusOr<std::string> {
+      [&service](const rest::RequestFields& f, std::string_view suffix) -> StatusOr<std::string> {
         auto [trace_id, rest] = SplitTracePath(suffix);
+        if (rest.starts_with("assessments")) {
+          return HandleAssessmentRequest(service, Method::kGet, f, trace_id, rest);
+        }
         if (!rest.empty() || trace_id.empty()) return NoSuchEndpoint(suffix);
         ASSIGN_OR_RETURN(store::TraceInfo info, service.GetTraceInfo(trace_id));
         return TraceResponseV3(info);
       },
       ApiVersion::kV3);
+  AddJsonPrefixRoute(
+      router, Method::kPost, "traces/",
+      [&service](const rest::RequestFields& f, std::string_view suffix) -> StatusOr<std::string> {
+        auto [trace_id, rest] = SplitTracePath(suffix);
+        return HandleAssessmentRequest(service, Method::kPost, f, trace_id, rest);
+      },
+      ApiVersion::kV3);
   for (ApiVersion version : {ApiVersion::kV2, ApiVersion::kV3}) {
     AddJsonPrefixRoute(
         router, Method::kDelete, "traces/",
-        [&service](const rest::RequestFields& f, std::string_view suffix) -> StatusOr<std::string> {
+        [&service, version](const rest::RequestFields& f,
+                            std::string_view suffix) -> StatusOr<std::string> {
           auto [trace_id, rest] = SplitTracePath(suffix);
+          if (version == ApiVersion::kV3 && rest.starts_with("assessments")) {
+            return HandleAssessmentRequest(service, Method::kDelete, f, trace_id, rest);
+          }
           if (rest != "tags") return NoSuchEndpoint(suffix);
           return DeleteTag(service, f, trace_id);
         },
@@ -386,6 +282,9 @@ void AddV3Routes(http::Router& router, TrackingService& service) {
       router, Method::kPatch, "traces/",
       [&service](const rest::RequestFields& f, std::string_view suffix) -> StatusOr<std::string> {
         auto [trace_id, rest] = SplitTracePath(suffix);
+        if (rest.starts_with("assessments")) {
+          return HandleAssessmentRequest(service, Method::kPatch, f, trace_id, rest);
+        }
         if (rest != "tags") return NoSuchEndpoint(suffix);
         return SetTag(service, f, trace_id);
       },

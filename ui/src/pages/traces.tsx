@@ -2,7 +2,7 @@
 // its info, metadata, tags and span tree; a span's inputs, outputs and attributes on selection.
 // URL state: the list pages by ?pt=<page token>; a trace page keeps ?span=<span id>.
 import * as api from '../api';
-import { KVTable, Row, Show, fmtTime, useAsync, useTitle } from '../common';
+import { Counted, KVTable, Row, Show, fmtTime, useAsync, useTitle } from '../common';
 import { Link, Location, navigate, withQuery } from '../router';
 
 const traceName = (t: api.TraceInfo) => t.tags?.['mlflow.traceName'] ?? '';
@@ -202,11 +202,49 @@ function TraceView({ loc, trace }: { loc: Location; trace: api.TraceInfo }) {
       <Show a={spans} what="spans">
         {(raw) => <SpanTree loc={loc} spans={raw.map(readSpan)} />}
       </Show>
+      <Assessments trace={trace} />
       <div class="cols2">
         <KVTable id="trace-metadata" title="Metadata" rows={pairs(trace.trace_metadata)} />
         <KVTable id="trace-tags" title="Tags" rows={pairs(trace.tags)} />
       </div>
     </>
+  );
+}
+
+/** Feedback and expectations logged on the trace; superseded ones struck through. */
+function Assessments({ trace }: { trace: api.TraceInfo }) {
+  const list = trace.assessments ?? [];
+  const shown = (a: api.Assessment) =>
+    a.feedback?.error?.error_message ??
+    JSON.stringify(a.feedback ? a.feedback.value : a.expectation?.value);
+  return (
+    <Counted title="Assessments" count={list.length}>
+      <table class="grid" id="trace-assessments">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Kind</th>
+            <th>Value</th>
+            <th>Source</th>
+            <th>Rationale</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((a) => (
+            <tr key={a.assessment_id} class={a.valid === false ? 'superseded' : ''}>
+              <th scope="row" class="mono">{a.assessment_name}</th>
+              <td>{a.feedback ? 'feedback' : 'expectation'}</td>
+              <td class="mono wrap">{shown(a)}</td>
+              <td>
+                {a.source?.source_type?.toLowerCase().replace('_', ' ')}
+                {a.source?.source_id ? ` · ${a.source.source_id}` : ''}
+              </td>
+              <td class="wrap">{a.rationale}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Counted>
   );
 }
 
