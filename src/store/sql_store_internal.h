@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -76,8 +77,11 @@ StatusOr<ExperimentState> LoadExperimentState(SqlConnection& connection,
 // kInvalidArgument (MLflow's message) unless the experiment is active.
 Status CheckExperimentActive(const ExperimentState& state);
 
-// Fills the assessments of each trace (sql_trace_assessments.cc).
-Status LoadTraceAssessments(SqlConnection& connection, std::vector<TraceInfo>* traces);
+// Adds their assessments to the traces `by_id` holds; `ids` are its keys
+// (sql_trace_assessments.cc).
+Status LoadTraceAssessments(SqlConnection& connection,
+                            const std::unordered_map<std::string, TraceInfo*>& by_id,
+                            const std::vector<SqlValue>& ids);
 
 // Calls `body` with "?, ?, ..." and the values for IN lists over `keys`, in batches of at most
 // 512; a batch is padded (repeating its last key) to a power of two so that few distinct

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SqlTrackingStore: assessments (feedback, expectations) of traces.
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -73,14 +74,10 @@ Status SetValid(SqlConnection& c, std::string_view trace_id, std::string_view as
 
 namespace internal {
 
-Status LoadTraceAssessments(SqlConnection& c, std::vector<TraceInfo>* traces) {
-  if (traces->empty()) return OkStatus();
-  std::unordered_map<std::string, TraceInfo*> by_id;
-  std::vector<SqlValue> ids;
-  for (TraceInfo& trace : *traces) {
-    by_id.emplace(trace.trace_id, &trace);
-    ids.emplace_back(trace.trace_id);
-  }
+Status LoadTraceAssessments(SqlConnection& c,
+                            const std::unordered_map<std::string, TraceInfo*>& by_id,
+                            const std::vector<SqlValue>& ids) {
+  if (ids.empty()) return OkStatus();
   simdjson::dom::parser parser;
   return c.Query(std::string("SELECT ") + kAssessmentColumns +
                      " FROM trace_assessments WHERE trace_id IN (" + SqlPlaceholders(ids.size()) +
@@ -113,57 +110,69 @@ Status SqlTrackingStore::CreateAssessment(const TraceAssessment& a) {
   });
 }
 
-StatusOr<TraceAssessment> SqlTrackingStore::GetAssessment(std::string_view trace_id,
-                                                          std::string_view assessment_id) {
+namespace {
+
+// The assessment, read inside the caller's transaction.
+StatusOr<TraceAssessment> LoadAssessment(SqlConnection& c, std::string_view trace_id,
+                                         std::string_view assessment_id) {
   std::optional<TraceAssessment> found;
-  RETURN_IF_ERROR(db_->Transact(TxnMode::kRead, [&](SqlConnection& c) -> Status {
-    found.reset();
-    simdjson::dom::parser parser;
-    return c.Query(std::string("SELECT ") + kAssessmentColumns +
-                       " FROM trace_assessments WHERE trace_id = ? AND assessment_id = ?",
-                   {Str(trace_id), Str(assessment_id)}, [&](const SqlRow& row) {
-                     found = ReadAssessmentRow(row, parser);
-                     return false;
-                   });
-  }));
+  simdjson::dom::parser parser;
+  RETURN_IF_ERROR(c.Query(std::string("SELECT ") + kAssessmentColumns +
+                              " FROM trace_assessments WHERE trace_id = ? AND assessment_id = ?",
+                          {Str(trace_id), Str(assessment_id)}, [&](const SqlRow& row) {
+                            found = ReadAssessmentRow(row, parser);
+                            return false;
+                          }));
   if (!found.has_value()) return NotFoundError(AssessmentNotFound(trace_id, assessment_id));
   return std::move(*found);
 }
 
-Status SqlTrackingStore::UpdateAssessment(const TraceAssessment& a) {
-  return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    int64_t changed = 0;
+}  // namespace
+
+StatusOr<TraceAssessment> SqlTrackingStore::GetAssessment(std::string_view trace_id,
+                                                          std::string_view assessment_id) {
+  std::optional<TraceAssessment> found;
+  RETURN_IF_ERROR(db_->Transact(TxnMode::kRead, [&](SqlConnection& c) -> Status {
+    ASSIGN_OR_RETURN(found, LoadAssessment(c, trace_id, assessment_id));
+    return OkStatus();
+  }));
+  return std::move(*found);
+}
+
+StatusOr<TraceAssessment> SqlTrackingStore::UpdateAssessment(
+    std::string_view trace_id, std::string_view assessment_id,
+    const std::function<Status(TraceAssessment*)>& edit) {
+  std::optional<TraceAssessment> updated;
+  RETURN_IF_ERROR(db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
+    ASSIGN_OR_RETURN(TraceAssessment a, LoadAssessment(c, trace_id, assessment_id));
+    RETURN_IF_ERROR(edit(&a));
     RETURN_IF_ERROR(c.Execute(
         "UPDATE trace_assessments SET name = ?, last_update_time_ms = ?, kind = ?, value = ?, "
         "rationale = ?, metadata = ? WHERE trace_id = ? AND assessment_id = ?",
         {a.name, a.last_update_time_ms, a.kind, a.value, a.rationale, MetadataJson(a.metadata),
-         a.trace_id, a.assessment_id},
-        &changed));
-    if (changed == 0) return NotFoundError(AssessmentNotFound(a.trace_id, a.assessment_id));
+         Str(trace_id), Str(assessment_id)}));
+    updated = std::move(a);
     return OkStatus();
-  });
+  }));
+  return std::move(*updated);
 }
 
 Status SqlTrackingStore::DeleteAssessment(std::string_view trace_id,
                                           std::string_view assessment_id) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    std::optional<std::string> overrides;
+    ASSIGN_OR_RETURN(TraceAssessment gone, LoadAssessment(c, trace_id, assessment_id));
+    // A chain A <- B <- C without B: C now supersedes A.
     RETURN_IF_ERROR(
-        c.Query("SELECT overrides FROM trace_assessments WHERE trace_id = ? AND assessment_id = ?",
-                {Str(trace_id), Str(assessment_id)}, [&](const SqlRow& row) {
-                  overrides = Str(row.GetText(0));
-                  return false;
-                }));
-    if (!overrides.has_value()) return NotFoundError(AssessmentNotFound(trace_id, assessment_id));
+        c.Execute("UPDATE trace_assessments SET overrides = ? WHERE trace_id = ? AND overrides = ?",
+                  {gone.overrides, Str(trace_id), Str(assessment_id)}));
     RETURN_IF_ERROR(
         c.Execute("DELETE FROM trace_assessments WHERE assessment_id = ?", {Str(assessment_id)}));
-    // The one it superseded counts again (it may have been deleted since).
-    if (!overrides->empty()) {
-      RETURN_IF_ERROR(c.Execute(
-          "UPDATE trace_assessments SET valid = 1 WHERE trace_id = ? AND assessment_id = ?",
-          {Str(trace_id), *overrides}));
-    }
-    return OkStatus();
+    if (gone.overrides.empty()) return OkStatus();
+    // What it superseded counts again once nothing supersedes it.
+    return c.Execute(
+        "UPDATE trace_assessments SET valid = 1 WHERE trace_id = ? AND assessment_id = ? AND NOT "
+        "EXISTS (SELECT 1 FROM trace_assessments o WHERE o.trace_id = ? AND o.overrides = ?)",
+        {Str(trace_id), gone.overrides, Str(trace_id), gone.overrides});
   });
 }
 

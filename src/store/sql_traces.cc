@@ -59,7 +59,7 @@ Status LoadTraceDetails(SqlConnection& c, std::vector<TraceInfo>* traces) {
                   return true;
                 }));
   }
-  return internal::LoadTraceAssessments(c, traces);
+  return internal::LoadTraceAssessments(c, by_id, ids);
 }
 
 // kNotFound unless the trace exists.

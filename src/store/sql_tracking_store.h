@@ -88,7 +88,9 @@ class SqlTrackingStore final : public TrackingStore {
   Status CreateAssessment(const TraceAssessment& assessment) override;
   StatusOr<TraceAssessment> GetAssessment(std::string_view trace_id,
                                           std::string_view assessment_id) override;
-  Status UpdateAssessment(const TraceAssessment& assessment) override;
+  StatusOr<TraceAssessment> UpdateAssessment(
+      std::string_view trace_id, std::string_view assessment_id,
+      const std::function<Status(TraceAssessment*)>& edit) override;
   Status DeleteAssessment(std::string_view trace_id, std::string_view assessment_id) override;
 
   StatusOr<MetricHistoryPage> ReadMetricHistory(std::string_view run_id, std::string_view key,

@@ -8,6 +8,7 @@
 // run), kUnavailable when the database cannot be reached, kInternal otherwise.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,9 +99,14 @@ class TrackingStore {
   virtual Status CreateAssessment(const TraceAssessment& assessment) = 0;
   virtual StatusOr<TraceAssessment> GetAssessment(std::string_view trace_id,
                                                   std::string_view assessment_id) = 0;
-  // Replaces the stored assessment of that trace and id (its validity and overrides stay).
-  virtual Status UpdateAssessment(const TraceAssessment& assessment) = 0;
-  // The assessment it overrode, if any, becomes valid again.
+  // Applies `edit` to the stored assessment and stores what it leaves, in one transaction (its
+  // name, time, value, rationale and metadata; ids, validity and overrides stay). kNotFound for
+  // an unknown assessment; an error from `edit` changes nothing.
+  virtual StatusOr<TraceAssessment> UpdateAssessment(
+      std::string_view trace_id, std::string_view assessment_id,
+      const std::function<Status(TraceAssessment*)>& edit) = 0;
+  // Those that overrode it then override what it overrode; that one is valid again when nothing
+  // overrides it any more.
   virtual Status DeleteAssessment(std::string_view trace_id, std::string_view assessment_id) = 0;
   // Links existing traces to an existing run (searchable as run_id); kNotFound otherwise.
   virtual Status LinkTracesToRun(const std::vector<std::string>& trace_ids,

@@ -250,9 +250,10 @@ StatusOr<store::TraceAssessment> TrackingService::CreateAssessment(
   RETURN_IF_ERROR(ValidateAssessment(assessment));
   const int64_t now = clock_.NowMillis();
   assessment.assessment_id = "a-" + NewUuidHex();
-  if (assessment.create_time_ms <= 0 || assessment.create_time_ms > kMaxTimestampMs) {
-    assessment.create_time_ms = now;
+  if (assessment.create_time_ms < 0 || assessment.create_time_ms > kMaxTimestampMs) {
+    return InvalidArgumentError("An assessment's create time must be between 1970 and 9999.");
   }
+  if (assessment.create_time_ms == 0) assessment.create_time_ms = now;
   assessment.last_update_time_ms = assessment.create_time_ms;
   assessment.valid = true;
   if (!assessment.overrides.empty() && !IsTraceId(assessment.overrides)) {
@@ -272,35 +273,37 @@ StatusOr<store::TraceAssessment> TrackingService::UpdateAssessment(
     std::string_view trace_id, std::string_view assessment_id, const store::TraceAssessment& update,
     const std::vector<std::string>& fields) {
   RETURN_IF_ERROR(CheckAssessmentPath(trace_id, assessment_id));
-  ASSIGN_OR_RETURN(store::TraceAssessment a, store_.GetAssessment(trace_id, assessment_id));
-  for (const std::string& field : fields) {
-    if (field == "assessment_name") {
-      a.name = update.name;
-    } else if (field == "feedback" || field == "expectation") {
-      if (update.kind != field) {
-        return InvalidArgumentError(
-            fmt::format("The update mask names {}, the assessment has "
-                        "none.",
-                        field));
-      }
-      if (a.kind != field) {
-        return InvalidArgumentError(fmt::format(
-            "A {} cannot become {}.", a.kind, field == "feedback" ? "feedback" : "an expectation"));
-      }
-      a.value = update.value;
-    } else if (field == "rationale") {
-      a.rationale = update.rationale;
-    } else if (field == "metadata") {
-      a.metadata = update.metadata;
-    } else if (field != "assessment_id" && field != "trace_id") {
-      return InvalidArgumentError(
-          fmt::format("The field {} of an assessment cannot be updated.", field));
-    }
+  if (!update.trace_id.empty() && update.trace_id != trace_id) {
+    return InvalidArgumentError("The assessment names another trace than its path.");
   }
-  RETURN_IF_ERROR(ValidateAssessment(a));
-  a.last_update_time_ms = std::max(clock_.NowMillis(), a.create_time_ms);
-  RETURN_IF_ERROR(store_.UpdateAssessment(a));
-  return a;
+  if (fields.empty()) return InvalidArgumentError("The update names no field to change.");
+  const int64_t now = clock_.NowMillis();
+  return store_.UpdateAssessment(trace_id, assessment_id, [&](store::TraceAssessment* a) -> Status {
+    for (const std::string& field : fields) {
+      if (field == "assessment_name") {
+        a->name = update.name;
+      } else if (field == "feedback" || field == "expectation") {
+        if (update.kind != field) {
+          return InvalidArgumentError(
+              fmt::format("The update names {}, which the assessment sent lacks.", field));
+        }
+        if (a->kind != field) {
+          return InvalidArgumentError(fmt::format("A {} cannot become a {}.", a->kind, field));
+        }
+        a->value = update.value;
+      } else if (field == "rationale") {
+        a->rationale = update.rationale;
+      } else if (field == "metadata") {
+        a->metadata = update.metadata;
+      } else if (field != "assessment_id" && field != "trace_id") {
+        return InvalidArgumentError(
+            fmt::format("The field '{}' of an assessment cannot be updated.", field));
+      }
+    }
+    RETURN_IF_ERROR(ValidateAssessment(*a));
+    a->last_update_time_ms = std::max(now, a->create_time_ms);
+    return OkStatus();
+  });
 }
 
 Status TrackingService::DeleteAssessment(std::string_view trace_id,

@@ -45,8 +45,8 @@ bool IsApiPath(std::string_view path) {
 // The single-page app's own pages (ui/src/app.tsx): their URLs answer index.html; any other path
 // that is no file is a 404, as it would be without the UI.
 bool IsAppPage(std::string_view path) {
-  static constexpr std::string_view kSections[] = {"experiments", "runs", "charts", "compare",
-                                                   "models"};
+  static constexpr std::string_view kSections[] = {
+      "experiments", "runs", "charts", "compare", "models", "logged-models", "traces"};
   std::string_view rest = path.substr(1);
   std::string_view section = rest.substr(0, rest.find('/'));
   for (std::string_view known : kSections) {

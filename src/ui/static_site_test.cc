@@ -51,7 +51,8 @@ TEST_F(UiRoutesTest, FilesWithTypesAndCaching) {
 }
 
 TEST_F(UiRoutesTest, AppRoutesAnswerIndexAndMissingFilesAre404) {
-  for (const char* deep_link : {"/experiments/3", "/runs/abc/charts", "/models/churn%20v2"}) {
+  for (const char* deep_link : {"/experiments/3", "/runs/abc/charts", "/models/churn%20v2",
+                                "/experiments/3/traces", "/traces/tr-1", "/logged-models/m-1"}) {
     http::Response r = Get(deep_link);
     EXPECT_EQ(r.status, 200) << deep_link;
     EXPECT_NE(r.body.find("id=app"), std::string::npos) << deep_link;

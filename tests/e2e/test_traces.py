@@ -365,6 +365,61 @@ def test_assessments_as_mlflow3_log_feedback_and_expectations_send_them(server, 
     assert_error(v3.get(f"traces/{trace_id}/assessments/a-{'0' * 32}"), "RESOURCE_DOES_NOT_EXIST")
     assert_error(client_delete(v3, f"traces/{trace_id}/assessments/a-{'0' * 32}"), "RESOURCE_DOES_NOT_EXIST")
     assert_error(v3.get(f"traces/{trace_id}/assessments/{assessment_id}/x"), "RESOURCE_DOES_NOT_EXIST")
+    # feedback and expectations have the proto's shape
+    for bad in ({"feedback": {"error": 5}}, {"feedback": {}}, {"feedback": {"value": 1, "junk": {}}},
+                {"feedback": {"error": {"error_code": 7}}}, {"expectation": {"serialized_value": "str"}},
+                {"expectation": {"value": 1, "serialized_value": {"serialization_format": "JSON", "value": "1"}}},
+                {"expectation": {"serialized_value": {"value": 1}}},
+                {"feedback": {"value": 1}, "create_time": "2026-02-31T00:00:00Z"},
+                {"feedback": {"value": 1}, "create_time": "1969-12-31T23:59:59Z"}):
+        assert_error(v3.post(f"traces/{trace_id}/assessments", {"assessment": {"assessment_name": "x", **bad}}),
+                     "INVALID_PARAMETER_VALUE")
+    for good in ({"feedback": {"error": {"error_code": "TIMEOUT", "error_message": "judge timed out"}}},
+                 {"feedback": {"value": None, "error": {"error_message": "no answer"}}},
+                 {"expectation": {"serialized_value": {"serialization_format": "JSON", "value": "[1]"}}}):
+        st, body = v3.post(f"traces/{trace_id}/assessments", {"assessment": {"assessment_name": "x", **good}})
+        assert st == 200, body
+        kind = "feedback" if "feedback" in good else "expectation"
+        assert body["assessment"][kind] == good[kind]
+
+    # overrides stay consistent when one in a chain is deleted
+    def log(overrides=None):
+        body = {"assessment": {"assessment_name": "chain", "feedback": {"value": 1},
+                               **({"overrides": overrides} if overrides else {})}}
+        st, got = v3.post(f"traces/{trace_id}/assessments", body)
+        assert st == 200, got
+        return got["assessment"]["assessment_id"]
+
+    def valid(aid):
+        return v3.get(f"traces/{trace_id}/assessments/{aid}")[1]["assessment"]["valid"]
+
+    a = log()
+    b = log(a)
+    c = log(b)
+    assert (valid(a), valid(b), valid(c)) == (False, False, True)
+    assert client_delete(v3, f"traces/{trace_id}/assessments/{b}")[0] == 200
+    assert not valid(a) and valid(c)  # c now supersedes a
+    assert v3.get(f"traces/{trace_id}/assessments/{c}")[1]["assessment"]["overrides"] == a
+    assert client_delete(v3, f"traces/{trace_id}/assessments/{c}")[0] == 200
+    assert valid(a)
+    d, e = log(a), log(a)  # two that supersede one
+    assert client_delete(v3, f"traces/{trace_id}/assessments/{e}")[0] == 200
+    assert not valid(a)  # d still supersedes it
+    assert client_delete(v3, f"traces/{trace_id}/assessments/{d}")[0] == 200
+    assert valid(a)
+
+    # updates name their fields; the body's trace is the path's
+    assert_error(client_patch(v3, f"traces/{trace_id}/assessments/{a}", {
+        "assessment": {"rationale": "y", "trace_id": missing}}), "INVALID_PARAMETER_VALUE")
+    assert_error(client_patch(v3, f"traces/{trace_id}/assessments/{a}", {
+        "assessment": {"rationale": "y"}, "update_mask": ""}), "INVALID_PARAMETER_VALUE")
+    st, body = client_patch(v3, f"traces/{trace_id}/assessments/{a}", {
+        "assessment": {"rationale": "y"}, "update_mask": ",rationale"})
+    assert st == 200 and body["assessment"]["rationale"] == "y"
+    st, body = client_patch(v3, f"traces/{trace_id}/assessments/{a}", {  # no mask: the fields sent
+        "assessment": {"assessment_id": a, "rationale": "z", "source": {"source_type": "HUMAN"}}})
+    assert st == 200 and body["assessment"]["rationale"] == "z"
+
     # the assessments go with their trace
     assert client.ok_post("traces/delete-traces", {"experiment_id": exp, "request_ids": [trace_id]})[
         "traces_deleted"] == 1

@@ -15,6 +15,7 @@ export const PAGING_RUNS = 55;
 export const MODEL = 'iris-classifier';
 export const LOGGED_MODEL = 'mlflow3-model';
 export const TRACE_ID = 'tr-0123456789abcdef0123456789abcdef';
+export const ODD_TRACE_ID = 'tr-fedcba9876543210fedcba9876543210';
 // An 8x8 red PNG.
 export const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGO4oKCAFTEMLQkAvk5EAfjoixEAAAAASUVORK5CYII=',
@@ -128,6 +129,26 @@ export async function seed(api) {
   ];
   const traceRoot = trace.trace_info.tags['mlflow.artifactLocation'].replace(/^mlflow-artifacts:\//, '');
   await api.putProxied(`${traceRoot}/traces.json`, JSON.stringify({ spans }));
+  // A trace whose spans do not form a tree (a parent cycle, a span without an id): the page
+  // still lists every span.
+  await api.postV3('/traces', {
+    trace: {
+      trace_info: {
+        trace_id: ODD_TRACE_ID,
+        trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: expId } },
+        request_time: new Date(start).toISOString(),
+        state: 'ERROR',
+        tags: { 'mlflow.traceName': 'odd-spans' },
+      },
+    },
+  });
+  const oddRoot = traceRoot.replace(TRACE_ID, ODD_TRACE_ID);
+  await api.putProxied(`${oddRoot}/traces.json`, JSON.stringify({ spans: [
+    span('x', 'y', 'cycle-x', 0, 10, {}),
+    span('y', 'x', 'cycle-y', 5, 10, {}),
+    { name: 'no-id', attributes: {} },
+    null,
+  ] }));
   // mlflow.log_feedback from an LLM judge
   await api.postV3(`/traces/${TRACE_ID}/assessments`, {
     assessment: {

@@ -19,7 +19,7 @@ import {
   startMlhub,
   waitForText,
 } from './lib.mjs';
-import { LOGGED_MODEL, LOSS_STEPS, MODEL, PAGING_RUNS, RUNS, TRACE_ID, seed } from './seed.mjs';
+import { LOGGED_MODEL, LOSS_STEPS, MODEL, ODD_TRACE_ID, PAGING_RUNS, RUNS, TRACE_ID, seed } from './seed.mjs';
 
 let server;
 let proxy;
@@ -246,6 +246,12 @@ test('MLflow 3 logged models: the run shows its model, the experiment lists it, 
   const runHref = await page.getAttribute('#logged-models-table td a.mono', 'href');
   assert.equal(runHref, `/runs/${data.runIds['run-1']}`);
 
+  // deep links load the page directly
+  await go(`/logged-models/${data.modelId}?tab=files&path=model.pkl`);
+  await waitForText(page, 'pre.file, .preview', 'model.pkl');
+  await go(`/experiments/${data.expId}/models`);
+  await waitForText(page, '#logged-models-table', LOGGED_MODEL);
+
   // run-0 has no model outputs: its legacy model folder is still found in its artifacts.
   await go(`/runs/${data.runIds['run-0']}`);
   await waitForText(page, '#logged-models', 'sklearn_version: 1.3.0');
@@ -275,6 +281,13 @@ test('traces: the experiment lists them, a trace shows its span tree and a span 
   // the tree is in order: root, then its children by start time, indented
   const names = await page.$$eval('#span-tree tr', (rows) => rows.map((r) => r.textContent.split(/\d/)[0].trim()));
   assert.deepEqual(names, ['answer-question', 'retrieve', 'llm']);
+
+  // spans that form no tree are still all listed, once each
+  await go(`/traces/${ODD_TRACE_ID}`);
+  await waitForText(page, '#trace-info', ODD_TRACE_ID);
+  await waitForText(page, '#span-tree', 'no-id');
+  const odd = await page.$$eval('#span-tree tr', (rows) => rows.map((r) => r.textContent.split(/\d/)[0].trim()));
+  assert.deepEqual(odd.sort(), ['cycle-x', 'cycle-y', 'no-id']);
 });
 
 /** Coloured pixels on the chart's canvas: uPlot draws lines, so a blank canvas means no chart. */

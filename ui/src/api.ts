@@ -357,8 +357,8 @@ export interface Assessment {
   assessment_id: string;
   assessment_name: string;
   source?: { source_type?: string; source_id?: string };
-  feedback?: { value?: unknown; error?: { error_message?: string } };
-  expectation?: { value?: unknown };
+  feedback?: { value?: unknown; error?: { error_code?: string; error_message?: string } };
+  expectation?: { value?: unknown; serialized_value?: { value?: string } };
   rationale?: string;
   valid?: boolean;
 }
@@ -385,8 +385,11 @@ export async function traceSpans(trace: TraceInfo): Promise<Record<string, unkno
   if (root === undefined) throw new Error(`The spans are at ${location}, not behind this server.`);
   const res = await apiFetch(`${PROXY}/${root}/traces.json`);
   if (!res.ok) throw await errorOf(res);
-  const data = (await res.json()) as { spans?: Record<string, unknown>[] };
-  return data.spans ?? [];
+  const data = (await res.json()) as { spans?: unknown };
+  if (!Array.isArray(data?.spans)) throw new Error('traces.json holds no list of spans.');
+  return data.spans.filter(
+    (s): s is Record<string, unknown> => typeof s === 'object' && s !== null && !Array.isArray(s),
+  );
 }
 
 // ---- Artifacts ----

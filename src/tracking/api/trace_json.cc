@@ -3,8 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <optional>
 
 #include "common/ids.h"
 #include "rest/json_route.h"
@@ -38,6 +40,56 @@ StatusOr<std::string> ReadSourceType(json::Element value) {
     }
   }
   return InvalidArgumentError("Invalid assessment source type " + simdjson::to_string(value) + ".");
+}
+
+// Every member of `object` is one of `known`, and those in `strings` hold strings.
+Status CheckMembers(json::Object object, std::string_view where,
+                    std::initializer_list<std::string_view> known,
+                    std::initializer_list<std::string_view> strings) {
+  for (auto field : object) {
+    if (std::find(known.begin(), known.end(), field.key) == known.end()) {
+      return InvalidArgumentError(fmt::format("Unknown field {}.{}.", where, field.key));
+    }
+    if (std::find(strings.begin(), strings.end(), field.key) != strings.end() &&
+        !field.value.is_string()) {
+      return InvalidArgumentError(fmt::format("{}.{} must be a string.", where, field.key));
+    }
+  }
+  return OkStatus();
+}
+
+// Feedback: {value: any JSON} or {error: {error_code, error_message, stack_trace}} (or both).
+Status CheckFeedback(json::Object feedback) {
+  RETURN_IF_ERROR(CheckMembers(feedback, "feedback", {"value", "error"}, {}));
+  auto value = json::Find(feedback, "value");
+  auto error = json::Find(feedback, "error");
+  if (error && !error->is_null()) {
+    ASSIGN_OR_RETURN(json::Object object, json::AsObject(*error, "feedback.error"));
+    RETURN_IF_ERROR(CheckMembers(object, "feedback.error",
+                                 {"error_code", "error_message", "stack_trace"},
+                                 {"error_code", "error_message", "stack_trace"}));
+  } else if (!value) {
+    return InvalidArgumentError("Feedback needs a value or an error.");
+  }
+  return OkStatus();
+}
+
+// Expectation: {value: any JSON} or {serialized_value: {serialization_format, value}}.
+Status CheckExpectation(json::Object expectation) {
+  RETURN_IF_ERROR(CheckMembers(expectation, "expectation", {"value", "serialized_value"}, {}));
+  auto value = json::Find(expectation, "value");
+  auto serialized = json::Find(expectation, "serialized_value");
+  if (value.has_value() == serialized.has_value()) {
+    return InvalidArgumentError("An expectation has a value or a serialized_value (one).");
+  }
+  if (serialized) {
+    ASSIGN_OR_RETURN(json::Object object,
+                     json::AsObject(*serialized, "expectation.serialized_value"));
+    RETURN_IF_ERROR(CheckMembers(object, "expectation.serialized_value",
+                                 {"serialization_format", "value"},
+                                 {"serialization_format", "value"}));
+  }
+  return OkStatus();
 }
 
 // The fields of an Assessment object a client sends; `present` names those it has (proto field
@@ -81,7 +133,7 @@ StatusOr<ReadAssessmentResult> ReadAssessment(const rest::RequestFields& f) {
       return InvalidArgumentError("An assessment is feedback or an expectation, not both.");
     }
     ASSIGN_OR_RETURN(json::Object body, json::AsObject(*member, kind));
-    (void)body;
+    RETURN_IF_ERROR(kind == "feedback" ? CheckFeedback(body) : CheckExpectation(body));
     a.kind = std::string(kind);
     a.value = simdjson::to_string(*member);
   }
@@ -89,16 +141,16 @@ StatusOr<ReadAssessmentResult> ReadAssessment(const rest::RequestFields& f) {
 }
 
 // An update mask's paths: proto JSON writes a FieldMask as one string, "assessmentName,feedback"
-// (lowerCamelCase); {"paths": [...]} is accepted too.
-StatusOr<std::vector<std::string>> ReadUpdateMask(const rest::RequestFields& f) {
+// (lowerCamelCase); {"paths": [...]} is accepted too. nullopt when the request has none.
+StatusOr<std::optional<std::vector<std::string>>> ReadUpdateMask(const rest::RequestFields& f) {
   std::vector<std::string> paths;
   auto mask = f.json() ? json::Find(*f.json(), "update_mask") : std::nullopt;
-  if (!mask || mask->is_null()) return paths;
+  if (!mask || mask->is_null()) return std::optional<std::vector<std::string>>();
   std::string_view text;
   if (mask->get(text) == simdjson::SUCCESS) {
     while (!text.empty()) {
       const size_t comma = text.find(',');
-      paths.emplace_back(text.substr(0, comma));
+      if (comma != 0) paths.emplace_back(text.substr(0, comma));
       text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     }
   } else {
@@ -116,7 +168,7 @@ StatusOr<std::vector<std::string>> ReadUpdateMask(const rest::RequestFields& f) 
     std::string snake;
     for (char c : path) {
       if (c >= 'A' && c <= 'Z') {
-        snake += '_';
+        if (!snake.empty()) snake += '_';
         snake += static_cast<char>(c - 'A' + 'a');
       } else if (c != ' ') {
         snake += c;
@@ -124,7 +176,7 @@ StatusOr<std::vector<std::string>> ReadUpdateMask(const rest::RequestFields& f) 
     }
     path = std::move(snake);
   }
-  return paths;
+  return std::optional<std::vector<std::string>>(std::move(paths));
 }
 
 std::string AssessmentResponse(const store::TraceAssessment& a) {
@@ -159,9 +211,12 @@ StatusOr<int64_t> ParseTimestamp(std::string_view s) {
   const int hour = Digits(s, 11, 2), minute = Digits(s, 14, 2), second = Digits(s, 17, 2);
   if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
       s[13] != ':' || s[16] != ':' || year < 0 || month < 1 || month > 12 || day < 1 || day > 31 ||
-      hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
+      hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
     return invalid();
   }
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return invalid();
   size_t i = 19;
   int64_t fraction_ms = 0;
   if (s[i] == '.') {
@@ -301,10 +356,21 @@ StatusOr<std::string> HandleAssessmentRequest(TrackingService& service, http::Me
     }
     case Method::kPatch: {
       ASSIGN_OR_RETURN(ReadAssessmentResult read, ReadAssessment(f));
-      ASSIGN_OR_RETURN(std::vector<std::string> mask, ReadUpdateMask(f));
-      if (mask.empty()) mask = read.present;  // no mask: the fields sent
+      ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> mask, ReadUpdateMask(f));
+      // Without a mask: those of the fields sent that an update can change.
+      std::vector<std::string> fields;
+      if (mask) {
+        fields = *std::move(mask);
+      } else {
+        for (const std::string& field : read.present) {
+          for (std::string_view updatable :
+               {"assessment_name", "feedback", "expectation", "rationale", "metadata"}) {
+            if (field == updatable) fields.push_back(field);
+          }
+        }
+      }
       ASSIGN_OR_RETURN(store::TraceAssessment updated,
-                       service.UpdateAssessment(trace_id, assessment_id, read.assessment, mask));
+                       service.UpdateAssessment(trace_id, assessment_id, read.assessment, fields));
       return AssessmentResponse(updated);
     }
     case Method::kDelete:

@@ -4,6 +4,7 @@
 import * as api from '../api';
 import { Counted, KVTable, Row, Show, fmtNum, fmtTime, useAsync, useTitle } from '../common';
 import { Link, Location, href, navigate, withQuery } from '../router';
+import { ExperimentListPage } from './experiment_list';
 import { Artifacts, TextPreview } from './artifacts';
 
 /** LOGGED_MODEL_READY -> ready. */
@@ -12,73 +13,62 @@ export function statusLabel(status?: string): string {
 }
 
 export function ExperimentModelsPage({ loc, experimentId }: { loc: Location; experimentId: string }) {
-  const pt = loc.query.get('pt') ?? '';
-  const exp = useAsync(() => api.getExperiment(experimentId), [experimentId]);
-  useTitle(`Models · ${exp.data?.experiment.name ?? 'Experiment'}`);
-  const list = useAsync(() => api.searchLoggedModels(experimentId, pt), [experimentId, pt]);
   return (
-    <section>
-      <p class="crumbs">
-        <Link href="/experiments">Experiments</Link> ›{' '}
-        <Link href={`/experiments/${experimentId}`}>{exp.data?.experiment.name ?? `#${experimentId}`}</Link> ›
-      </p>
-      <h1>Logged models</h1>
-      <Show a={list} what="logged models">
-        {(d) =>
-          !d.models?.length ? (
-            <p class="empty">No logged models in this experiment.</p>
-          ) : (
-            <>
-              <table class="grid" id="logged-models-table">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Status</th>
-                    <th>Type</th>
-                    <th>Created</th>
-                    <th>Source run</th>
-                    <th>Metrics</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {d.models.map((m) => (
-                    <tr key={m.info.model_id}>
-                      <td>
-                        <Link href={`/logged-models/${encodeURIComponent(m.info.model_id)}`}>
-                          {m.info.name}
-                        </Link>
-                      </td>
-                      <td>{statusLabel(m.info.status)}</td>
-                      <td>{m.info.model_type ?? ''}</td>
-                      <td>{fmtTime(m.info.creation_timestamp_ms)}</td>
-                      <td>
-                        {m.info.source_run_id && (
-                          <Link class="mono" href={`/runs/${m.info.source_run_id}`}>
-                            {m.info.source_run_id.slice(0, 8)}
-                          </Link>
-                        )}
-                      </td>
-                      <td>
-                        {latestMetrics(m).map((x) => (
-                          <span key={metricLabel(x)} class="chip">
-                            {metricLabel(x)}={fmtNum(x.value)}
-                          </span>
-                        ))}
-                      </td>
-                    </tr>
+    <ExperimentListPage
+      loc={loc}
+      experimentId={experimentId}
+      title="Logged models"
+      what="logged models"
+      load={(pt) =>
+        api.searchLoggedModels(experimentId, pt).then((r) => ({
+          items: r.models ?? [],
+          next_page_token: r.next_page_token,
+        }))
+      }
+    >
+      {(items: api.LoggedModel[]) => (
+        <table class="grid" id="logged-models-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Status</th>
+              <th>Type</th>
+              <th>Created</th>
+              <th>Source run</th>
+              <th>Metrics</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((m) => (
+              <tr key={m.info.model_id}>
+                <td>
+                  <Link href={`/logged-models/${encodeURIComponent(m.info.model_id)}`}>
+                    {m.info.name}
+                  </Link>
+                </td>
+                <td>{statusLabel(m.info.status)}</td>
+                <td>{m.info.model_type ?? ''}</td>
+                <td>{fmtTime(m.info.creation_timestamp_ms)}</td>
+                <td>
+                  {m.info.source_run_id && (
+                    <Link class="mono" href={`/runs/${m.info.source_run_id}`}>
+                      {m.info.source_run_id.slice(0, 8)}
+                    </Link>
+                  )}
+                </td>
+                <td>
+                  {latestMetrics(m).map((x) => (
+                    <span key={metricLabel(x)} class="chip">
+                      {metricLabel(x)}={fmtNum(x.value)}
+                    </span>
                   ))}
-                </tbody>
-              </table>
-              {d.next_page_token && (
-                <p>
-                  <Link href={withQuery(loc, { pt: d.next_page_token })}>Next page</Link>
-                </p>
-              )}
-            </>
-          )
-        }
-      </Show>
-    </section>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </ExperimentListPage>
   );
 }
 

@@ -4,6 +4,7 @@
 import * as api from '../api';
 import { Counted, KVTable, Row, Show, fmtTime, useAsync, useTitle } from '../common';
 import { Link, Location, navigate, withQuery } from '../router';
+import { ExperimentListPage } from './experiment_list';
 
 const traceName = (t: api.TraceInfo) => t.tags?.['mlflow.traceName'] ?? '';
 const stateClass = (state: string) =>
@@ -16,82 +17,71 @@ function StateChip({ state }: { state: string }) {
 
 /** "1.250s" -> "1.25 s"; under a second in ms. */
 function fmtSeconds(duration?: string): string {
-  if (!duration) return '';
-  const s = parseFloat(duration);
+  const s = parseFloat(duration ?? '');
+  if (!Number.isFinite(s)) return '';
   return s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(2)} s`;
 }
 
 const clip = (text = '', n = 80) => (text.length > n ? text.slice(0, n) + '…' : text);
 
 export function ExperimentTracesPage({ loc, experimentId }: { loc: Location; experimentId: string }) {
-  const pt = loc.query.get('pt') ?? '';
-  const exp = useAsync(() => api.getExperiment(experimentId), [experimentId]);
-  useTitle(`Traces · ${exp.data?.experiment.name ?? 'Experiment'}`);
-  const list = useAsync(() => api.searchTraces(experimentId, pt), [experimentId, pt]);
   return (
-    <section>
-      <p class="crumbs">
-        <Link href="/experiments">Experiments</Link> ›{' '}
-        <Link href={`/experiments/${experimentId}`}>{exp.data?.experiment.name ?? `#${experimentId}`}</Link> ›
-      </p>
-      <h1>Traces</h1>
-      <Show a={list} what="traces">
-        {(d) =>
-          !d.traces?.length ? (
-            <p class="empty">No traces in this experiment.</p>
-          ) : (
-            <>
-              <table class="grid" id="traces-table">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>State</th>
-                    <th>Started</th>
-                    <th>Duration</th>
-                    <th>Request</th>
-                    <th>Response</th>
-                    <th>Run</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {d.traces.map((t) => {
-                    const run = t.trace_metadata?.['mlflow.sourceRun'];
-                    return (
-                      <tr key={t.trace_id}>
-                        <td>
-                          <Link href={`/traces/${encodeURIComponent(t.trace_id)}`}>
-                            {traceName(t) || t.trace_id}
-                          </Link>
-                        </td>
-                        <td>
-                          <StateChip state={t.state} />
-                        </td>
-                        <td>{fmtTime(ms(t.request_time))}</td>
-                        <td class="num">{fmtSeconds(t.execution_duration)}</td>
-                        <td class="mono wrap">{clip(t.request_preview)}</td>
-                        <td class="mono wrap">{clip(t.response_preview)}</td>
-                        <td>
-                          {run && (
-                            <Link class="mono" href={`/runs/${run}`}>
-                              {run.slice(0, 8)}
-                            </Link>
-                          )}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-              {d.next_page_token && (
-                <p>
-                  <Link href={withQuery(loc, { pt: d.next_page_token })}>Next page</Link>
-                </p>
-              )}
-            </>
-          )
-        }
-      </Show>
-    </section>
+    <ExperimentListPage
+      loc={loc}
+      experimentId={experimentId}
+      title="Traces"
+      what="traces"
+      load={(pt) =>
+        api.searchTraces(experimentId, pt).then((r) => ({
+          items: r.traces ?? [],
+          next_page_token: r.next_page_token,
+        }))
+      }
+    >
+      {(items: api.TraceInfo[]) => (
+        <table class="grid" id="traces-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>State</th>
+              <th>Started</th>
+              <th>Duration</th>
+              <th>Request</th>
+              <th>Response</th>
+              <th>Run</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((t) => {
+              const run = t.trace_metadata?.['mlflow.sourceRun'];
+              return (
+                <tr key={t.trace_id}>
+                  <td>
+                    <Link href={`/traces/${encodeURIComponent(t.trace_id)}`}>
+                      {traceName(t) || t.trace_id}
+                    </Link>
+                  </td>
+                  <td>
+                    <StateChip state={t.state} />
+                  </td>
+                  <td>{fmtTime(ms(t.request_time))}</td>
+                  <td class="num">{fmtSeconds(t.execution_duration)}</td>
+                  <td class="mono wrap">{clip(t.request_preview)}</td>
+                  <td class="mono wrap">{clip(t.response_preview)}</td>
+                  <td>
+                    {run && (
+                      <Link class="mono" href={`/runs/${run}`}>
+                        {run.slice(0, 8)}
+                      </Link>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </ExperimentListPage>
   );
 }
 
@@ -121,22 +111,32 @@ function readSpan(raw: Record<string, unknown>): Span {
   };
 }
 
-/** The spans in tree order (each after its parent), with their depth. */
+/**
+ * The spans in tree order (each after its parent), with their depth. Whatever the tree does not
+ * reach (no id, a parent cycle, a repeated id) follows at the top level, each span once.
+ */
 function inTreeOrder(spans: Span[]): { span: Span; depth: number }[] {
   const ids = new Set(spans.map((s) => s.id));
   const children = new Map<string, Span[]>();
   for (const s of spans) {
-    const parent = s.parent && ids.has(s.parent) ? s.parent : '';
+    const parent = s.parent && s.parent !== s.id && ids.has(s.parent) ? s.parent : '';
     children.set(parent, [...(children.get(parent) ?? []), s]);
   }
   const out: { span: Span; depth: number }[] = [];
+  const placed = new Set<Span>();
+  const walked = new Set<string>();
   const walk = (parent: string, depth: number) => {
+    if (walked.has(parent)) return;
+    walked.add(parent);
     for (const s of (children.get(parent) ?? []).sort((a, b) => a.start - b.start)) {
+      if (placed.has(s)) continue;
+      placed.add(s);
       out.push({ span: s, depth });
-      walk(s.id, depth + 1);
+      if (s.id) walk(s.id, depth + 1);
     }
   };
   walk('', 0);
+  for (const s of spans) if (!placed.has(s)) out.push({ span: s, depth: 0 });
   return out;
 }
 
@@ -214,9 +214,12 @@ function TraceView({ loc, trace }: { loc: Location; trace: api.TraceInfo }) {
 /** Feedback and expectations logged on the trace; superseded ones struck through. */
 function Assessments({ trace }: { trace: api.TraceInfo }) {
   const list = trace.assessments ?? [];
-  const shown = (a: api.Assessment) =>
-    a.feedback?.error?.error_message ??
-    JSON.stringify(a.feedback ? a.feedback.value : a.expectation?.value);
+  const shown = (a: api.Assessment) => {
+    const error = a.feedback?.error;
+    if (error) return `error: ${error.error_message ?? error.error_code ?? ''}`;
+    if (a.expectation?.serialized_value) return a.expectation.serialized_value.value ?? '';
+    return JSON.stringify(a.feedback ? a.feedback.value : a.expectation?.value) ?? '';
+  };
   return (
     <Counted title="Assessments" count={list.length}>
       <table class="grid" id="trace-assessments">
@@ -236,7 +239,7 @@ function Assessments({ trace }: { trace: api.TraceInfo }) {
               <td>{a.feedback ? 'feedback' : 'expectation'}</td>
               <td class="mono wrap">{shown(a)}</td>
               <td>
-                {a.source?.source_type?.toLowerCase().replace('_', ' ')}
+                {a.source?.source_type?.toLowerCase().replace(/_/g, ' ')}
                 {a.source?.source_id ? ` · ${a.source.source_id}` : ''}
               </td>
               <td class="wrap">{a.rationale}</td>
