@@ -3,7 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { KV } from './api';
-import { Location, navigate, withQuery } from './router';
+import { Link, Location, href, navigate, withQuery } from './router';
 
 export interface Async<T> {
   data?: T;
@@ -264,5 +264,24 @@ export function KVTable(props: { id: string; title: string; rows: KV[] }) {
         </tbody>
       </table>
     </Counted>
+  );
+}
+
+/** A page's tab bar; the first tab is the page without ?tab=. */
+export function Tabs(props: { loc: Location; tabs: readonly string[]; active: string }) {
+  return (
+    <nav class="tabs" role="tablist">
+      {props.tabs.map((t, i) => (
+        <Link
+          key={t}
+          role="tab"
+          aria-selected={props.active === t}
+          class={props.active === t ? 'active' : ''}
+          href={href(props.loc.path, { tab: i === 0 ? undefined : t })}
+        >
+          {t[0].toUpperCase() + t.slice(1)}
+        </Link>
+      ))}
+    </nav>
   );
 }

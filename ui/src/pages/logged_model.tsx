@@ -2,8 +2,8 @@
 // (/logged-models/:id) with its info, params, metrics, tags and files.
 // URL state: ?tab=overview|files&path=<file>; the list pages by ?pt=<page token>.
 import * as api from '../api';
-import { Counted, KVTable, Row, Show, fmtNum, fmtTime, useAsync, useTitle } from '../common';
-import { Link, Location, href, navigate, withQuery } from '../router';
+import { Counted, KVTable, Row, Show, Tabs, fmtNum, fmtTime, useAsync, useTitle } from '../common';
+import { Link, Location, navigate, withQuery } from '../router';
 import { ExperimentListPage } from './experiment_list';
 import { Artifacts, TextPreview } from './artifacts';
 
@@ -103,19 +103,7 @@ function ModelView({ loc, model }: { loc: Location; model: api.LoggedModel }) {
       <h1>
         {i.name} <span class="muted">{statusLabel(i.status)}</span>
       </h1>
-      <nav class="tabs" role="tablist">
-        {TABS.map((t) => (
-          <Link
-            key={t}
-            role="tab"
-            aria-selected={tab === t}
-            class={tab === t ? 'active' : ''}
-            href={href(loc.path, { tab: t === 'overview' ? undefined : t })}
-          >
-            {t[0].toUpperCase() + t.slice(1)}
-          </Link>
-        ))}
-      </nav>
+      <Tabs loc={loc} tabs={TABS} active={tab} />
       {tab === 'files' ? (
         <Artifacts
           source={source}

@@ -10,6 +10,7 @@ import {
   KVTable,
   Row,
   Show,
+  Tabs,
   fmtDuration,
   fmtNum,
   fmtTime,
@@ -73,19 +74,7 @@ function RunView({ loc, run, reload }: { loc: Location; run: api.Run; reload: ()
           </>
         )}
       </h1>
-      <nav class="tabs" role="tablist">
-        {TABS.map((t) => (
-          <Link
-            key={t}
-            role="tab"
-            aria-selected={tab === t}
-            class={tab === t ? 'active' : ''}
-            href={href(loc.path, { tab: t === 'overview' ? undefined : t })}
-          >
-            {t[0].toUpperCase() + t.slice(1)}
-          </Link>
-        ))}
-      </nav>
+      <Tabs loc={loc} tabs={TABS} active={tab} />
       {tab === 'overview' && <Overview run={run} reload={reload} />}
       {tab === 'charts' && <RunCharts loc={loc} run={run} />}
       {tab === 'artifacts' && (
