@@ -264,6 +264,14 @@ test('traces: the experiment lists them, a trace shows its span tree and a span 
   await waitForText(page, '#traces-table', 'answer-question');
   await waitForText(page, '#traces-table', '1.50 s');
   await waitForText(page, '#traces-table', 'What is mlhub?');
+  // the server's trace filter, kept in the URL
+  await page.fill('#list-filter', "trace.status = 'ERROR'");
+  await page.press('#list-filter', 'Enter');
+  await page.waitForURL(/filter=trace\.status/);
+  await waitForText(page, '#traces-table', 'odd-spans');
+  assert.equal(await page.locator('#traces-table >> text=answer-question').count(), 0);
+  await page.click('text=Clear');
+  await waitForText(page, '#traces-table', 'answer-question');
   await page.click('#traces-table >> text=answer-question');
   await page.waitForURL(new RegExp(`/traces/${TRACE_ID}$`));
   await waitForText(page, '#trace-info', TRACE_ID);

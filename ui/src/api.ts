@@ -328,9 +328,10 @@ export async function metricHistory(
 
 export const getLoggedModel = (id: string) =>
   get<{ model: LoggedModel }>(`/logged-models/${encodeURIComponent(id)}`);
-export const searchLoggedModels = (experimentId: string, pageToken?: string) =>
+export const searchLoggedModels = (experimentId: string, filter: string, pageToken?: string) =>
   post<{ models?: LoggedModel[]; next_page_token?: string }>('/logged-models/search', {
     experiment_ids: [experimentId],
+    filter: filter || undefined,
     max_results: 100,
     page_token: pageToken || undefined,
   });
@@ -363,9 +364,10 @@ export interface Assessment {
   valid?: boolean;
 }
 
-export const searchTraces = (experimentId: string, pageToken?: string) =>
+export const searchTraces = (experimentId: string, filter: string, pageToken?: string) =>
   request<{ traces?: TraceInfo[]; next_page_token?: string }>('POST', `${API3}/traces/search`, {
     locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],
+    filter: filter || undefined,
     max_results: 50,
     page_token: pageToken || undefined,
   });

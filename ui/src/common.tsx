@@ -285,3 +285,39 @@ export function Tabs(props: { loc: Location; tabs: readonly string[]; active: st
     </nav>
   );
 }
+
+/** A search filter in the server's grammar; applied on submit, cleared with one click. */
+export function FilterBox(props: {
+  id: string;
+  filter: string;
+  placeholder: string;
+  onSubmit: (filter: string) => void;
+}) {
+  const [text, setText] = useState(props.filter);
+  useEffect(() => setText(props.filter), [props.filter]);
+  return (
+    <form
+      class="filter"
+      role="search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onSubmit(text.trim());
+      }}
+    >
+      <label for={props.id}>Filter</label>
+      <input
+        id={props.id}
+        class="mono"
+        value={text}
+        placeholder={props.placeholder}
+        onInput={(e) => setText((e.target as HTMLInputElement).value)}
+      />
+      <button type="submit">Apply</button>
+      {props.filter && (
+        <button type="button" onClick={() => props.onSubmit('')}>
+          Clear
+        </button>
+      )}
+    </form>
+  );
+}

@@ -19,8 +19,9 @@ export function ExperimentModelsPage({ loc, experimentId }: { loc: Location; exp
       experimentId={experimentId}
       title="Logged models"
       what="logged models"
-      load={(pt) =>
-        api.searchLoggedModels(experimentId, pt).then((r) => ({
+      filterExample="metrics.acc > 0.9 AND status = 'READY'"
+      load={(filter, pt) =>
+        api.searchLoggedModels(experimentId, filter, pt).then((r) => ({
           items: r.models ?? [],
           next_page_token: r.next_page_token,
         }))

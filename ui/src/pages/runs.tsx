@@ -6,6 +6,7 @@ import * as api from '../api';
 import {
   ActionButton,
   ErrorBox,
+  FilterBox,
   Loading,
   fmtDuration,
   fmtTime,
@@ -78,7 +79,9 @@ export function RunsPage({ loc, experimentId }: { loc: Location; experimentId: s
         </h1>
       )}
       <FilterBox
+        id="run-filter"
         filter={filter}
+        placeholder="metrics.acc > 0.9 OR params.model = 'xgb'"
         onSubmit={(f) => navigate(withQuery(loc, { filter: f || undefined, pt: undefined }))}
       />
       <div class="toolbar">
@@ -136,36 +139,6 @@ export function RunsPage({ loc, experimentId }: { loc: Location; experimentId: s
         </>
       )}
     </section>
-  );
-}
-
-function FilterBox(props: { filter: string; onSubmit: (f: string) => void }) {
-  const [text, setText] = useState(props.filter);
-  useEffect(() => setText(props.filter), [props.filter]);
-  return (
-    <form
-      class="filter"
-      role="search"
-      onSubmit={(e) => {
-        e.preventDefault();
-        props.onSubmit(text.trim());
-      }}
-    >
-      <label for="run-filter">Filter</label>
-      <input
-        id="run-filter"
-        class="mono"
-        value={text}
-        placeholder="metrics.acc > 0.9 OR params.model = 'xgb'"
-        onInput={(e) => setText((e.target as HTMLInputElement).value)}
-      />
-      <button type="submit">Apply</button>
-      {props.filter && (
-        <button type="button" onClick={() => props.onSubmit('')}>
-          Clear
-        </button>
-      )}
-    </form>
   );
 }
 

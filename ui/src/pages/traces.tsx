@@ -31,8 +31,9 @@ export function ExperimentTracesPage({ loc, experimentId }: { loc: Location; exp
       experimentId={experimentId}
       title="Traces"
       what="traces"
-      load={(pt) =>
-        api.searchTraces(experimentId, pt).then((r) => ({
+      filterExample="trace.status = 'OK' AND name = 'predict'"
+      load={(filter, pt) =>
+        api.searchTraces(experimentId, filter, pt).then((r) => ({
           items: r.traces ?? [],
           next_page_token: r.next_page_token,
         }))
