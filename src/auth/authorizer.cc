@@ -213,16 +213,18 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
     return std::nullopt;
   };
 
+  // HEAD is answered by the GET route, so it needs what GET needs.
+  const Method method = request.method == Method::kHead ? Method::kGet : request.method;
   if (IsArtifactPath(request.path)) {
     // mlflow-artifacts paths start with the experiment id: <experiment>/<run>/artifacts/...
     std::string_view rest = request.path_suffix;
-    if (request.method == Method::kGet && rest.empty()) {
+    if (method == Method::kGet && rest.empty()) {
       rest = request.query.Get("path").value_or("");
     }
     std::string experiment(rest.substr(0, rest.find('/')));
-    Need need = request.method == Method::kGet   ? Need::kRead
-                : request.method == Method::kPut ? Need::kUpdate
-                                                 : Need::kDelete;
+    Need need = method == Method::kGet   ? Need::kRead
+                : method == Method::kPut ? Need::kUpdate
+                                         : Need::kDelete;
     if (experiment.empty()) return check(ResourceKind::kExperiment, "", need);
     return check(ResourceKind::kExperiment, experiment, need);
   }
@@ -231,8 +233,6 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
   if (op.empty()) return std::nullopt;  // /metrics: any signed-in user
   const Rule* rule = nullptr;
   for (const Rule& candidate : kRules) {
-    // HEAD is answered by the GET route, so it needs what GET needs.
-    const Method method = request.method == Method::kHead ? Method::kGet : request.method;
     if (candidate.method == method && candidate.op == op) rule = &candidate;
   }
   if (op.starts_with(kLoggedModelPrefix) && op != "logged-models/search") {
@@ -345,7 +345,7 @@ std::optional<http::Response> Authorizer::AuthorizeLoggedModel(const http::Reque
   const std::string_view model_id = rest.substr(0, rest.find('/'));
   // As MLflow's basic-auth app: deleting the model or one of its tags needs delete.
   Need need = Need::kUpdate;
-  if (request.method == Method::kGet) need = Need::kRead;
+  if (request.method == Method::kGet || request.method == Method::kHead) need = Need::kRead;
   if (request.method == Method::kDelete) need = Need::kDelete;
   auto experiment = lookups_.experiment_of_logged_model(model_id);
   if (experiment.status().code() == StatusCode::kNotFound) return std::nullopt;  // handler's 404

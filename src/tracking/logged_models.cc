@@ -42,16 +42,35 @@ bool HasDatasetComparison(const store::FilterExpr& filter) {
   return filter.comparison.type == store::EntityType::kDataset;
 }
 
+// A search names at most this many datasets; their names and digests are as long as a model's
+// name may be.
+constexpr size_t kMaxSearchDatasets = 100;
+
+Status ValidateDatasetMatch(const store::DatasetMatch& dataset) {
+  if (dataset.name.size() > kMaxModelNameLength || dataset.digest.size() > kMaxModelNameLength) {
+    return InvalidArgumentError(fmt::format(
+        "Dataset names and digests in a search are at most {} characters.", kMaxModelNameLength));
+  }
+  return OkStatus();
+}
+
 // An order_by field name as MLflow reads it: `metrics.<key>` (the key as it is, dots and all) or
 // an attribute.
 StatusOr<store::OrderBy> ParseModelOrderKey(std::string_view field_name) {
   const size_t dot = field_name.find('.');
-  if (dot == std::string_view::npos) {
+  const bool identifier =
+      !field_name.empty() && std::all_of(field_name.begin(), field_name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_';
+      });
+  if (dot == std::string_view::npos && identifier) {  // not "name DESC" nor "`name`"
     ASSIGN_OR_RETURN(std::vector<store::OrderBy> parsed,
                      ParseOrderBy(SearchEntity::kLoggedModels, {std::string(field_name)}));
     if (parsed.front().type == store::EntityType::kAttribute) return parsed.front();
-  } else if (field_name.substr(0, dot) == "metrics" && dot + 1 < field_name.size()) {
-    return store::OrderBy{store::EntityType::kMetric, std::string(field_name.substr(dot + 1))};
+  } else if (dot != std::string_view::npos && field_name.substr(0, dot) == "metrics") {
+    const std::string_view key = field_name.substr(dot + 1);
+    RETURN_IF_ERROR(ValidateKey("metric", key));
+    return store::OrderBy{store::EntityType::kMetric, std::string(key)};
   }
   return InvalidArgumentError(fmt::format(
       "Invalid order by field name: {}. Logged models are ordered by name, model_id, model_type, "
@@ -246,14 +265,20 @@ StatusOr<store::LoggedModelPage> TrackingService::SearchLoggedModels(
         "Logged models are not filtered on datasets in the filter string; give them as "
         "`datasets`.");
   }
+  if (request.datasets.size() > kMaxSearchDatasets) {
+    return InvalidArgumentError(
+        fmt::format("A search names at most {} datasets.", kMaxSearchDatasets));
+  }
   for (const store::DatasetMatch& dataset : request.datasets) {
     if (dataset.name.empty()) {
       return InvalidArgumentError("`dataset_name` in the `datasets` clause must be specified.");
     }
+    RETURN_IF_ERROR(ValidateDatasetMatch(dataset));
   }
   query.datasets = request.datasets;
   std::vector<store::OrderBy> keys;  // for the size check
   for (const LoggedModelSearchRequest::Order& order : request.order_by) {
+    RETURN_IF_ERROR(ValidateDatasetMatch(order.dataset));
     ASSIGN_OR_RETURN(store::OrderBy by, ParseModelOrderKey(order.field_name));
     by.ascending = order.ascending;
     keys.push_back(by);

@@ -47,7 +47,9 @@ constexpr AttributeSpec kLoggedModelAttributes[] = {
     {"source_run_id", "source_run_id", S, true},
     {"creation_timestamp", "creation_timestamp", N, false},
     {"creation_time", "creation_timestamp", N, false},
-    {"last_updated_timestamp", "last_updated_timestamp", N, false}};
+    {"creation_timestamp_ms", "creation_timestamp", N, false},
+    {"last_updated_timestamp", "last_updated_timestamp", N, false},
+    {"last_updated_timestamp_ms", "last_updated_timestamp", N, false}};
 // MLflow's trace filters (SearchTraceUtils): `name` is the trace's mlflow.traceName tag and
 // `run_id` its mlflow.sourceRun metadata (or a linked run), which the service rewrites.
 constexpr AttributeSpec kTraceFilter[] = {{"request_id", "trace_id", S, true},

@@ -309,6 +309,8 @@ def test_logged_models_follow_their_experiment(srv):
     assert code(none, "GET", f"logged-models/{model}") == 403
     assert code(reader, "GET", f"logged-models/{model}/artifacts/directories") == 200
     assert code(none, "GET", f"logged-models/{model}/artifacts/directories") == 403
+    assert code(reader, "HEAD", f"logged-models/{model}") == 200  # HEAD needs what GET needs
+    assert code(none, "HEAD", f"logged-models/{model}") == 403
     # deleting the model or a tag needs delete, however the path is spelled
     editor = As(srv.url, make_users(admin, ["lm-editor"])["lm-editor"])
     owner.ok("POST", "experiments/permissions/create",

@@ -246,10 +246,16 @@ def test_tags_params_delete_and_errors(client):
     assert_error(_call(client, "POST", "logged-models/search",
                        {"experiment_ids": [exp], "datasets": [{"dataset_name": 7}]}), "INVALID_PARAMETER_VALUE")
     assert _ok(_call(client, "POST", "logged-models/search", {"experiment_ids": [exp], "datasets": []}))
+    assert_error(_call(client, "POST", "logged-models/search", {
+        "experiment_ids": [exp], "datasets": [{"dataset_name": "d"}] * 101}), "INVALID_PARAMETER_VALUE")
+    assert_error(_call(client, "POST", "logged-models/search", {
+        "experiment_ids": [exp], "datasets": [{"dataset_name": "d" * 501}]}), "INVALID_PARAMETER_VALUE")
     assert_error(_call(client, "POST", "logged-models/search", {"experiment_ids": [exp], "filter": "name = "}),
                  "INVALID_PARAMETER_VALUE")
     for bad in ({"field_name": "params.k"}, {"field_name": "metrics."}, {"field_name": "nonsense"},
-                {"field_name": "name", "ascending": "yes"}, {"ascending": True}):
+                {"field_name": "name", "ascending": "yes"}, {"ascending": True}, {"field_name": "name DESC"},
+                {"field_name": "`name`"}, {"field_name": "metrics." + "k" * 300},
+                {"field_name": "metrics.acc", "dataset_name": "d" * 501}):
         assert_error(_call(client, "POST", "logged-models/search", {"experiment_ids": [exp], "order_by": [bad]}),
                      "INVALID_PARAMETER_VALUE")
 
@@ -323,6 +329,7 @@ def test_search_filters_orders_and_pages(client):
     assert sorted(found(filter="metrics.acc < 0.65 OR metrics.acc > 0.85")) == sorted([ids[1], ids[4]])
     assert found(filter="metrics.loss < 1") == []
     assert found(order_by=[{"field_name": "creation_timestamp", "ascending": True}])[:1] == [ids[0]]
+    assert found(order_by=[{"field_name": "creation_timestamp_ms", "ascending": True}])[:1] == [ids[0]]
     assert found(order_by=[{"field_name": "model_type", "ascending": False}])[:3] == [ids[5], ids[2], ids[4]]
 
     # metrics on datasets, as MLflow 3's evaluate logs them: order by the latest value (models

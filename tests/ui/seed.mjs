@@ -159,6 +159,19 @@ export async function seed(api) {
     },
   });
 
+  // A logged model whose latest metric is NaN (sent as the string "NaN", as MLflow sends it).
+  const { experiment_id: nanExpId } = await api.post('/experiments/create', { name: 'nan-models' });
+  const { run: nanRun } = await api.post('/runs/create', { experiment_id: nanExpId });
+  const { model: nanModel } = await api.post('/logged-models', {
+    experiment_id: nanExpId,
+    name: 'nan-model',
+    source_run_id: nanRun.info.run_id,
+  });
+  await api.post('/runs/log-metric', {
+    run_id: nanRun.info.run_id, key: 'loss', value: 'NaN', timestamp: now, step: 0,
+    model_id: nanModel.info.model_id,
+  });
+
   const { experiment_id: pagingId } = await api.post('/experiments/create', { name: 'paging' });
   for (let i = 0; i < PAGING_RUNS; i++) {
     await api.post('/runs/create', { experiment_id: pagingId, run_name: `p-${i}`, start_time: now + i });
@@ -175,5 +188,5 @@ export async function seed(api) {
       run_id: runIds[name],
     });
   }
-  return { expId, pagingId, runIds, modelId };
+  return { expId, pagingId, nanExpId, runIds, modelId };
 }

@@ -252,6 +252,12 @@ test('MLflow 3 logged models: the run shows its model, the experiment lists it, 
   await go(`/experiments/${data.expId}/models`);
   await waitForText(page, '#logged-models-table', LOGGED_MODEL);
 
+  // NaN metrics (strings on the wire) are shown, not a crash
+  await go(`/experiments/${data.nanExpId}/models`);
+  await waitForText(page, '#logged-models-table', 'loss=NaN');
+  await page.click('#logged-models-table >> text=nan-model');
+  await waitForText(page, '#logged-model-metrics', 'NaN');
+
   // run-0 has no model outputs: its legacy model folder is still found in its artifacts.
   await go(`/runs/${data.runIds['run-0']}`);
   await waitForText(page, '#logged-models', 'sklearn_version: 1.3.0');

@@ -142,7 +142,7 @@ export interface KV {
 }
 export interface Metric {
   key: string;
-  value: number;
+  value: number; // at run time also "NaN", "Infinity" or "-Infinity" (strings), as MLflow sends those
   timestamp: number;
   step: number;
 }
@@ -403,6 +403,8 @@ export interface ArtifactSource {
   list(path: string): Promise<{ files?: FileInfo[] }>;
   /** The proxied download URL of one file. */
   url(path: string): string;
+  /** Set when this server does not hold the files (a client-side s3:// root): why not. */
+  unavailable?: string;
 }
 
 export const listArtifacts = (runId: string, path: string) =>
@@ -428,6 +430,10 @@ export function modelArtifacts(model: LoggedModelInfo): ArtifactSource {
   const root = proxiedRoot(model.artifact_uri) ?? '';
   return {
     key: `model:${model.model_id}`,
+    unavailable:
+      proxiedRoot(model.artifact_uri) === undefined
+        ? `The files are at ${model.artifact_uri}, not behind this server.`
+        : undefined,
     list: (path) =>
       get<{ files?: FileInfo[] }>(
         `/logged-models/${encodeURIComponent(model.model_id)}/artifacts/directories`,
@@ -439,6 +445,7 @@ export function modelArtifacts(model: LoggedModelInfo): ArtifactSource {
 
 /** An artifact file's content; throws the server's message on an error answer. */
 export async function fetchArtifact(source: ArtifactSource, path: string): Promise<Response> {
+  if (source.unavailable) throw new Error(source.unavailable);
   const res = await apiFetch(source.url(path));
   if (!res.ok) throw await errorOf(res);
   return res;

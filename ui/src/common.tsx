@@ -174,8 +174,10 @@ export function fmtDuration(start?: number, end?: number): string {
 }
 
 /** Metric values: enough digits to tell runs apart, without 17-digit noise. */
-export function fmtNum(v: number | undefined): string {
+export function fmtNum(v: number | string | undefined): string {
   if (v === undefined || v === null) return '';
+  // MLflow sends NaN and the infinities as the strings "NaN", "Infinity", "-Infinity".
+  if (typeof v !== 'number' || !Number.isFinite(v)) return String(v);
   if (Number.isInteger(v)) return String(v);
   const a = Math.abs(v);
   if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(4);

@@ -59,7 +59,7 @@ export function ExperimentModelsPage({ loc, experimentId }: { loc: Location; exp
                 </td>
                 <td>
                   {latestMetrics(m).map((x) => (
-                    <span key={metricLabel(x)} class="chip">
+                    <span key={metricLabel(x) + (x.dataset_digest ?? '')} class="chip">
                       {metricLabel(x)}={fmtNum(x.value)}
                     </span>
                   ))}
@@ -136,7 +136,7 @@ function ModelView({ loc, model }: { loc: Location; model: api.LoggedModel }) {
             </tbody>
           </table>
           <div class="cols3">
-            <KVTable id="logged-model-params" title="Parameters" rows={model.data.params ?? []} />
+            <KVTable id="logged-model-params" title="Parameters" rows={model.data?.params ?? []} />
             <Metrics model={model} />
             <KVTable id="logged-model-tags" title="Tags" rows={i.tags ?? []} />
           </div>
@@ -153,7 +153,7 @@ const metricLabel = (m: api.ModelMetric) => (m.dataset_name ? `${m.key} (${m.dat
 /** Each metric's latest value (by timestamp, then step) per dataset, sorted by key. */
 function latestMetrics(model: api.LoggedModel): api.ModelMetric[] {
   const latest = new Map<string, api.ModelMetric>();
-  for (const m of model.data.metrics ?? []) {
+  for (const m of model.data?.metrics ?? []) {
     const id = `${m.key}\u0000${m.dataset_name ?? ''}\u0000${m.dataset_digest ?? ''}`;
     const seen = latest.get(id);
     if (!seen || m.timestamp > seen.timestamp || (m.timestamp === seen.timestamp && m.step >= seen.step))
