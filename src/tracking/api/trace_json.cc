@@ -8,7 +8,6 @@
 #include <ctime>
 #include <optional>
 
-#include "common/ids.h"
 #include "rest/json_route.h"
 
 namespace mlhub::tracking::api {

@@ -4,10 +4,6 @@
 // (`/api/2.0/mlflow/traces...`), which 3.x clients also use for tags, deletes and run links.
 #include <fmt/format.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <ctime>
-
 #include "rest/json_route.h"
 #include "rest/page_token.h"
 #include "tracking/api/entity_json.h"
