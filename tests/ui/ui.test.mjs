@@ -288,6 +288,13 @@ test('traces: the experiment lists them, a trace shows its span tree and a span 
   await page.waitForURL(/span=s2/);
   await waitForText(page, '#span-detail', 'Answer from doc-1, doc-2');
   await waitForText(page, '#trace-metadata', data.runIds['run-2']);
+  // the run the trace came from links to its traces
+  await go(`/runs/${data.runIds['run-2']}`);
+  await page.click('#run-traces');
+  await waitForText(page, '#traces-table', 'answer-question');
+  assert.equal(await page.locator('#traces-table >> text=odd-spans').count(), 0);
+  await go(`/traces/${TRACE_ID}?span=s2`);
+  await waitForText(page, '#span-detail', 'Answer from doc-1, doc-2');
   await waitForText(page, '#trace-assessments', 'relevance');
   await waitForText(page, '#trace-assessments', 'llm judge · judge-model');
   await waitForText(page, '#trace-assessments', '0.9');

@@ -103,6 +103,19 @@ function Overview({ run, reload }: { run: api.Run; reload: () => void }) {
           <Row k="User" v={i.user_id} />
           <Row k="Artifact URI" v={<span class="mono">{i.artifact_uri}</span>} />
           <Row k="Lifecycle" v={i.lifecycle_stage} />
+          <Row
+            k="Traces"
+            v={
+              <Link
+                id="run-traces"
+                href={href(`/experiments/${i.experiment_id}/traces`, {
+                  filter: `attribute.run_id = '${i.run_id}'`,
+                })}
+              >
+                traces of this run
+              </Link>
+            }
+          />
         </tbody>
       </table>
       <Note run={run} reload={reload} />
