@@ -45,6 +45,13 @@ std::optional<Element> Find(Object object, std::string_view key) {
   return value;
 }
 
+StatusOr<std::string> OptionalString(Object object, std::string_view key) {
+  auto value = Find(object, key);
+  if (!value) return std::string();
+  ASSIGN_OR_RETURN(std::string_view text, AsString(*value, key));
+  return std::string(text);
+}
+
 StatusOr<std::string_view> AsString(Element value, std::string_view name) {
   std::string_view out;
   if (value.get_string().get(out) != simdjson::SUCCESS)

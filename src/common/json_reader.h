@@ -33,6 +33,8 @@ StatusOr<double> AsDouble(Element value, std::string_view name);
 StatusOr<bool> AsBool(Element value, std::string_view name);
 StatusOr<Object> AsObject(Element value, std::string_view name);
 StatusOr<Array> AsArray(Element value, std::string_view name);
+// The string member `key` of `object`; "" when absent or null, kInvalidArgument for another type.
+StatusOr<std::string> OptionalString(Object object, std::string_view key);
 
 // The same rules for values that arrive as text (query strings).
 StatusOr<int64_t> ParseInt64(std::string_view text, std::string_view name);

@@ -77,6 +77,9 @@ StatusOr<ExperimentState> LoadExperimentState(SqlConnection& connection,
 // kInvalidArgument (MLflow's message) unless the experiment is active.
 Status CheckExperimentActive(const ExperimentState& state);
 
+// kNotFound ("Trace with ID '<id>' not found.") unless the trace exists (sql_traces.cc).
+Status RequireTrace(SqlConnection& connection, std::string_view trace_id);
+
 // Adds their assessments to the traces `by_id` holds; `ids` are its keys
 // (sql_trace_assessments.cc).
 Status LoadTraceAssessments(SqlConnection& connection,

@@ -94,13 +94,7 @@ Status LoadTraceAssessments(SqlConnection& c,
 
 Status SqlTrackingStore::CreateAssessment(const TraceAssessment& a) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    bool trace_exists = false;
-    RETURN_IF_ERROR(
-        c.Query("SELECT 1 FROM trace_info WHERE trace_id = ?", {a.trace_id}, [&](const SqlRow&) {
-          trace_exists = true;
-          return false;
-        }));
-    if (!trace_exists) return NotFoundError("Trace with ID '" + a.trace_id + "' not found.");
+    RETURN_IF_ERROR(internal::RequireTrace(c, a.trace_id));
     if (!a.overrides.empty()) RETURN_IF_ERROR(SetValid(c, a.trace_id, a.overrides, false));
     return c.Execute(std::string("INSERT INTO trace_assessments (") + kAssessmentColumns +
                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

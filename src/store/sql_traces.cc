@@ -62,7 +62,17 @@ Status LoadTraceDetails(SqlConnection& c, std::vector<TraceInfo>* traces) {
   return internal::LoadTraceAssessments(c, by_id, ids);
 }
 
-// kNotFound unless the trace exists.
+Status UpsertPair(SqlConnection& c, const char* table, std::string_view trace_id, const Tag& tag) {
+  return c.Execute(std::string("INSERT INTO ") + table +
+                       " (trace_id, key, value) VALUES (?, ?, ?)" +
+                       c.dialect().UpsertSuffix("trace_id, key", {"value"}),
+                   {Str(trace_id), tag.key, tag.value});
+}
+
+}  // namespace
+
+namespace internal {
+
 Status RequireTrace(SqlConnection& c, std::string_view trace_id) {
   bool exists = false;
   RETURN_IF_ERROR(
@@ -73,14 +83,7 @@ Status RequireTrace(SqlConnection& c, std::string_view trace_id) {
   return exists ? OkStatus() : NotFoundError(TraceNotFound(trace_id));
 }
 
-Status UpsertPair(SqlConnection& c, const char* table, std::string_view trace_id, const Tag& tag) {
-  return c.Execute(std::string("INSERT INTO ") + table +
-                       " (trace_id, key, value) VALUES (?, ?, ?)" +
-                       c.dialect().UpsertSuffix("trace_id, key", {"value"}),
-                   {Str(trace_id), tag.key, tag.value});
-}
-
-}  // namespace
+}  // namespace internal
 
 Status SqlTrackingStore::UpsertTrace(const TraceInfo& trace) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
@@ -171,14 +174,14 @@ StatusOr<TracePage> SqlTrackingStore::SearchTraces(const TraceQuery& query) {
 
 Status SqlTrackingStore::SetTraceTag(std::string_view trace_id, const Tag& tag) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    RETURN_IF_ERROR(RequireTrace(c, trace_id));
+    RETURN_IF_ERROR(internal::RequireTrace(c, trace_id));
     return UpsertPair(c, "trace_tags", trace_id, tag);
   });
 }
 
 Status SqlTrackingStore::DeleteTraceTag(std::string_view trace_id, std::string_view key) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    RETURN_IF_ERROR(RequireTrace(c, trace_id));
+    RETURN_IF_ERROR(internal::RequireTrace(c, trace_id));
     int64_t deleted = 0;
     RETURN_IF_ERROR(c.Execute("DELETE FROM trace_tags WHERE trace_id = ? AND key = ?",
                               {Str(trace_id), Str(key)}, &deleted));
@@ -221,15 +224,9 @@ StatusOr<int64_t> SqlTrackingStore::DeleteTraces(const TraceDeletion& deletion) 
 Status SqlTrackingStore::LinkTracesToRun(const std::vector<std::string>& trace_ids,
                                          std::string_view run_id) {
   return db_->Transact(TxnMode::kWrite, [&](SqlConnection& c) -> Status {
-    bool run_exists = false;
-    RETURN_IF_ERROR(
-        c.Query("SELECT 1 FROM runs WHERE run_id = ?", {Str(run_id)}, [&](const SqlRow&) {
-          run_exists = true;
-          return false;
-        }));
-    if (!run_exists) return NotFoundError("Run with id=" + Str(run_id) + " not found");
+    RETURN_IF_ERROR(internal::LoadRunRow(c, run_id).status());
     for (const std::string& trace_id : trace_ids) {
-      RETURN_IF_ERROR(RequireTrace(c, trace_id));
+      RETURN_IF_ERROR(internal::RequireTrace(c, trace_id));
       RETURN_IF_ERROR(c.Execute(
           "INSERT INTO trace_run_links (trace_id, run_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
           {trace_id, Str(run_id)}));

@@ -109,16 +109,6 @@ StatusOr<std::string> Create(TrackingService& service, const RequestFields& f) {
   return ModelResponse(model);
 }
 
-// An optional string member of a request object (order_by and datasets elements).
-StatusOr<std::string> OptionalString(json::Object object, std::string_view key,
-                                     std::string_view where) {
-  auto value = json::Find(object, key);
-  if (!value || value->is_null()) return std::string();
-  ASSIGN_OR_RETURN(std::string_view text,
-                   json::AsString(*value, std::string(where) + "." + std::string(key)));
-  return std::string(text);
-}
-
 // order_by: [{field_name, ascending, dataset_name, dataset_digest}].
 StatusOr<std::vector<LoggedModelSearchRequest::Order>> ReadOrderBy(const RequestFields& f) {
   std::vector<LoggedModelSearchRequest::Order> out;
@@ -129,15 +119,15 @@ StatusOr<std::vector<LoggedModelSearchRequest::Order>> ReadOrderBy(const Request
   for (json::Element item : items) {
     ASSIGN_OR_RETURN(json::Object object, json::AsObject(item, "order_by"));
     LoggedModelSearchRequest::Order order;
-    ASSIGN_OR_RETURN(order.field_name, OptionalString(object, "field_name", "order_by"));
+    ASSIGN_OR_RETURN(order.field_name, json::OptionalString(object, "field_name"));
     if (order.field_name.empty()) return MissingField("order_by.field_name");
     if (auto asc = json::Find(object, "ascending")) {
       if (asc->get_bool().get(order.ascending) != simdjson::SUCCESS) {
         return InvalidArgumentError("order_by.ascending must be a boolean.");
       }
     }
-    ASSIGN_OR_RETURN(order.dataset.name, OptionalString(object, "dataset_name", "order_by"));
-    ASSIGN_OR_RETURN(order.dataset.digest, OptionalString(object, "dataset_digest", "order_by"));
+    ASSIGN_OR_RETURN(order.dataset.name, json::OptionalString(object, "dataset_name"));
+    ASSIGN_OR_RETURN(order.dataset.digest, json::OptionalString(object, "dataset_digest"));
     out.push_back(std::move(order));
   }
   return out;
@@ -153,8 +143,8 @@ StatusOr<std::vector<store::DatasetMatch>> ReadDatasets(const RequestFields& f) 
   for (json::Element item : items) {
     ASSIGN_OR_RETURN(json::Object object, json::AsObject(item, "datasets"));
     store::DatasetMatch dataset;
-    ASSIGN_OR_RETURN(dataset.name, OptionalString(object, "dataset_name", "datasets"));
-    ASSIGN_OR_RETURN(dataset.digest, OptionalString(object, "dataset_digest", "datasets"));
+    ASSIGN_OR_RETURN(dataset.name, json::OptionalString(object, "dataset_name"));
+    ASSIGN_OR_RETURN(dataset.digest, json::OptionalString(object, "dataset_digest"));
     out.push_back(std::move(dataset));
   }
   return out;

@@ -106,21 +106,21 @@ StatusOr<ReadAssessmentResult> ReadAssessment(const rest::RequestFields& f) {
   ReadAssessmentResult out;
   store::TraceAssessment& a = out.assessment;
   for (auto field : object) out.present.emplace_back(field.key);
-  ASSIGN_OR_RETURN(a.name, OptionalString(object, "assessment_name"));
-  ASSIGN_OR_RETURN(a.trace_id, OptionalString(object, "trace_id"));
-  ASSIGN_OR_RETURN(a.span_id, OptionalString(object, "span_id"));
-  ASSIGN_OR_RETURN(a.rationale, OptionalString(object, "rationale"));
-  ASSIGN_OR_RETURN(a.overrides, OptionalString(object, "overrides"));
+  ASSIGN_OR_RETURN(a.name, json::OptionalString(object, "assessment_name"));
+  ASSIGN_OR_RETURN(a.trace_id, json::OptionalString(object, "trace_id"));
+  ASSIGN_OR_RETURN(a.span_id, json::OptionalString(object, "span_id"));
+  ASSIGN_OR_RETURN(a.rationale, json::OptionalString(object, "rationale"));
+  ASSIGN_OR_RETURN(a.overrides, json::OptionalString(object, "overrides"));
   ASSIGN_OR_RETURN(a.metadata, ReadStringMap(object, "metadata"));
   if (auto source = json::Find(object, "source"); source && !source->is_null()) {
     ASSIGN_OR_RETURN(json::Object source_object, json::AsObject(*source, "source"));
     if (auto type = json::Find(source_object, "source_type")) {
       ASSIGN_OR_RETURN(a.source_type, ReadSourceType(*type));
     }
-    ASSIGN_OR_RETURN(a.source_id, OptionalString(source_object, "source_id"));
+    ASSIGN_OR_RETURN(a.source_id, json::OptionalString(source_object, "source_id"));
   }
   for (std::string_view time : {"create_time", "last_update_time"}) {
-    ASSIGN_OR_RETURN(std::string text, OptionalString(object, time));
+    ASSIGN_OR_RETURN(std::string text, json::OptionalString(object, time));
     if (text.empty()) continue;
     ASSIGN_OR_RETURN(int64_t ms, ParseTimestamp(text));
     (time == "create_time" ? a.create_time_ms : a.last_update_time_ms) = ms;
@@ -290,13 +290,6 @@ StatusOr<std::vector<store::Tag>> ReadStringMap(json::Object object, std::string
     out.push_back({std::string(entry.key), std::string(text)});
   }
   return out;
-}
-
-StatusOr<std::string> OptionalString(json::Object object, std::string_view field) {
-  auto value = json::Find(object, field);
-  if (!value || value->is_null()) return std::string();
-  ASSIGN_OR_RETURN(std::string_view text, json::AsString(*value, field));
-  return std::string(text);
 }
 
 void WriteStringMap(JsonWriter& w, std::string_view field, const std::vector<store::Tag>& pairs) {

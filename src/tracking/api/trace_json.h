@@ -29,8 +29,6 @@ StatusOr<int64_t> ParseDuration(std::string_view text);
 // A JSON object of strings (a proto map) at `field`, to pairs; absent or null: none.
 StatusOr<std::vector<store::Tag>> ReadStringMap(json::Object object, std::string_view field);
 void WriteStringMap(JsonWriter& w, std::string_view field, const std::vector<store::Tag>& pairs);
-// The string at `field`; absent or null: "".
-StatusOr<std::string> OptionalString(json::Object object, std::string_view field);
 
 // MLflow's Assessment message.
 void WriteAssessment(JsonWriter& w, const store::TraceAssessment& a);

@@ -50,7 +50,7 @@ StatusOr<store::TraceInfo> ReadTraceInfoV3(const rest::RequestFields& f) {
   if (!info_value) return MissingField("trace.trace_info");
   ASSIGN_OR_RETURN(json::Object info, json::AsObject(*info_value, "trace_info"));
   store::TraceInfo out;
-  ASSIGN_OR_RETURN(out.trace_id, OptionalString(info, "trace_id"));
+  ASSIGN_OR_RETURN(out.trace_id, json::OptionalString(info, "trace_id"));
   if (out.trace_id.empty()) return MissingField("trace_info.trace_id");
   std::string_view location_type = "MLFLOW_EXPERIMENT";
   json::Element type;
@@ -72,14 +72,14 @@ StatusOr<store::TraceInfo> ReadTraceInfoV3(const rest::RequestFields& f) {
     ASSIGN_OR_RETURN(std::string_view id, json::AsString(experiment, "experiment_id"));
     out.experiment_id = std::string(id);
   }
-  ASSIGN_OR_RETURN(out.client_request_id, OptionalString(info, "client_request_id"));
-  ASSIGN_OR_RETURN(out.request_preview, OptionalString(info, "request_preview"));
-  ASSIGN_OR_RETURN(out.response_preview, OptionalString(info, "response_preview"));
-  ASSIGN_OR_RETURN(std::string request_time, OptionalString(info, "request_time"));
+  ASSIGN_OR_RETURN(out.client_request_id, json::OptionalString(info, "client_request_id"));
+  ASSIGN_OR_RETURN(out.request_preview, json::OptionalString(info, "request_preview"));
+  ASSIGN_OR_RETURN(out.response_preview, json::OptionalString(info, "response_preview"));
+  ASSIGN_OR_RETURN(std::string request_time, json::OptionalString(info, "request_time"));
   if (!request_time.empty()) {
     ASSIGN_OR_RETURN(out.request_time_ms, ParseTimestamp(request_time));
   }
-  ASSIGN_OR_RETURN(std::string duration, OptionalString(info, "execution_duration"));
+  ASSIGN_OR_RETURN(std::string duration, json::OptionalString(info, "execution_duration"));
   if (!duration.empty()) {
     ASSIGN_OR_RETURN(out.execution_duration_ms, ParseDuration(duration));
   }
@@ -166,10 +166,8 @@ StatusOr<std::vector<std::string>> SearchExperimentIds(const rest::RequestFields
   return ids;
 }
 
-enum class Generation { kV2, kV3 };
-
 StatusOr<std::string> Search(TrackingService& service, const rest::RequestFields& f,
-                             Generation generation) {
+                             ApiVersion version) {
   TraceSearchRequest request;
   ASSIGN_OR_RETURN(request.experiment_ids, SearchExperimentIds(f));
   ASSIGN_OR_RETURN(auto filter, f.String("filter"));
@@ -184,7 +182,7 @@ StatusOr<std::string> Search(TrackingService& service, const rest::RequestFields
   JsonWriter w(&body);
   w.StartObject().Key("traces").StartArray();
   for (const store::TraceInfo& t : page.traces) {
-    generation == Generation::kV3 ? WriteTraceInfoV3(w, t) : WriteTraceInfoV2(w, t);
+    version == ApiVersion::kV3 ? WriteTraceInfoV3(w, t) : WriteTraceInfoV2(w, t);
   }
   w.EndArray();
   if (page.next_offset) w.Field("next_page_token", rest::EncodePageToken(*page.next_offset));
@@ -239,7 +237,7 @@ void AddV3Routes(http::Router& router, TrackingService& service) {
       ApiVersion::kV3);
   AddJsonRoute(
       router, Method::kPost, "traces/search",
-      [&service](const rest::RequestFields& f) { return Search(service, f, Generation::kV3); },
+      [&service](const rest::RequestFields& f) { return Search(service, f, ApiVersion::kV3); },
       ApiVersion::kV3);
   AddJsonPrefixRoute(
       router, Method::kGet, "traces/",
@@ -302,7 +300,7 @@ void AddV2Routes(http::Router& router, TrackingService& service) {
         return TraceResponseV2(info);
       });
   AddJsonRoute(router, Method::kGet, "traces", [&service](const rest::RequestFields& f) {
-    return Search(service, f, Generation::kV2);
+    return Search(service, f, ApiVersion::kV2);
   });
   AddJsonPrefixRoute(
       router, Method::kGet, "traces/",
