@@ -236,9 +236,9 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
     if (candidate.method == method && candidate.op == op) rule = &candidate;
   }
   if (op.starts_with(kLoggedModelPrefix) && op != "logged-models/search") {
-    return AuthorizeLoggedModel(request, user, op.substr(kLoggedModelPrefix.size()));
+    return AuthorizeLoggedModel(method, user, op.substr(kLoggedModelPrefix.size()));
   }
-  if (op == "traces" || op.starts_with("traces/")) return AuthorizeTrace(request, user, op);
+  if (op == "traces" || op.starts_with("traces/")) return AuthorizeTrace(request, method, user, op);
   // Searches over experiments the request names: only the readable ones are searched.
   const bool runs_search =
       (op == "runs/search" || op == "logged-models/search") && request.method == Method::kPost;
@@ -339,14 +339,13 @@ std::optional<http::Response> Authorizer::Authorize(http::Request& request, cons
 
 // logged-models/<id>[/...]: the permission on the model's experiment, by method (MLflow's
 // basic-auth app: read to get, update to change, delete to delete the model itself).
-std::optional<http::Response> Authorizer::AuthorizeLoggedModel(const http::Request& request,
-                                                               const User& user,
+std::optional<http::Response> Authorizer::AuthorizeLoggedModel(Method method, const User& user,
                                                                std::string_view rest) {
   const std::string_view model_id = rest.substr(0, rest.find('/'));
   // As MLflow's basic-auth app: deleting the model or one of its tags needs delete.
   Need need = Need::kUpdate;
-  if (request.method == Method::kGet || request.method == Method::kHead) need = Need::kRead;
-  if (request.method == Method::kDelete) need = Need::kDelete;
+  if (method == Method::kGet) need = Need::kRead;
+  if (method == Method::kDelete) need = Need::kDelete;
   auto experiment = lookups_.experiment_of_logged_model(model_id);
   if (experiment.status().code() == StatusCode::kNotFound) return std::nullopt;  // handler's 404
   if (!experiment.ok()) return rest::ErrorResponse(experiment.status());

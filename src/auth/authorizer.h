@@ -58,11 +58,12 @@ class Authorizer final : public http::RouteFilter {
   // The user the Basic credentials name, when the password is right.
   std::optional<User> Authenticate(const http::Request& request);
   std::optional<http::Response> Authorize(http::Request& request, const User& user);
-  std::optional<http::Response> AuthorizeLoggedModel(const http::Request& request, const User& user,
+  // `method` is the request's, HEAD read as GET (the GET route answers it).
+  std::optional<http::Response> AuthorizeLoggedModel(http::Method method, const User& user,
                                                      std::string_view rest);
   // Trace routes ("traces", "traces/..."): their experiment's permission (authorizer_traces.cc).
-  std::optional<http::Response> AuthorizeTrace(const http::Request& request, const User& user,
-                                               std::string_view op);
+  std::optional<http::Response> AuthorizeTrace(const http::Request& request, http::Method method,
+                                               const User& user, std::string_view op);
 
   AuthStore* store_;
   const AuthConfig config_;

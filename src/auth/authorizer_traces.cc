@@ -49,7 +49,8 @@ std::string NewTraceExperiment(const http::Request& request, const rest::Request
 }  // namespace
 
 std::optional<http::Response> Authorizer::AuthorizeTrace(const http::Request& request,
-                                                         const User& user, std::string_view op) {
+                                                         http::Method method, const User& user,
+                                                         std::string_view op) {
   using http::Method;
   // An unknown resource is the handler's to answer (404 / 400).
   auto check = [&](const StatusOr<std::string>& experiment,
@@ -65,7 +66,7 @@ std::optional<http::Response> Authorizer::AuthorizeTrace(const http::Request& re
   auto fields = rest::RequestFields::FromRequest(request);
   if (!fields.ok()) return std::nullopt;  // the handler answers the malformed request
 
-  const bool post = request.method == Method::kPost;
+  const bool post = method == Method::kPost;
   if (op == "traces") {  // POST: a new trace; GET (or HEAD): the v2 search
     if (post) return check(NewTraceExperiment(request, *fields), Need::kUpdate);
     for (const std::string& id : SearchedExperiments(*fields)) {
@@ -102,7 +103,7 @@ std::optional<http::Response> Authorizer::AuthorizeTrace(const http::Request& re
   std::string_view rest = op.substr(std::string_view("traces/").size());
   const std::string_view trace_id = rest.substr(0, rest.find('/'));
   if (trace_id.empty()) return std::nullopt;
-  const bool reads = request.method == Method::kGet || request.method == Method::kHead;
+  const bool reads = method == Method::kGet;
   return check(lookups_.experiment_of_trace(trace_id), reads ? Need::kRead : Need::kUpdate);
 }
 
